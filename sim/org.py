@@ -1,0 +1,351 @@
+"""Organization graphs: who works with whom.
+
+An :class:`Org` is an undirected networkx graph over employees ``0..N-1`` plus the
+formal structure both engines need as arrays: department, team (the id of the manager
+who leads the team an employee belongs to), manager, level and whether the employee
+manages anyone.  Every edge carries ``kind`` in ``{"manager", "peer", "informal"}`` so
+that a scenario can weight reporting lines, teammates and informal ties differently.
+
+Generators are pure functions of their parameters and an explicit ``seed``: the same
+seed always gives the same graph.  ``build_org`` dispatches on a scenario's ``[org]``
+table.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import networkx as nx
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.scenario import OrgSpec
+
+TIE_KINDS = ("manager", "peer", "informal")
+KRACKHARDT_DIR = Path(__file__).parent / "data" / "krackhardt_hightech"
+
+
+class OrgDataError(ValueError):
+    """A graph file is missing or malformed; the message names the file and the problem."""
+
+
+@dataclass(eq=False)
+class Org:
+    """An organization: the tie graph and the formal structure as arrays (index = employee)."""
+
+    name: str
+    graph: nx.Graph
+    department: np.ndarray  # int, index into department_names
+    department_names: tuple[str, ...]
+    team: np.ndarray  # int, id of the employee who leads the team (its manager)
+    manager: np.ndarray  # int, -1 for the top of the hierarchy
+    level: np.ndarray  # int, 0 = top
+    _betweenness: np.ndarray | None = field(default=None, repr=False)
+    seed: int = 0
+
+    @property
+    def n(self) -> int:
+        return self.graph.number_of_nodes()
+
+    @property
+    def is_manager(self) -> np.ndarray:
+        """True for employees with at least one direct report."""
+        flags = np.zeros(self.n, dtype=bool)
+        flags[self.manager[self.manager >= 0]] = True
+        return flags
+
+    @property
+    def head(self) -> int:
+        """The top of the hierarchy: lowest level, then lowest id."""
+        return int(np.lexsort((np.arange(self.n), self.level))[0])
+
+    def department_heads(self) -> np.ndarray:
+        """For each department, its most senior member (lowest level, then lowest id)."""
+        heads = np.full(len(self.department_names), -1, dtype=np.int64)
+        for i in np.lexsort((np.arange(self.n), self.level))[::-1]:
+            heads[self.department[i]] = i
+        return heads
+
+    def betweenness(self) -> np.ndarray:
+        """Betweenness centrality (exact up to 600 nodes, else 256 seeded pivots); cached."""
+        if self._betweenness is None:
+            k = None if self.n <= 600 else 256
+            bc = nx.betweenness_centrality(self.graph, k=k, seed=self.seed, normalized=True)
+            self._betweenness = np.array([bc[i] for i in range(self.n)])
+        return self._betweenness
+
+    def degree(self) -> np.ndarray:
+        return np.array([d for _, d in sorted(self.graph.degree())], dtype=np.int64)
+
+
+def _finish(
+    name: str,
+    graph: nx.Graph,
+    department: np.ndarray,
+    department_names: tuple[str, ...],
+    manager: np.ndarray,
+    level: np.ndarray,
+    seed: int,
+) -> Org:
+    """Validate and package arrays into an Org; team = own manager (the top leads its own)."""
+    n = graph.number_of_nodes()
+    if sorted(graph.nodes) != list(range(n)):
+        raise ValueError("org graph nodes must be the integers 0..N-1")
+    for i in range(n):
+        graph.nodes[i].update(
+            department=int(department[i]),
+            manager=int(manager[i]),
+            level=int(level[i]),
+        )
+    team = np.where(manager >= 0, manager, np.arange(n))
+    org = Org(
+        name=name,
+        graph=graph,
+        department=department.astype(np.int64),
+        department_names=department_names,
+        team=team.astype(np.int64),
+        manager=manager.astype(np.int64),
+        level=level.astype(np.int64),
+        seed=seed,
+    )
+    for i, flag in enumerate(org.is_manager):
+        graph.nodes[i]["team"] = int(team[i])
+        graph.nodes[i]["is_manager"] = bool(flag)
+    return org
+
+
+def hierarchy(
+    n: int,
+    span: int = 8,
+    departments: int = 6,
+    informal_ties: float = 4.0,
+    cross_department_share: float = 0.25,
+    seed: int = 0,
+) -> Org:
+    """A company: a CEO, one executive per department, and span-of-control trees below.
+
+    Employees are dealt to departments in turn; inside a department each manager takes up
+    to ``span`` direct reports, filled level by level.  Ties: every reporting line
+    (``manager``), all pairs of teammates sharing a manager (``peer``, dense teams), and
+    ``informal_ties`` per employee on average (``informal``), a ``cross_department_share``
+    of them to another department, the rest inside the own department.
+    """
+    if n < departments + 1:
+        raise ValueError(f"n={n} is too small for {departments} departments (need n > departments)")
+    rng = np.random.default_rng(seed)
+    manager = np.full(n, -1, dtype=np.int64)
+    level = np.zeros(n, dtype=np.int64)
+    department = np.zeros(n, dtype=np.int64)
+    members: list[list[int]] = [[] for _ in range(departments)]
+    for d in range(departments):
+        executive = 1 + d
+        manager[executive], level[executive], department[executive] = 0, 1, d
+        members[d].append(executive)
+    for j, i in enumerate(range(departments + 1, n)):
+        d = j % departments
+        department[i] = d
+        members[d].append(i)
+    for d in range(departments):
+        open_managers = [members[d][0]]  # queue of employees that can take reports
+        reports = {members[d][0]: 0}
+        for i in members[d][1:]:
+            boss = open_managers[0]
+            manager[i], level[i] = boss, level[boss] + 1
+            reports[boss] += 1
+            if reports[boss] == span:
+                open_managers.pop(0)
+            reports[i] = 0
+            open_managers.append(i)
+
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    for i in range(1, n):
+        graph.add_edge(i, int(manager[i]), kind="manager")
+    teams: dict[int, list[int]] = {}
+    for i in range(1, n):
+        teams.setdefault(int(manager[i]), []).append(i)
+    for mates in teams.values():
+        for a_pos, a in enumerate(mates):
+            for b in mates[a_pos + 1 :]:
+                graph.add_edge(a, b, kind="peer")
+    _add_informal_ties(graph, department, members, informal_ties, cross_department_share, rng)
+    names = tuple(f"D{d + 1}" for d in range(departments))
+    return _finish("hierarchy", graph, department, names, manager, level, seed)
+
+
+def _add_informal_ties(
+    graph: nx.Graph,
+    department: np.ndarray,
+    members: list[list[int]],
+    mean_ties: float,
+    cross_share: float,
+    rng: np.random.Generator,
+) -> None:
+    """Add round(N * mean_ties / 2) informal edges between previously unlinked employees."""
+    n = graph.number_of_nodes()
+    target = int(round(n * mean_ties / 2))
+    n_departments = len(members)
+    added, attempts = 0, 0
+    while added < target and attempts < 20 * target + 100:
+        attempts += 1
+        a = int(rng.integers(n))
+        crosses = n_departments > 1 and rng.random() < cross_share
+        if crosses:
+            other = int(rng.integers(n_departments - 1))
+            d = other if other < department[a] else other + 1
+        else:
+            d = int(department[a])
+        pool = members[d]
+        b = int(pool[rng.integers(len(pool))])
+        if a == b or graph.has_edge(a, b):
+            continue
+        graph.add_edge(a, b, kind="informal")
+        added += 1
+
+
+def _flat(name: str, graph: nx.Graph, departments: int, team_size: int, seed: int) -> Org:
+    """Give a structureless graph departments and teams as consecutive blocks of ids.
+
+    Team t is ids ``t*team_size ..``; its first member leads it (level 1) and the others
+    report to that leader (level 2).  All edges are ``informal``: the graph itself carries
+    no reporting lines.
+    """
+    n = graph.number_of_nodes()
+    graph = nx.convert_node_labels_to_integers(graph, ordering="sorted")
+    nx.set_edge_attributes(graph, "informal", "kind")
+    ids = np.arange(n)
+    leader = (ids // team_size) * team_size
+    manager = np.where(leader == ids, -1, leader)
+    level = np.where(manager < 0, 1, 2)
+    department = (ids * departments) // max(n, 1)
+    names = tuple(f"D{d + 1}" for d in range(departments))
+    return _finish(name, graph, department, names, manager, level, seed)
+
+
+def complete(n: int, departments: int = 1, team_size: int = 8, seed: int = 0) -> Org:
+    """Everyone tied to everyone: the well-mixed population of the Bass model."""
+    return _flat("complete", nx.complete_graph(n), departments, team_size, seed)
+
+
+def erdos_renyi(
+    n: int, mean_degree: float, departments: int = 1, team_size: int = 8, seed: int = 0
+) -> Org:
+    """G(n, p) with p = mean_degree / (n - 1)."""
+    p = min(1.0, mean_degree / max(n - 1, 1))
+    g = nx.fast_gnp_random_graph(n, p, seed=seed)
+    return _flat("erdos_renyi", g, departments, team_size, seed)
+
+
+def watts_strogatz(
+    n: int, k: int, rewire: float, departments: int = 1, team_size: int = 8, seed: int = 0
+) -> Org:
+    """A ring lattice of k nearest neighbours with each edge rewired with probability rewire."""
+    g = nx.watts_strogatz_graph(n, k, rewire, seed=seed)
+    return _flat("watts_strogatz", g, departments, team_size, seed)
+
+
+def barabasi_albert(
+    n: int, m: int, departments: int = 1, team_size: int = 8, seed: int = 0
+) -> Org:
+    """Preferential attachment, m edges per new node: hubs with many ties."""
+    g = nx.barabasi_albert_graph(n, m, seed=seed)
+    return _flat("barabasi_albert", g, departments, team_size, seed)
+
+
+def _read_tie_matrix(path: Path, n_expected: int | None = None) -> list[tuple[int, int]]:
+    """Read an 'ego alter tie' edge list (1-based ids) and return the (ego, alter) pairs with tie 1."""
+    if not path.is_file():
+        raise OrgDataError(f"{path}: file not found")
+    pairs = []
+    for line_no, line in enumerate(path.read_text().splitlines(), start=1):
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) != 3:
+            raise OrgDataError(f"{path}:{line_no}: expected 'ego alter tie', got {line.strip()!r}")
+        try:
+            ego, alter, tie = (int(float(p)) for p in parts)
+        except ValueError as err:
+            raise OrgDataError(f"{path}:{line_no}: ids and tie must be numbers") from err
+        if n_expected is not None and not (1 <= ego <= n_expected and 1 <= alter <= n_expected):
+            raise OrgDataError(f"{path}:{line_no}: id out of range 1..{n_expected}")
+        if tie not in (0, 1):
+            raise OrgDataError(f"{path}:{line_no}: tie must be 0 or 1, got {tie}")
+        if tie == 1 and ego != alter:
+            pairs.append((ego - 1, alter - 1))
+    return pairs
+
+
+def krackhardt(
+    path: Path | str | None = None,
+    informal: tuple[str, ...] = ("advice", "friendship"),
+    seed: int = 0,
+) -> Org:
+    """Krackhardt's (1987) 21 high-tech managers, from the files of the published data set.
+
+    Reports-to gives the hierarchy (``manager`` ties, level and department from the
+    attribute file); the chosen informal relations (advice and/or friendship, directed,
+    symmetrised) give ``informal`` ties.  Department 0 is the CEO's office.
+    """
+    folder = Path(path) if path is not None else KRACKHARDT_DIR
+    attr_path = folder / "Krack-High-Tec-Attributes.csv"
+    if not attr_path.is_file():
+        raise OrgDataError(f"{attr_path}: file not found")
+    with attr_path.open() as fh:
+        rows = list(csv.DictReader(fh))
+    needed = {"ID", "LEVEL", "DEPT"}
+    if not rows or not needed <= set(rows[0]):
+        raise OrgDataError(f"{attr_path}: needs columns {sorted(needed)}")
+    n = len(rows)
+    try:
+        ids = [int(r["ID"]) for r in rows]
+        level = np.array([int(r["LEVEL"]) - 1 for r in rows])
+        dept = np.array([int(r["DEPT"]) for r in rows])
+    except ValueError as err:
+        raise OrgDataError(f"{attr_path}: ID, LEVEL and DEPT must be integers") from err
+    if ids != list(range(1, n + 1)):
+        raise OrgDataError(f"{attr_path}: IDs must be 1..{n} in order")
+    manager = np.full(n, -1, dtype=np.int64)
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    for ego, alter in _read_tie_matrix(folder / "Krack-High-Tec-edgelist-ReportsTo.txt", n):
+        if manager[ego] >= 0:
+            raise OrgDataError(f"reports-to: employee {ego + 1} reports to two managers")
+        manager[ego] = alter
+        graph.add_edge(ego, alter, kind="manager")
+    files = {"advice": "Advice", "friendship": "Friendship"}
+    for relation in informal:
+        if relation not in files:
+            raise OrgDataError(f"informal relation {relation!r}: allowed {sorted(files)}")
+        for ego, alter in _read_tie_matrix(folder / f"Krack-High-Tec-edgelist-{files[relation]}.txt", n):
+            if not graph.has_edge(ego, alter):
+                graph.add_edge(ego, alter, kind="informal")
+    department_values = sorted(set(dept.tolist()))
+    index = {v: k for k, v in enumerate(department_values)}
+    department = np.array([index[v] for v in dept])
+    names = tuple(f"D{v}" for v in department_values)
+    return _finish("krackhardt", graph, department, names, manager, level, seed)
+
+
+def build_org(spec: OrgSpec, seed: int) -> Org:
+    """Build the organization a scenario's ``[org]`` table describes, from an explicit seed."""
+    g = spec.generator
+    if g == "hierarchy":
+        return hierarchy(
+            spec.n, spec.span, spec.departments, spec.informal_ties,
+            spec.cross_department_share, seed,
+        )
+    if g == "complete":
+        return complete(spec.n, spec.departments, spec.team_size, seed)
+    if g == "erdos_renyi":
+        return erdos_renyi(spec.n, spec.mean_degree, spec.departments, spec.team_size, seed)
+    if g == "watts_strogatz":
+        return watts_strogatz(spec.n, spec.k, spec.rewire, spec.departments, spec.team_size, seed)
+    if g == "barabasi_albert":
+        return barabasi_albert(spec.n, spec.m, spec.departments, spec.team_size, seed)
+    if g == "krackhardt":
+        return krackhardt(spec.path, tuple(spec.informal), seed)
+    raise ValueError(f"unknown generator {g!r}")

@@ -1,0 +1,43 @@
+"""The randomness contract, in one place, shared by both engines.
+
+* Replicate ``r`` of a run with seed ``s`` draws from its own generator, derived by
+  ``SeedSequence(s, spawn_key=(1, r))``: the same for any number of replicates or workers.
+* The org graph is built from ``SeedSequence(s, spawn_key=(0,))``: every replicate and
+  every plan of one run sees the same organization, so plan comparisons are paired.
+* Each step a replicate draws one block of uniforms: :data:`AGENT_DECISIONS` rows of N,
+  then :data:`WORKSPACE_DECISIONS` rows of W, whether or not a draw is used, so the
+  streams of the two engines never drift apart.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+AGENT_DECISIONS = ("awareness", "adoption", "abandonment", "compliance")
+WORKSPACE_DECISIONS = ("payment",)
+AWARENESS, ADOPTION, ABANDONMENT, COMPLIANCE = range(len(AGENT_DECISIONS))
+PAYMENT = 0
+
+
+def org_seed(seed: int) -> int:
+    """The integer seed the org generator receives for a run seed."""
+    state = np.random.SeedSequence(seed, spawn_key=(0,)).generate_state(1, dtype=np.uint32)
+    return int(state[0])
+
+
+def replicate_rng(seed: int, replicate: int) -> np.random.Generator:
+    """The decision stream of one replicate."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1, replicate)))
+
+
+def framework_seed(seed: int, replicate: int) -> int:
+    """A seed for Mesa's own generators (never used by the adoption rules)."""
+    state = np.random.SeedSequence(seed, spawn_key=(2, replicate)).generate_state(1, np.uint32)
+    return int(state[0])
+
+
+def step_uniforms(rng: np.random.Generator, n_agents: int, n_workspaces: int) -> tuple[np.ndarray, np.ndarray]:
+    """One step's block: (agent rows x N, workspace rows x W) float32 uniforms in [0, 1)."""
+    agent = rng.random((len(AGENT_DECISIONS), n_agents), dtype=np.float32)
+    workspace = rng.random((len(WORKSPACE_DECISIONS), n_workspaces), dtype=np.float32)
+    return agent, workspace

@@ -1,0 +1,92 @@
+"""The adoption rules as pure formulas, shared by both engines.
+
+Each function takes plain numbers or numpy arrays and returns the same kind, using only
+``+ - * /`` and comparisons so that a Python float in the reference engine and a float64
+array element in the batched engine give bit-identical results.  ``docs/model.md``
+states each formula; keep the two in step.
+
+Symbols (per employee i, read at the end of the previous week):
+    S_i  weighted number of engaged (active) neighbours, sum_j w_ij [j active]
+    D_i  weighted degree, sum_j w_ij
+    s_i  S_i / D_i, the weighted active share (0 when D_i = 0)
+    a_i  appeal: value multiplier / (1 + resistance * reluctant_i)
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+
+class State(IntEnum):
+    """Where an employee stands with the tool."""
+
+    UNAWARE = 0
+    AWARE = 1
+    ACTIVE = 2  # engaged user
+    NOMINAL = 3  # licensed by mandate, not engaged (shelfware)
+    LAPSED = 4  # stopped using it, for good
+    BLOCKED = 5  # wants a seat, the workspace's free plan is full (paywall)
+
+
+STATE_NAMES = tuple(s.name.lower() for s in State)
+
+# Rogers (1962/2003) adopter categories: innovators, early adopters, early majority,
+# late majority, laggards, as cumulative population shares.
+ROGERS_CUMULATIVE = np.array([0.025, 0.16, 0.50, 0.84, 1.0])
+
+
+def active_share(weighted_active, weighted_degree):
+    """s = S / D, and 0 where an employee has no ties."""
+    if isinstance(weighted_degree, np.ndarray):
+        out = np.zeros(np.broadcast(weighted_active, weighted_degree).shape)
+        np.divide(weighted_active, weighted_degree, out=out, where=weighted_degree > 0)
+        return out
+    return weighted_active / weighted_degree if weighted_degree > 0 else 0.0
+
+
+def appeal(value_multiplier, resistance, reluctant):
+    """a = m / (1 + resistance * reluctant): how attractive the tool is to this employee."""
+    return value_multiplier / (1.0 + resistance * reluctant)
+
+
+def awareness_probability(external_rate, word_of_mouth, share):
+    """P(unaware -> aware) = external_rate + word_of_mouth * s."""
+    return external_rate + word_of_mouth * share
+
+
+def wants_to_adopt(rule, u, appeal_, share, weighted_active, p, q, threshold, k_needed):
+    """Whether an aware (or nominal) employee chooses to use the tool this week.
+
+    linear:    u < a * (p + q * s)                       (Bass on a network)
+    threshold: a * s >= theta_i   or  u < a * p          (Granovetter / Watts)
+    count:     a * S >= k_i       or  u < a * p          (complex contagion)
+    """
+    if rule == "linear":
+        return u < appeal_ * (p + q * share)
+    spontaneous = u < appeal_ * p
+    if rule == "threshold":
+        return (appeal_ * share >= threshold) | spontaneous
+    if rule == "count":
+        return (appeal_ * weighted_active >= k_needed) | spontaneous
+    raise ValueError(f"unknown rule {rule!r}")
+
+
+def lapse_probability(rate, appeal_, standalone_value, share):
+    """P(active -> lapsed) = rate * (1 - a * (v0 + (1 - v0) * s)): users lapse as value falls."""
+    return rate * (1.0 - appeal_ * (standalone_value + (1.0 - standalone_value) * share))
+
+
+def pay_probability(decision_rate, price, value, demand, demand_scale, holder_boost, holder_active):
+    """P(budget holder pays this week) at the paywall.
+
+    = decision_rate * max(0, 1 - price / value) * D / (D + D_half) * (1 + boost * [holder active])
+    """
+    surplus = 1.0 - price / value
+    if isinstance(surplus, np.ndarray):
+        surplus = np.maximum(surplus, 0.0)
+    else:
+        surplus = max(surplus, 0.0)
+    pressure = demand / (demand + demand_scale)
+    return decision_rate * surplus * pressure * (1.0 + holder_boost * holder_active)

@@ -1,0 +1,415 @@
+"""Scenario files: one pydantic schema, the only place where input is validated.
+
+A scenario TOML file holds a base configuration (org, tool, adoption, freemium, mandate,
+run length, replicates, seed) and named ``[[plans]]`` whose tables override parts of the
+base.  Each plan is merged onto the base and validated as a whole, so a plan can never
+produce a configuration the schema would refuse.  Every numeric field has a unit and an
+allowed range (see ``docs/scenarios.md``); a wrong file raises :class:`ScenarioError`
+with one message naming the file, the field and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+WEIGHT_QUANTUM = 64  # tie weights are rounded to multiples of 1/64: sums are then exact floats
+
+
+class ScenarioError(ValueError):
+    """A scenario file is wrong. The message names the file, the field and what is allowed."""
+
+
+class Section(BaseModel):
+    """Base for every table: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TieWeights(Section):
+    manager: float = Field(1.0, ge=0, le=16, description="weight of a reporting-line tie, 0..16")
+    peer: float = Field(1.0, ge=0, le=16, description="weight of a teammate tie, 0..16")
+    informal: float = Field(1.0, ge=0, le=16, description="weight of an informal tie, 0..16")
+
+    @field_validator("manager", "peer", "informal")
+    @classmethod
+    def _quantize(cls, w: float) -> float:
+        return round(w * WEIGHT_QUANTUM) / WEIGHT_QUANTUM
+
+
+class OrgSpec(Section):
+    generator: Literal[
+        "hierarchy", "complete", "erdos_renyi", "watts_strogatz", "barabasi_albert", "krackhardt"
+    ] = Field("hierarchy", description="which org graph to build")
+    n: int = Field(2000, ge=2, le=1_000_000, description="employees, 2..1,000,000")
+    span: int = Field(8, ge=1, le=200, description="direct reports per manager, 1..200")
+    departments: int = Field(6, ge=1, le=1000, description="departments, 1..1000")
+    informal_ties: float = Field(
+        4.0, ge=0, le=200, description="mean informal ties per employee, 0..200"
+    )
+    cross_department_share: float = Field(
+        0.25, ge=0, le=1, description="share of informal ties that cross departments, 0..1"
+    )
+    team_size: int = Field(8, ge=1, le=10_000, description="team size for flat graphs, 1..10000")
+    mean_degree: float = Field(6.0, ge=0, le=10_000, description="erdos_renyi mean degree")
+    k: int = Field(6, ge=2, le=10_000, description="watts_strogatz nearest neighbours (even)")
+    rewire: float = Field(0.1, ge=0, le=1, description="watts_strogatz rewiring probability, 0..1")
+    m: int = Field(3, ge=1, le=10_000, description="barabasi_albert edges per new node")
+    path: str | None = Field(None, description="krackhardt data folder (default: bundled copy)")
+    informal: list[Literal["advice", "friendship"]] = Field(
+        default_factory=lambda: ["advice", "friendship"],
+        description="krackhardt relations used as informal ties",
+    )
+    tie_weights: TieWeights = Field(default_factory=TieWeights)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OrgSpec:
+        if self.generator == "hierarchy" and self.n <= self.departments:
+            raise ValueError(
+                f"hierarchy needs n > departments (got n={self.n}, departments={self.departments})"
+            )
+        if self.generator == "watts_strogatz" and (self.k % 2 or self.k >= self.n):
+            raise ValueError(f"watts_strogatz needs an even k < n (got k={self.k}, n={self.n})")
+        if self.generator == "barabasi_albert" and self.m >= self.n:
+            raise ValueError(f"barabasi_albert needs m < n (got m={self.m}, n={self.n})")
+        return self
+
+
+class Tool(Section):
+    price_per_seat_week: float = Field(
+        2.0, ge=0, le=10_000, description="price of one paid seat, currency per week"
+    )
+    value_per_seat_week: float = Field(
+        5.0, gt=0, le=100_000, description="value of the paid tier to one user, currency per week"
+    )
+    standalone_value: float = Field(
+        0.5, ge=0, le=1, description="share of the tool's value with no colleague using it, 0..1"
+    )
+
+
+class Discovery(Section):
+    enabled: bool = Field(True, description="if false, everyone knows the tool from week 0")
+    external_rate: float = Field(
+        0.01, ge=0, le=1, description="chance per week of hearing of the tool from outside, 0..1"
+    )
+    word_of_mouth: float = Field(
+        0.5, ge=0, le=1, description="added awareness chance per week at 100% active ties, 0..1"
+    )
+
+    @model_validator(mode="after")
+    def _probability(self) -> Discovery:
+        if self.external_rate + self.word_of_mouth > 1:
+            raise ValueError("external_rate + word_of_mouth must be <= 1 (a weekly probability)")
+        return self
+
+
+class Adoption(Section):
+    rule: Literal["linear", "threshold", "count"] = Field(
+        "linear", description="peer-influence rule family"
+    )
+    p: float = Field(0.005, ge=0, le=1, description="spontaneous adoption chance per week, 0..1")
+    q: float = Field(0.3, ge=0, le=1, description="linear: added chance at 100% active ties, 0..1")
+    threshold: float = Field(
+        0.2, ge=0, le=1, description="threshold: share of active ties needed, 0..1"
+    )
+    k: float = Field(2, ge=0, le=1000, description="count: active ties needed (weighted), 0..1000")
+    heterogeneity: Literal["none", "rogers", "normal"] = Field(
+        "rogers", description="how thresholds (and k) vary between employees"
+    )
+    spread: float = Field(
+        0.3, ge=0, le=10, description="normal heterogeneity: coefficient of variation, 0..10"
+    )
+    rogers_multipliers: list[float] = Field(
+        default_factory=lambda: [0.25, 0.5, 1.0, 1.5, 2.5],
+        min_length=5,
+        max_length=5,
+        description="threshold multipliers for innovators, early adopters, early majority, "
+        "late majority, laggards (each 0..100)",
+    )
+
+    @model_validator(mode="after")
+    def _checks(self) -> Adoption:
+        if self.rule == "linear" and self.p + self.q > 1:
+            raise ValueError("linear rule needs p + q <= 1 (a weekly probability)")
+        if any(not 0 <= m <= 100 for m in self.rogers_multipliers):
+            raise ValueError("rogers_multipliers must each be in 0..100")
+        return self
+
+
+class Seeding(Section):
+    strategy: Literal["none", "random", "hubs", "brokers", "managers", "team"] = Field(
+        "random", description="who the first champions are"
+    )
+    count: int = Field(10, ge=0, le=1_000_000, description="number of champions at week 0")
+
+
+class Freemium(Section):
+    enabled: bool = Field(True, description="if false, seats are free and unlimited")
+    workspace: Literal["team", "department", "org"] = Field(
+        "team", description="the unit that shares a free plan and pays for it"
+    )
+    free_seats: int | None = Field(
+        5, ge=0, le=1_000_000, description="free seats per workspace (omit for unlimited)"
+    )
+    free_value: float = Field(
+        0.6, ge=0, le=1, description="value of the free tier relative to paid, 0..1"
+    )
+    trial_weeks: int = Field(
+        0, ge=0, le=520, description="weeks of full paid access before the cap applies, 0..520"
+    )
+    decision_rate: float = Field(
+        0.15, ge=0, le=1, description="chance per week a budget holder at the paywall decides"
+    )
+    demand_scale: float = Field(
+        5.0, gt=0, le=1_000_000, description="users at which demand pressure is half, > 0"
+    )
+    holder_boost: float = Field(
+        1.0, ge=0, le=100, description="added pay chance (relative) when the holder is a user"
+    )
+
+
+class Mandate(Section):
+    enabled: bool = Field(False, description="whether licences are bought top-down")
+    week: int = Field(0, ge=0, le=520, description="week the licences are bought, 0..520")
+    scope: Literal["org"] | list[str] = Field(
+        "org", description='"org" or a list of department names'
+    )
+    compliance: float = Field(
+        0.3, ge=0, le=1, description="chance per week a licensed non-user starts using it, 0..1"
+    )
+    resistance: float = Field(
+        0.5, ge=0, le=100, description="mandated non-users' appeal is divided by 1 + resistance"
+    )
+    price_per_seat_week: float | None = Field(
+        None, ge=0, le=10_000, description="licence price per seat-week (default: tool price)"
+    )
+
+
+class Enterprise(Section):
+    enabled: bool = Field(True, description="land and expand: an org-wide deal at a threshold")
+    threshold: float = Field(
+        0.4, ge=0, le=1, description="org-wide active share that triggers the deal, 0..1"
+    )
+    price_per_seat_week: float = Field(
+        1.5, ge=0, le=10_000, description="enterprise licence price per seat-week"
+    )
+
+
+class Abandonment(Section):
+    enabled: bool = Field(True, description="whether users can lapse")
+    rate: float = Field(
+        0.03, ge=0, le=1, description="weekly lapse chance of a user who gets no value, 0..1"
+    )
+
+
+class Config(Section):
+    """One fully resolved configuration: what one plan of a scenario runs."""
+
+    weeks: int = Field(104, ge=1, le=1040, description="weeks simulated, 1..1040")
+    replicates: int = Field(20, ge=1, le=100_000, description="replicates per plan, 1..100000")
+    seed: int = Field(12345, ge=0, lt=2**63, description="run seed, 0..2^63-1")
+    org: OrgSpec = Field(default_factory=OrgSpec)
+    tool: Tool = Field(default_factory=Tool)
+    discovery: Discovery = Field(default_factory=Discovery)
+    adoption: Adoption = Field(default_factory=Adoption)
+    seeding: Seeding = Field(default_factory=Seeding)
+    freemium: Freemium = Field(default_factory=Freemium)
+    mandate: Mandate = Field(default_factory=Mandate)
+    enterprise: Enterprise = Field(default_factory=Enterprise)
+    abandonment: Abandonment = Field(default_factory=Abandonment)
+
+    @model_validator(mode="after")
+    def _cross(self) -> Config:
+        if self.seeding.count > self.org.n and self.org.generator != "krackhardt":
+            raise ValueError(f"seeding.count ({self.seeding.count}) exceeds org.n ({self.org.n})")
+        if self.mandate.enabled and self.mandate.week > self.weeks:
+            raise ValueError(
+                f"mandate.week ({self.mandate.week}) is after the last week ({self.weeks})"
+            )
+        return self
+
+    @property
+    def licence_price(self) -> float:
+        price = self.mandate.price_per_seat_week
+        return self.tool.price_per_seat_week if price is None else price
+
+
+class Plan(BaseModel):
+    """A named rollout plan: its resolved configuration."""
+
+    model_config = ConfigDict(frozen=True)
+    name: str
+    description: str = ""
+    config: Config
+
+
+class Scenario(BaseModel):
+    """A loaded scenario file: a name, its plans (at least one), and where it came from."""
+
+    model_config = ConfigDict(frozen=True)
+    name: str
+    description: str = ""
+    source: str = ""
+    plans: list[Plan]
+    raw: dict[str, Any] = Field(default_factory=dict, repr=False)
+
+    def resolved(self) -> dict[str, Any]:
+        """The scenario as resolved (every default filled in), JSON-ready."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "plans": [
+                {"name": p.name, "description": p.description, "config": p.config.model_dump()}
+                for p in self.plans
+            ],
+        }
+
+    def digest(self) -> str:
+        """A hash of the resolved scenario: equal digests, equal runs."""
+        text = json.dumps(self.resolved(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+_TOP_LEVEL = {"name", "description", "plans"}
+_NAME_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _describe(err: dict[str, Any], model: type[BaseModel]) -> str:
+    """One line for one pydantic error: dotted field, problem, value and what is allowed."""
+    loc = [str(p) for p in err["loc"]]
+    field_path = ".".join(loc) if loc else "(scenario)"
+    message = err["msg"].removeprefix("Value error, ")
+    hint = _field_description(model, loc)
+    got = ""
+    if err["type"] != "missing" and "input" in err and not isinstance(err["input"], dict):
+        got = f" (got {err['input']!r})"
+    if err["type"] == "extra_forbidden":
+        section = _section_model(model, loc[:-1])
+        allowed = ", ".join(sorted(section.model_fields)) if section else ""
+        return f"{field_path}: unknown field; allowed here: {allowed}"
+    return f"{field_path}: {message}{got}" + (f" [{hint}]" if hint else "")
+
+
+def _section_model(model: type[BaseModel], loc: list[str]) -> type[BaseModel] | None:
+    current: Any = model
+    for part in loc:
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return None
+        current = fields[part].annotation
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            current = fields[part].default_factory() if fields[part].default_factory else None
+            current = type(current) if isinstance(current, BaseModel) else None
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _field_description(model: type[BaseModel], loc: list[str]) -> str:
+    if not loc:
+        return ""
+    section = _section_model(model, loc[:-1])
+    if section is None or loc[-1] not in section.model_fields:
+        return ""
+    return section.model_fields[loc[-1]].description or ""
+
+
+def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
+    """Validate a scenario already read into a dict; raise ScenarioError on any problem."""
+
+    def fail(where: str, what: str) -> ScenarioError:
+        return ScenarioError(f"{source}: {where}: {what}")
+
+    if not isinstance(data, dict):
+        raise fail("(file)", "must be a TOML table")
+    name = data.get("name", Path(source).stem)
+    if not isinstance(name, str) or not name or not set(name) <= _NAME_OK:
+        raise fail("name", f"must be letters, digits, '-', '_' or '.' (got {name!r})")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise fail("description", "must be a string")
+    base = {k: v for k, v in data.items() if k not in _TOP_LEVEL}
+    plans_raw = data.get("plans", [{"name": "base"}])
+    if not isinstance(plans_raw, list) or not plans_raw:
+        raise fail("plans", "must be a non-empty array of tables ([[plans]])")
+
+    plans: list[Plan] = []
+    seen: set[str] = set()
+    for index, plan_raw in enumerate(plans_raw):
+        where = f"plans[{index}]"
+        if not isinstance(plan_raw, dict):
+            raise fail(where, "must be a table with a name")
+        plan_name = plan_raw.get("name")
+        if not isinstance(plan_name, str) or not plan_name or not set(plan_name) <= _NAME_OK:
+            raise fail(f"{where}.name", f"needs a name of letters, digits, '-', '_' (got {plan_name!r})")
+        if plan_name in seen:
+            raise fail(f"{where}.name", f"duplicate plan name {plan_name!r}")
+        seen.add(plan_name)
+        overrides = {k: v for k, v in plan_raw.items() if k not in ("name", "description")}
+        for key in ("weeks", "replicates", "seed"):
+            if key in overrides:
+                raise fail(f"{where} ({plan_name}).{key}", "is shared by all plans; set it at the top")
+        merged = _deep_merge(base, overrides)
+        try:
+            config = Config.model_validate(merged)
+        except ValidationError as err:
+            first = err.errors()[0]
+            prefix = "" if len(plans_raw) == 1 and plan_name == "base" else f"plan {plan_name!r}: "
+            more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+            raise ScenarioError(f"{source}: {prefix}{_describe(first, Config)}{more}") from None
+        plans.append(
+            Plan(name=plan_name, description=str(plan_raw.get("description", "")), config=config)
+        )
+    return Scenario(name=name, description=description, source=source, plans=plans, raw=data)
+
+
+def load_scenario(path: Path | str) -> Scenario:
+    """Read and validate a scenario TOML file; relative data paths resolve against its folder."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"{path}: file not found")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{path}: not valid TOML: {err}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not a text file (TOML must be UTF-8)") from None
+    _resolve_paths(data, path.parent)
+    return parse_scenario(data, str(path))
+
+
+def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
+    tables = [data.get("org")] + [p.get("org") for p in data.get("plans", []) if isinstance(p, dict)]
+    for table in tables:
+        if isinstance(table, dict) and isinstance(table.get("path"), str):
+            candidate = Path(table["path"])
+            if not candidate.is_absolute():
+                table["path"] = str((folder / candidate).resolve())
+
+
+def check_against_org(config: Config, department_names: tuple[str, ...], source: str, plan: str) -> None:
+    """Checks that need the built org: mandate departments must exist."""
+    scope = config.mandate.scope
+    if config.mandate.enabled and scope != "org":
+        unknown = [d for d in scope if d not in department_names]
+        if unknown:
+            raise ScenarioError(
+                f"{source}: plan {plan!r}: mandate.scope: unknown department(s) {unknown}; "
+                f"allowed: \"org\" or a list of {list(department_names)}"
+            )
+        if not scope:
+            raise ScenarioError(f"{source}: plan {plan!r}: mandate.scope: empty department list")
