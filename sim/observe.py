@@ -20,6 +20,7 @@ COUNT_COLUMNS = (
     "licensed",  # licences held (mandate or enterprise deal), used or not
     "paid_seats",  # seats paid for by workspaces that crossed the paywall
     "seats",  # licensed + paid_seats: everything the org pays for
+    "shelfware",  # licences held by employees who are not engaged users
     "free_users",  # engaged users on a free plan (or a trial)
     "paid_workspaces",  # workspaces that have paid (paywall conversions so far)
 )
@@ -49,6 +50,7 @@ def observe_week(
     counts["licensed"] = licensed.sum(axis=0)
     counts["paid_seats"] = (unlicensed_active & in_paid).sum(axis=0)
     counts["seats"] = counts["licensed"] + counts["paid_seats"]
+    counts["shelfware"] = (licensed & ~active).sum(axis=0)
     counts["free_users"] = (unlicensed_active & ~in_paid).sum(axis=0)
     counts["paid_workspaces"] = paid.sum(axis=0)
     licence_price = np.where(deal, prices.enterprise, prices.licence)

@@ -1,0 +1,154 @@
+"""Plan comparison: the terminal table and the self-contained plotly ``report.html``."""
+
+from __future__ import annotations
+
+import html
+import math
+
+import plotly.graph_objects as go
+import polars as pl
+from plotly.subplots import make_subplots
+from scipy import stats
+
+from sim.stats import mean_ci
+
+OUTCOMES = (
+    ("t50", "weeks to 50% active", "{:.1f}"),
+    ("final_active_share", "final active share", "{:.1%}"),
+    ("peak_active_share", "peak active share", "{:.1%}"),
+    ("shelfware_share", "shelfware share", "{:.1%}"),
+    ("cost_per_engaged_user", "cost per engaged user", "{:,.0f}"),
+    ("total_cost", "total cost", "{:,.0f}"),
+    ("paywall_conversions", "paywall conversions", "{:.1f}"),
+    ("departments_reached", "departments >= 50%", "{:.1f}"),
+)
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
+
+
+def outcome_table(summary: pl.DataFrame) -> pl.DataFrame:
+    """Per plan and outcome: mean, 95% CI, and how many replicates reached it (t50 may be null)."""
+    rows = []
+    for plan in summary["plan"].unique(maintain_order=True):
+        part = summary.filter(pl.col("plan") == plan)
+        for column, label, fmt in OUTCOMES:
+            values = part[column].to_list()
+            mean, low, high = mean_ci(values)
+            reached = sum(v is not None and not (isinstance(v, float) and math.isnan(v)) for v in values)
+            rows.append(
+                {"plan": plan, "outcome": column, "label": label, "mean": mean,
+                 "low": low, "high": high, "n": reached, "replicates": len(values), "fmt": fmt}
+            )
+    return pl.DataFrame(rows)
+
+
+def format_cell(row: dict) -> str:
+    if row["n"] == 0 or math.isnan(row["mean"]):
+        return "never"
+    fmt = row["fmt"]
+    text = f"{fmt.format(row['mean'])} [{fmt.format(row['low'])}, {fmt.format(row['high'])}]"
+    if row["n"] < row["replicates"]:
+        text += f" ({row['n']}/{row['replicates']})"
+    return text
+
+
+def band(trajectories: pl.DataFrame, column: str, n: int, level: float = 0.95) -> pl.DataFrame:
+    """Per plan and week: mean of column/n over replicates with a t confidence band."""
+    t = float(stats.t.ppf(0.5 + level / 2, max(trajectories["replicate"].n_unique() - 1, 1)))
+    return (
+        trajectories.group_by("plan", "week", maintain_order=True)
+        .agg(
+            mean=(pl.col(column) / n).mean(),
+            sd=(pl.col(column) / n).std(),
+            reps=pl.len(),
+        )
+        .with_columns(half=(pl.col("sd").fill_null(0) * t / pl.col("reps").sqrt()))
+        .with_columns(low=pl.col("mean") - pl.col("half"), high=pl.col("mean") + pl.col("half"))
+        .sort("plan", "week", maintain_order=True)
+    )
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def adoption_figure(trajectories: pl.DataFrame, n: int, title: str) -> go.Figure:
+    """Active share, seats paid for, and cumulative cost per plan, with 95% bands."""
+    fig = make_subplots(
+        rows=1, cols=3,
+        subplot_titles=("Engaged users (share of org)", "Seats paid for (share of org)",
+                        "Cumulative cost"),
+    )
+    plans = trajectories["plan"].unique(maintain_order=True).to_list()
+    for col, (column, scale) in enumerate((("active", n), ("seats", n), ("cum_cost", 1)), 1):
+        stats_frame = band(trajectories, column, scale)
+        for i, plan in enumerate(plans):
+            color = PALETTE[i % len(PALETTE)]
+            part = stats_frame.filter(pl.col("plan") == plan)
+            weeks = part["week"].to_list()
+            fig.add_trace(go.Scatter(
+                x=weeks + weeks[::-1], y=part["high"].to_list() + part["low"].to_list()[::-1],
+                fill="toself", fillcolor=_rgba(color, 0.2), line={"width": 0},
+                hoverinfo="skip", showlegend=False, legendgroup=plan,
+            ), row=1, col=col)
+            fig.add_trace(go.Scatter(
+                x=weeks, y=part["mean"].to_list(), name=plan, legendgroup=plan,
+                line={"color": color}, showlegend=(col == 1),
+            ), row=1, col=col)
+        fig.update_xaxes(title_text="week", row=1, col=col)
+    fig.update_layout(title=title, height=450, hovermode="x unified")
+    return fig
+
+
+def departments_figure(departments: pl.DataFrame) -> go.Figure:
+    """Final-week active share per department and plan (mean over replicates)."""
+    final = departments.filter(pl.col("week") == pl.col("week").max())
+    means = final.group_by("plan", "department", maintain_order=True).agg(
+        share=pl.col("active_share").mean()
+    )
+    fig = go.Figure()
+    for i, plan in enumerate(means["plan"].unique(maintain_order=True).to_list()):
+        part = means.filter(pl.col("plan") == plan).sort("department")
+        fig.add_trace(go.Bar(x=part["department"].to_list(), y=part["share"].to_list(),
+                             name=plan, marker_color=PALETTE[i % len(PALETTE)]))
+    fig.update_layout(title="Final active share by department", barmode="group",
+                      yaxis={"tickformat": ".0%", "range": [0, 1]}, height=380)
+    return fig
+
+
+def html_report(
+    name: str, description: str, trajectories: pl.DataFrame, departments: pl.DataFrame,
+    summary: pl.DataFrame, n: int, meta: dict,
+) -> str:
+    """A self-contained HTML page (plotly.js embedded: it opens offline)."""
+    reps = summary.group_by("plan").len()["len"].max()
+    subtitle = f"{name}: {n:,} employees, {reps} replicates per plan, seed {meta.get('seed')}"
+    table = outcome_table(summary)
+    plans = summary["plan"].unique(maintain_order=True).to_list()
+    header = "".join(f"<th>{html.escape(p)}</th>" for p in plans)
+    body = []
+    for column, label, _ in OUTCOMES:
+        cells = []
+        for plan in plans:
+            row = table.filter((pl.col("plan") == plan) & (pl.col("outcome") == column)).row(0, named=True)
+            cells.append(f"<td>{html.escape(format_cell(row))}</td>")
+        body.append(f"<tr><th>{html.escape(label)}</th>{''.join(cells)}</tr>")
+    figures = [
+        adoption_figure(trajectories, n, f"Adoption by plan (mean, 95% CI band) — {subtitle}"),
+        departments_figure(departments),
+    ]
+    plots = "".join(
+        fig.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, fig in enumerate(figures)
+    )
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>adoptsim: {html.escape(name)}</title>
+<style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}</style></head>
+<body><h1>adoptsim: {html.escape(name)}</h1><p>{html.escape(description)}</p>
+<p>{html.escape(subtitle)}. Engine: {html.escape(str(meta.get('engine')))}.
+Cells: mean [95% confidence interval]; (k/R) when only k of R replicates reached it.</p>
+<table><tr><th>outcome</th>{header}</tr>{''.join(body)}</table>
+{plots}
+</body></html>
+"""
+
