@@ -80,7 +80,9 @@ def print_summary(summary, title: str) -> None:
 @friendly_errors
 def run(
     scenario: Path = typer.Argument(..., help="scenario TOML file"),
-    engine: str = typer.Option("reference", help="simulation engine: reference (Mesa)"),
+    engine: str = typer.Option(
+        "batched", help="simulation engine: batched (numpy, fast) or reference (Mesa)"
+    ),
     replicates: int = typer.Option(None, min=1, help="override the scenario's replicates"),
     results: Path = typer.Option(Path("results"), help="folder that receives results/<name>/"),
 ) -> None:

@@ -36,8 +36,19 @@ def framework_seed(seed: int, replicate: int) -> int:
     return int(state[0])
 
 
-def step_uniforms(rng: np.random.Generator, n_agents: int, n_workspaces: int) -> tuple[np.ndarray, np.ndarray]:
+def fill_step_uniforms(
+    rng: np.random.Generator, agent_out: np.ndarray, workspace_out: np.ndarray
+) -> None:
+    """Draw one step's block into float32 buffers of shape (agent rows, N) and (ws rows, W)."""
+    rng.random(agent_out.shape, dtype=np.float32, out=agent_out)
+    rng.random(workspace_out.shape, dtype=np.float32, out=workspace_out)
+
+
+def step_uniforms(
+    rng: np.random.Generator, n_agents: int, n_workspaces: int
+) -> tuple[np.ndarray, np.ndarray]:
     """One step's block: (agent rows x N, workspace rows x W) float32 uniforms in [0, 1)."""
-    agent = rng.random((len(AGENT_DECISIONS), n_agents), dtype=np.float32)
-    workspace = rng.random((len(WORKSPACE_DECISIONS), n_workspaces), dtype=np.float32)
+    agent = np.empty((len(AGENT_DECISIONS), n_agents), dtype=np.float32)
+    workspace = np.empty((len(WORKSPACE_DECISIONS), n_workspaces), dtype=np.float32)
+    fill_step_uniforms(rng, agent, workspace)
     return agent, workspace

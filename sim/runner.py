@@ -22,12 +22,21 @@ Engine = Callable[[Config, Org, list[int], int | None], tuple[pl.DataFrame, pl.D
 
 def engines() -> dict[str, Engine]:
     """The available engines by name (imported lazily: the Mesa one is heavier)."""
+    from sim.batched import simulate_batched
     from sim.model import simulate_reference
 
-    return {"reference": simulate_reference}
+    return {"batched": simulate_batched, "reference": simulate_reference}
 
 
-DEFAULT_ENGINE = "reference"
+DEFAULT_ENGINE = "batched"
+BATCH_CELLS = 4_000_000  # employees x replicates advanced together by the batched engine
+
+
+def batch_size(engine: str, n: int, replicates: int) -> int:
+    """Replicates per engine call: many for the batched engine (bounded memory), 1 for Mesa."""
+    if engine != "batched":
+        return 1
+    return max(1, min(replicates, BATCH_CELLS // max(n, 1), 100))
 
 
 @dataclass
@@ -68,10 +77,10 @@ def simulate_plan(
     replicates: list[int],
     point: int = 0,
     on_replicates_done: Callable[[int], None] | None = None,
-    batch: int = 1,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Run the given replicates of one plan; tag rows with plan and sweep point."""
     simulate = engines()[engine]
+    batch = batch_size(engine, prepared.org.n, len(replicates))
     trajectories, departments = [], []
     for start in range(0, len(replicates), batch):
         chunk = replicates[start : start + batch]
@@ -94,13 +103,12 @@ def run_scenario(
     engine: str = DEFAULT_ENGINE,
     replicates: int | None = None,
     on_replicates_done: Callable[[int], None] | None = None,
-    batch: int = 1,
 ) -> RunOutput:
     """Every plan x replicate of a scenario (paired: same org and seeds for every plan)."""
     trajectories, departments, summaries = [], [], []
     for item in prepared:
         reps = list(range(replicates if replicates is not None else item.config.replicates))
-        traj, dept = simulate_plan(item, engine, reps, 0, on_replicates_done, batch)
+        traj, dept = simulate_plan(item, engine, reps, 0, on_replicates_done)
         trajectories.append(traj)
         departments.append(dept)
         summaries.append(summarize(traj, dept, item.org.n))
