@@ -1,0 +1,65 @@
+"""Generate docs/scenarios.md's field reference from the schema (one source of truth).
+
+    python -m sim.scenario_docs > docs/scenarios.md
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args, get_origin
+
+from pydantic import BaseModel
+
+from sim.scenario import Config
+
+INTRO = """# Scenario files
+
+A scenario is a TOML file: top-level `name`, `description`, `weeks`, `replicates`,
+`seed`, the tables below (the base configuration), and `[[plans]]`. Each plan has a
+`name`, an optional `description`, and any tables or keys that override the base for that
+plan (for example `mandate = { enabled = true, week = 4 }`). `weeks`, `replicates` and
+`seed` are shared by all plans, so every plan sees the same org and random streams
+(paired comparison). A file without `[[plans]]` runs one plan named `base`.
+
+`adoptsim check FILE` validates a file and prints what it resolves to. A wrong file gets
+one message naming the file, the field and what is allowed, and exit code 2. Relative
+`org.path` values are resolved against the scenario file's folder.
+
+This reference is generated from the schema in `sim/scenario.py`
+(`python -m sim.scenario_docs > docs/scenarios.md`); a test keeps it in step.
+"""
+
+
+def _rows(model: type[BaseModel], prefix: str) -> list[str]:
+    rows = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            rows.extend(_rows(annotation, f"{prefix}{name}."))
+            continue
+        default = field.get_default(call_default_factory=True)
+        text = field.description or ""
+        choices = _choices(annotation)
+        if choices:
+            text += "; one of " + ", ".join(f"`{c}`" for c in choices)
+        rows.append(f"| `{prefix}{name}` | `{default!r}` | {text} |")
+    return rows
+
+
+def _choices(annotation) -> list[str]:
+    """The allowed literal values inside an annotation (Literal, or a list/union of them)."""
+    if get_origin(annotation) is Literal:
+        return [str(a) for a in get_args(annotation)]
+    found = []
+    for arg in get_args(annotation):
+        found += _choices(arg)
+    return found
+
+
+def render() -> str:
+    lines = [INTRO, "## Fields", "", "| field | default | unit and allowed values |", "|---|---|---|"]
+    lines += _rows(Config, "")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")
