@@ -23,12 +23,9 @@ from sim.observe import Prices, Recorder, observe_week
 from sim.org import Org
 from sim.population import adjacency, choose_champions, draw_traits, mandate_scope, workspaces
 from sim.randomness import (
-    ABANDONMENT,
-    ADOPTION,
     AGENT_DECISIONS,
-    AWARENESS,
-    COMPLIANCE,
     PAYMENT,
+    TRANSITION,
     WORKSPACE_DECISIONS,
     fill_step_uniforms,
     replicate_rng,
@@ -41,14 +38,12 @@ UNAWARE, NOMINAL, LAPSED = State.UNAWARE, State.NOMINAL, State.LAPSED
 
 
 class SegmentCounter:
-    """Ranks and counts within workspaces, for N x R boolean arrays (employees by id)."""
+    """Counts and seat grants within workspaces, for N x R boolean arrays (employees by id)."""
 
     def __init__(self, workspace_of: np.ndarray, n_workspaces: int):
         n = len(workspace_of)
-        self.order = np.lexsort((np.arange(n), workspace_of))  # by workspace, then id
-        sorted_ws = workspace_of[self.order]
-        self.start_of_row = np.searchsorted(sorted_ws, sorted_ws, side="left")
         self.workspace_of = workspace_of
+        self.n_workspaces = n_workspaces
         self.membership = sp.csr_matrix(
             (np.ones(n, dtype=np.float32), (workspace_of, np.arange(n))), shape=(n_workspaces, n)
         )
@@ -57,14 +52,40 @@ class SegmentCounter:
         """W x R: how many flagged employees each workspace has."""
         return np.rint(self.membership @ flags.astype(np.float32)).astype(np.int64)
 
-    def rank(self, flags: np.ndarray) -> np.ndarray:
-        """N x R: among flagged employees of the same workspace, 0-based rank by id."""
-        in_order = flags[self.order].astype(np.int64)
-        running = np.cumsum(in_order, axis=0)
-        before_segment = running[self.start_of_row] - in_order[self.start_of_row]
-        ranks = np.empty_like(running)
-        ranks[self.order] = running - before_segment - 1
-        return ranks
+    def grant(
+        self, flags: np.ndarray, limit: np.ndarray, unlimited: np.ndarray,
+        counts: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """N x R: flagged employees that get one of ``limit`` (W x R) seats, lowest id first.
+
+        Only contested workspaces (limited and over-asked) are ranked, so the cost follows
+        the number of employees queueing, not N x R.
+        """
+        counts = self.count(flags) if counts is None else counts
+        contested = ~unlimited & (counts > limit)
+        if not contested.any():
+            return flags
+        granted = flags.copy()
+        rows, cols = np.nonzero(flags & contested[self.workspace_of])  # by id, then replicate
+        workspace = self.workspace_of[rows]
+        group = cols * self.n_workspaces + workspace
+        order = np.argsort(group, kind="stable")  # stable: id order within a group
+        sorted_group = group[order]
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order)) - np.searchsorted(sorted_group, sorted_group)
+        granted[rows, cols] = rank < limit[workspace, cols]
+        return granted
+
+
+def _shift(delta: np.ndarray, mask: np.ndarray, source: State, target: State) -> None:
+    """Add (target - source) to ``delta`` where ``mask``: one transition, in place."""
+    step = int(target) - int(source)
+    if step == 1:
+        delta += mask.view(np.int8)
+    elif step == -1:
+        delta -= mask.view(np.int8)
+    else:
+        delta += mask.view(np.int8) * np.int8(step)
 
 
 class BatchedModel:
@@ -80,9 +101,8 @@ class BatchedModel:
         self.k_needed = np.stack([t.k_needed for t in traits], axis=1)
 
         self.weights = adjacency(org, config.org.tie_weights).astype(np.float32)
-        self.weighted_degree = np.asarray(
-            adjacency(org, config.org.tie_weights).sum(axis=1)
-        ).reshape(-1, 1)
+        degree = np.asarray(self.weights.sum(axis=1, dtype=np.float64)).reshape(-1, 1)
+        self.safe_degree = np.where(degree > 0, degree, 1.0)
         self.scope = workspaces(org, config.freemium.workspace)
         self.segments = SegmentCounter(self.scope.of_agent, self.scope.count)
         w = self.scope.count
@@ -101,6 +121,7 @@ class BatchedModel:
         self.deal = np.zeros(r, dtype=bool)
         self.week = 0
         self.agent_u = np.empty((r, len(AGENT_DECISIONS), n), dtype=np.float32)
+        self.u = np.empty((n, r), dtype=np.float32)
         self.workspace_u = np.empty((r, len(WORKSPACE_DECISIONS), w), dtype=np.float32)
         self.recorder = Recorder(self.replicates, org.department, org.department_names)
 
@@ -108,10 +129,9 @@ class BatchedModel:
         for col, t in enumerate(traits):
             picked = choose_champions(org, config.seeding.strategy, config.seeding.count, t.keys)
             champions[picked, col] = True
-        covered = self._cover(-1)
-        nxt = self.state.copy()
-        self._resolve_seats(nxt, np.zeros_like(champions), champions, covered)
-        self._commit(nxt, np.zeros_like(self.paid), week=0)
+        _, granted = self._resolve_seats(np.zeros_like(champions), champions, self._cover(-1))
+        nxt = np.where(granted, np.int8(ACTIVE), np.where(champions, np.int8(BLOCKED), self.state))
+        self._commit(nxt.astype(np.int8), np.zeros_like(self.paid), week=0)
 
     # -- derived quantities -----------------------------------------------------------------
     def _cover(self, week: int) -> np.ndarray:
@@ -122,75 +142,112 @@ class BatchedModel:
         on_trial = (self.trial_start < 0) | (week - self.trial_start < trial_weeks)
         return self.paid | on_trial
 
+    def _appeal(self, licensed: np.ndarray, covered: np.ndarray) -> np.ndarray | float:
+        """Eq. 1. m and reluctance take two values each, so a has at most four: each is
+        computed once by ``rules.appeal`` (bit-identical to the reference) and placed."""
+        cfg = self.config
+        full = licensed | covered[self.scope.of_agent] if cfg.freemium.enabled else None
+        res = cfg.mandate.resistance
+        free = cfg.freemium.free_value
+
+        def place(eager: float, free_tier: float) -> np.ndarray | float:
+            return eager if full is None else np.where(full, eager, free_tier)
+
+        if not self.reluctant.any():
+            return place(rules.appeal(1.0, res, 0.0), rules.appeal(free, res, 0.0))
+        return np.where(
+            self.reluctant,
+            place(rules.appeal(1.0, res, 1.0), rules.appeal(free, res, 1.0)),
+            place(rules.appeal(1.0, res, 0.0), rules.appeal(free, res, 0.0)),
+        )
+
     def _draw(self) -> tuple[np.ndarray, np.ndarray]:
+        """This week's uniforms as (N x R, W x R) arrays: column r from replicate r's stream."""
         for col, rng in enumerate(self.rngs):
             fill_step_uniforms(rng, self.agent_u[col], self.workspace_u[col])
-        # views: (decision, N, R) and (decision, W, R)
-        return self.agent_u.transpose(1, 2, 0), self.workspace_u.transpose(1, 2, 0)
+        np.copyto(self.u, self.agent_u[:, TRANSITION, :].T)
+        return self.u, self.workspace_u[:, PAYMENT, :].T
 
     # -- one week ---------------------------------------------------------------------------------
     def step(self) -> None:
-        cfg = self.config
+        """One week for all replicates, mirroring ``AdoptionModel.step``.
+
+        Each transition is a boolean mask over N x R; the masks of one week are disjoint
+        (each applies to one source state), so the next state is the current one plus the
+        sum of mask * (target - source): a few int8 passes instead of scattered writes.
+        """
+        cfg, a = self.config, self.config.adoption
         u, v = self._draw()
         covered = self._cover(self.week)
         state, licensed = self.state, self.licensed
         active = state == ACTIVE
+        delta = np.zeros(state.shape, dtype=np.int8)
 
-        weighted_active = np.asarray(self.weights @ active.astype(np.float32), dtype=np.float64)
-        share = rules.active_share(weighted_active, self.weighted_degree)
-        if cfg.freemium.enabled:
-            value = np.where(licensed | covered[self.scope.of_agent], 1.0, cfg.freemium.free_value)
-        else:
-            value = np.ones(state.shape)
-        appeal = rules.appeal(value, cfg.mandate.resistance, self.reluctant.astype(np.float64))
-        a = cfg.adoption
+        weighted_active = self.weights @ active.view(np.int8).astype(np.float32)
+        share = weighted_active / self.safe_degree  # exact: 0 / 1 where an employee has no ties
+        appeal = self._appeal(licensed, covered)
+        p_want = rules.want_probability(a.rule, appeal, a.p, a.q, share)
         wants = rules.wants_to_adopt(
-            a.rule, u[ADOPTION], appeal, share, weighted_active, a.p, a.q,
-            self.threshold, self.k_needed,
+            a.rule, u, p_want, appeal, share, weighted_active, self.threshold, self.k_needed
         )
 
-        nxt = state.copy()
-        keep = np.zeros(state.shape, dtype=bool)
-        request = np.zeros(state.shape, dtype=bool)
-        lapse_on = cfg.abandonment.enabled
-
         is_unaware = state == UNAWARE
-        if cfg.discovery.enabled:
+        if cfg.discovery.enabled and is_unaware.any():
             p_aware = rules.awareness_probability(
                 cfg.discovery.external_rate, cfg.discovery.word_of_mouth, share
             )
-            nxt[is_unaware & (u[AWARENESS] < p_aware)] = AWARE
+            _shift(delta, is_unaware & (u < p_aware), UNAWARE, AWARE)
 
         is_aware = state == AWARE
-        nxt[is_aware & wants & licensed] = ACTIVE
-        request |= is_aware & wants & ~licensed
-        nxt[is_aware & ~wants & licensed & (u[COMPLIANCE] < cfg.mandate.compliance)] = NOMINAL
+        aware_wants = is_aware & wants
+        _shift(delta, aware_wants & licensed, AWARE, ACTIVE)
+        request = aware_wants & ~licensed
+        refusing = is_aware & ~wants & licensed
+        if refusing.any():
+            _shift(delta, refusing & rules.complies(u, p_want, cfg.mandate.compliance),
+                   AWARE, NOMINAL)
 
+        lapse_on = cfg.abandonment.enabled
         is_blocked = state == BLOCKED
-        p_giveup = rules.lapse_probability(cfg.abandonment.rate, 0.0, 0.0, 0.0)
-        gives_up = is_blocked & lapse_on & (u[ABANDONMENT] < p_giveup)
-        nxt[gives_up] = LAPSED
-        nxt[is_blocked & ~gives_up & licensed] = ACTIVE
-        request |= is_blocked & ~gives_up & ~licensed
+        if is_blocked.any():
+            p_give_up = rules.lapse_probability(cfg.abandonment.rate, 0.0, 0.0, 0.0)
+            stays = is_blocked
+            if lapse_on:
+                gives_up = is_blocked & (u < p_give_up)
+                _shift(delta, gives_up, BLOCKED, LAPSED)
+                stays = is_blocked & ~gives_up
+            _shift(delta, stays & licensed, BLOCKED, ACTIVE)
+            request = request | (stays & ~licensed)
 
-        p_lapse = rules.lapse_probability(
-            cfg.abandonment.rate, appeal, cfg.tool.standalone_value, share
-        )
-        lapses = active & lapse_on & (u[ABANDONMENT] < p_lapse)
-        nxt[lapses] = LAPSED
-        keep |= active & ~lapses & ~licensed
+        keep = active & ~licensed
+        if lapse_on:
+            p_lapse = rules.lapse_probability(
+                cfg.abandonment.rate, appeal, cfg.tool.standalone_value, share
+            )
+            lapses = active & (u < p_lapse)
+            _shift(delta, lapses, ACTIVE, LAPSED)
+            keep &= ~lapses
 
-        nxt[(state == NOMINAL) & wants] = ACTIVE
+        _shift(delta, (state == NOMINAL) & wants, NOMINAL, ACTIVE)
 
-        pays = self._decide_payment(v[PAYMENT], state, licensed)
-        self._resolve_seats(nxt, keep, request, covered)
-        self._commit(nxt, pays, week=self.week + 1)
+        pays = self._decide_payment(v, state, licensed)
+        kept, granted = self._resolve_seats(keep, request, covered)
+        if kept is not keep:
+            _shift(delta, keep & ~kept, ACTIVE, BLOCKED)
+        _shift(delta, granted & is_aware, AWARE, ACTIVE)
+        _shift(delta, granted & is_blocked, BLOCKED, ACTIVE)
+        _shift(delta, request & ~granted & is_aware, AWARE, BLOCKED)
+        self._commit(state + delta, pays, week=self.week + 1)
 
     def _decide_payment(self, u_pay: np.ndarray, state: np.ndarray, licensed: np.ndarray) -> np.ndarray:
+        """W x R: workspaces whose budget holder pays this week (eq. 8)."""
         cfg = self.config
         if not cfg.freemium.enabled:
             return np.zeros_like(self.paid)
         blocked = self.segments.count((state == BLOCKED) & ~licensed)
+        at_paywall = ~self.paid & ~self.deal[None, :] & (blocked > 0)
+        if not at_paywall.any():
+            return at_paywall
         demand = blocked + self.segments.count((state == ACTIVE) & ~licensed)
         holder_active = (state[self.scope.holder] == ACTIVE).astype(np.float64)
         p_pay = rules.pay_probability(
@@ -198,31 +255,31 @@ class BatchedModel:
             cfg.tool.value_per_seat_week, demand.astype(np.float64), cfg.freemium.demand_scale,
             cfg.freemium.holder_boost, holder_active,
         )
-        at_paywall = ~self.paid & ~self.deal[None, :] & (blocked > 0)
         return at_paywall & (u_pay < p_pay)
 
     def _resolve_seats(
-        self, nxt: np.ndarray, keep: np.ndarray, request: np.ndarray, covered: np.ndarray
-    ) -> None:
-        """Keepers first, then requesters, lowest id first, up to the free seats left."""
+        self, keep: np.ndarray, request: np.ndarray, covered: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(kept, granted): keepers first, then requesters, lowest id first (eq. 9).
+
+        ``kept is keep`` when no keeper loses its seat (always, except when a trial ends).
+        """
         cap = self.config.freemium.free_seats
         if not self.config.freemium.enabled or cap is None:
-            nxt[keep | request] = ACTIVE
-            return
-        unlimited = covered[self.scope.of_agent]
-        kept = keep & (unlimited | (self.segments.rank(keep) < cap))
-        seats_left = cap - self.segments.count(kept)
-        granted = request & (
-            unlimited | (self.segments.rank(request) < seats_left[self.scope.of_agent])
-        )
-        nxt[kept | granted] = ACTIVE
-        nxt[(keep & ~kept) | (request & ~granted)] = BLOCKED
+            return keep, request
+        limit = np.full(covered.shape, cap, dtype=np.int64)
+        keep_counts = self.segments.count(keep)
+        kept = self.segments.grant(keep, limit, covered, keep_counts)
+        kept_counts = keep_counts if kept is keep else self.segments.count(kept)
+        seats_left = limit - np.where(covered, 0, kept_counts)
+        return kept, self.segments.grant(request, seats_left, covered)
 
     def _commit(self, nxt: np.ndarray, pays: np.ndarray, week: int) -> None:
         self.state = nxt
         self.paid |= pays
-        users = self.segments.count((nxt == ACTIVE) & ~self.licensed) > 0
-        self.trial_start[(self.trial_start < 0) & users] = week
+        if self.config.freemium.trial_weeks > 0:  # trial_start matters only with trials
+            users = self.segments.count((nxt == ACTIVE) & ~self.licensed) > 0
+            self.trial_start[(self.trial_start < 0) & users] = week
         self.week = week
         self._end_of_week_events()
         counts = observe_week(

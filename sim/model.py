@@ -31,11 +31,8 @@ from sim.population import (
     workspaces,
 )
 from sim.randomness import (
-    ABANDONMENT,
-    ADOPTION,
-    AWARENESS,
-    COMPLIANCE,
     PAYMENT,
+    TRANSITION,
     framework_seed,
     replicate_rng,
     step_uniforms,
@@ -81,23 +78,26 @@ class Employee(FixedAgent):
 
     # -- phase 1: decide -----------------------------------------------------------------
     def decide(self) -> None:
-        """Choose next week's state from last week's world (synchronous update)."""
+        """Choose next week's state from last week's world (synchronous update).
+
+        One uniform ``u`` per week: the transitions open to the current state are
+        competing outcomes that partition [0, 1).
+        """
         cfg = self.model.config
-        u = self.model.agent_uniforms[:, self.index]
+        u = float(self.model.agent_uniforms[TRANSITION, self.index])
         weighted_active = self.weighted_active()
         share = rules.active_share(weighted_active, self.weighted_degree)
         appeal = rules.appeal(
             self.value_multiplier(), cfg.mandate.resistance, 1.0 if self.reluctant else 0.0
         )
         adoption = cfg.adoption
+        p_want = rules.want_probability(adoption.rule, appeal, adoption.p, adoption.q, share)
 
         def wants() -> bool:
-            return bool(
-                rules.wants_to_adopt(
-                    adoption.rule, float(u[ADOPTION]), appeal, share, weighted_active,
-                    adoption.p, adoption.q, self.threshold, self.k_needed,
-                )
-            )
+            return bool(rules.wants_to_adopt(
+                adoption.rule, u, p_want, appeal, share, weighted_active,
+                self.threshold, self.k_needed,
+            ))
 
         state, nxt, intent = self.state, self.state, None
         lapse_on = cfg.abandonment.enabled
@@ -105,16 +105,16 @@ class Employee(FixedAgent):
             p_aware = rules.awareness_probability(
                 cfg.discovery.external_rate, cfg.discovery.word_of_mouth, share
             )
-            if cfg.discovery.enabled and float(u[AWARENESS]) < p_aware:
+            if cfg.discovery.enabled and u < p_aware:
                 nxt = State.AWARE
         elif state == State.AWARE:
             if wants():
                 nxt, intent = (State.ACTIVE, None) if self.licensed else (state, REQUEST)
-            elif self.licensed and float(u[COMPLIANCE]) < cfg.mandate.compliance:
+            elif self.licensed and rules.complies(u, p_want, cfg.mandate.compliance):
                 nxt = State.NOMINAL
         elif state == State.BLOCKED:
-            p_lapse = rules.lapse_probability(cfg.abandonment.rate, 0.0, 0.0, 0.0)
-            if lapse_on and float(u[ABANDONMENT]) < p_lapse:
+            p_give_up = rules.lapse_probability(cfg.abandonment.rate, 0.0, 0.0, 0.0)
+            if lapse_on and u < p_give_up:
                 nxt = State.LAPSED
             elif self.licensed:
                 nxt = State.ACTIVE
@@ -124,7 +124,7 @@ class Employee(FixedAgent):
             p_lapse = rules.lapse_probability(
                 cfg.abandonment.rate, appeal, cfg.tool.standalone_value, share
             )
-            if lapse_on and float(u[ABANDONMENT]) < p_lapse:
+            if lapse_on and u < p_lapse:
                 nxt = State.LAPSED
             elif not self.licensed:
                 intent = KEEP

@@ -34,6 +34,11 @@ class Prices:
     enterprise: float  # enterprise-deal licence, per week
 
 
+def _column_count(flags: np.ndarray) -> np.ndarray:
+    """Per-column count of a boolean N x R array (int8 view: faster than summing bools)."""
+    return flags.view(np.int8).sum(axis=0, dtype=np.int64)
+
+
 def observe_week(
     state: np.ndarray,
     licensed: np.ndarray,
@@ -43,16 +48,16 @@ def observe_week(
     prices: Prices,
 ) -> dict[str, np.ndarray]:
     """Counts for one week, one value per replicate (state, licensed: N x R; paid: W x R)."""
-    counts = {name: (state == s).sum(axis=0) for name, s in zip(STATE_NAMES, State, strict=True)}
+    counts = {name: _column_count(state == s) for name, s in zip(STATE_NAMES, State, strict=True)}
     active = state == State.ACTIVE
     unlicensed_active = active & ~licensed
     in_paid = paid[workspace_of]
-    counts["licensed"] = licensed.sum(axis=0)
-    counts["paid_seats"] = (unlicensed_active & in_paid).sum(axis=0)
+    counts["licensed"] = _column_count(licensed)
+    counts["paid_seats"] = _column_count(unlicensed_active & in_paid)
     counts["seats"] = counts["licensed"] + counts["paid_seats"]
-    counts["shelfware"] = (licensed & ~active).sum(axis=0)
-    counts["free_users"] = (unlicensed_active & ~in_paid).sum(axis=0)
-    counts["paid_workspaces"] = paid.sum(axis=0)
+    counts["shelfware"] = _column_count(licensed & ~active)
+    counts["free_users"] = _column_count(unlicensed_active & ~in_paid)
+    counts["paid_workspaces"] = _column_count(paid)
     licence_price = np.where(deal, prices.enterprise, prices.licence)
     counts["cost"] = counts["licensed"] * licence_price + counts["paid_seats"] * prices.seat
     return counts
@@ -80,10 +85,10 @@ class Recorder:
         if self._membership is None:
             n = len(self.department)
             self._membership = sp.csr_matrix(
-                (np.ones(n), (self.department, np.arange(n))),
+                (np.ones(n, dtype=np.float32), (self.department, np.arange(n))),
                 shape=(len(self.department_names), n),
             )
-        active = (state == State.ACTIVE).astype(np.float64)
+        active = (state == State.ACTIVE).view(np.int8).astype(np.float32)
         self.department_active.append(np.rint(self._membership @ active).astype(np.int64))
 
     def trajectories(self) -> pl.DataFrame:

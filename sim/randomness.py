@@ -7,15 +7,18 @@
 * Each step a replicate draws one block of uniforms: :data:`AGENT_DECISIONS` rows of N,
   then :data:`WORKSPACE_DECISIONS` rows of W, whether or not a draw is used, so the
   streams of the two engines never drift apart.
+* An employee makes one random decision a week: the transitions open to its state are
+  competing outcomes that partition [0, 1) (see ``sim.rules``), so one row of N suffices.
+  Generators are SFC64 (fast, passes PractRand/BigCrush) seeded from the SeedSequence.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-AGENT_DECISIONS = ("awareness", "adoption", "abandonment", "compliance")
+AGENT_DECISIONS = ("transition",)
 WORKSPACE_DECISIONS = ("payment",)
-AWARENESS, ADOPTION, ABANDONMENT, COMPLIANCE = range(len(AGENT_DECISIONS))
+TRANSITION = 0
 PAYMENT = 0
 
 
@@ -27,7 +30,7 @@ def org_seed(seed: int) -> int:
 
 def replicate_rng(seed: int, replicate: int) -> np.random.Generator:
     """The decision stream of one replicate."""
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1, replicate)))
+    return np.random.Generator(np.random.SFC64(np.random.SeedSequence(seed, spawn_key=(1, replicate))))
 
 
 def framework_seed(seed: int, replicate: int) -> int:

@@ -56,21 +56,36 @@ def awareness_probability(external_rate, word_of_mouth, share):
     return external_rate + word_of_mouth * share
 
 
-def wants_to_adopt(rule, u, appeal_, share, weighted_active, p, q, threshold, k_needed):
+def want_probability(rule, appeal_, p, q, share):
+    """P_w, the random part of wanting the tool: a * (p + q * s) for linear, a * p otherwise."""
+    if rule == "linear":
+        return appeal_ * (p + q * share)
+    return appeal_ * p
+
+
+def wants_to_adopt(rule, u, p_want, appeal_, share, weighted_active, threshold, k_needed):
     """Whether an aware (or nominal) employee chooses to use the tool this week.
 
-    linear:    u < a * (p + q * s)                       (Bass on a network)
-    threshold: a * s >= theta_i   or  u < a * p          (Granovetter / Watts)
-    count:     a * S >= k_i       or  u < a * p          (complex contagion)
+    linear:    u < P_w                                   (Bass on a network)
+    threshold: a * s >= theta_i   or  u < P_w            (Granovetter / Watts)
+    count:     a * S >= k_i       or  u < P_w            (complex contagion)
     """
     if rule == "linear":
-        return u < appeal_ * (p + q * share)
-    spontaneous = u < appeal_ * p
+        return u < p_want
     if rule == "threshold":
-        return (appeal_ * share >= threshold) | spontaneous
+        return (appeal_ * share >= threshold) | (u < p_want)
     if rule == "count":
-        return (appeal_ * weighted_active >= k_needed) | spontaneous
+        return (appeal_ * weighted_active >= k_needed) | (u < p_want)
     raise ValueError(f"unknown rule {rule!r}")
+
+
+def complies(u, p_want, compliance):
+    """A licensed employee who does not want the tool uses it nominally: u < P_w + c (1 - P_w).
+
+    Same uniform as the adoption decision: given u >= P_w, u is uniform on [P_w, 1), so
+    this has probability ``compliance``, independent of the adoption draw's outcome.
+    """
+    return u < p_want + compliance * (1.0 - p_want)
 
 
 def lapse_probability(rate, appeal_, standalone_value, share):

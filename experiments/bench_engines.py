@@ -1,0 +1,84 @@
+"""Benchmark: reference (Mesa) vs batched (numpy) engine, side by side in one process.
+
+    make bench            # or: .venv/bin/python experiments/bench_engines.py
+
+Runs the default scenario's hybrid plan with every mechanism on (freemium caps and a
+trial, paywall decisions, a mandate with resistance, the enterprise deal, abandonment)
+on the default 2,000-person org and on a 10,000-person hierarchy, for R = 1 and R = 100.
+Prints agent-steps per second (employees x replicates x weeks / wall seconds) for each
+engine and the ratio. The reference engine's rate does not depend on R (it runs one
+replicate at a time), so for R = 100 it is measured on a few replicates and reported as a
+rate; the batched engine always runs all R replicates together. Speed is reported as a
+ratio measured in the same run, since this machine is shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import tomllib
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from sim.batched import BatchedModel
+from sim.model import AdoptionModel
+from sim.runner import build_orgs
+from sim.scenario import _deep_merge, parse_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+EVERY_MECHANISM = {"freemium": {"trial_weeks": 4}, "mandate": {"enabled": True, "week": 8}}
+
+
+def hybrid_plan(n: int):
+    raw = tomllib.loads((ROOT / "scenarios" / "default.toml").read_text())
+    raw["org"]["n"] = n
+    raw["plans"] = [p for p in raw["plans"] if p["name"] == "hybrid"]
+    raw["plans"][0] = _deep_merge(raw["plans"][0], EVERY_MECHANISM)
+    (prepared,) = build_orgs(parse_scenario(raw, f"bench-{n}"))
+    return prepared
+
+
+def rate_reference(prepared, replicates: int, weeks: int) -> float:
+    elapsed = 0.0
+    for r in range(replicates):
+        model = AdoptionModel(prepared.config, prepared.org, r)
+        start = time.perf_counter()
+        for _ in range(weeks):
+            model.step()
+        elapsed += time.perf_counter() - start
+    return prepared.org.n * replicates * weeks / elapsed
+
+
+def rate_batched(prepared, replicates: int, weeks: int) -> float:
+    model = BatchedModel(prepared.config, prepared.org, list(range(replicates)))
+    start = time.perf_counter()
+    for _ in range(weeks):
+        model.step()
+    return prepared.org.n * replicates * weeks / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--weeks", type=int, default=26, help="weeks timed per run (default 26)")
+    parser.add_argument("--reference-replicates", type=int, default=2,
+                        help="replicates timed for the reference engine (default 2)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 10000])
+    args = parser.parse_args()
+    console = Console()
+    table = Table(title=f"agent-steps per second ({args.weeks} weeks, every mechanism on)")
+    for column in ("employees", "R", "reference", "batched", "batched / reference"):
+        table.add_column(column, justify="right")
+    for n in args.sizes:
+        prepared = hybrid_plan(n)
+        reference = rate_reference(prepared, args.reference_replicates, args.weeks)
+        for replicates in (1, 100):
+            batched = rate_batched(prepared, replicates, args.weeks)
+            table.add_row(f"{n:,}", str(replicates), f"{reference:,.0f}", f"{batched:,.0f}",
+                          f"{batched / reference:,.0f}x")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()
