@@ -177,5 +177,122 @@ def check(
     out.print(f"weeks {c0.weeks}, replicates {c0.replicates}, seed {c0.seed}: OK")
 
 
+@app.command()
+@friendly_errors
+def sweep(
+    scenario: Path = typer.Argument(..., help="scenario TOML file with a [sweep] table"),
+    workers: int = typer.Option(None, min=1, help="local worker processes (default: one per core)"),
+    scheduler: str = typer.Option(
+        None, help="Dask scheduler address, e.g. tcp://127.0.0.1:8786 (default: local processes)"
+    ),
+    replicates: int = typer.Option(None, min=1, help="override the scenario's replicates"),
+    results: Path = typer.Option(Path("results"), help="folder that receives results/<name>/"),
+    force: bool = typer.Option(False, "--force", help="discard existing results and redo all"),
+) -> None:
+    """Run every plan x sweep point x replicate; resumable, parallel, streamed to Parquet.
+
+    Killed half-way? Run the same command again: only unfinished tasks are redone.
+
+    Example:  adoptsim sweep scenarios/freemium_sweep.toml --workers 2
+    """
+    from sim import store
+    from sim import sweep as sweeps
+    from sim.compare import Results, default_pair, html_report
+
+    loaded = load_scenario(scenario)
+    sweeps.check_orgs(loaded)
+    if scheduler is not None and not scheduler.startswith(("tcp://", "tls://", "inproc://")):
+        raise ScenarioError(f"--scheduler {scheduler!r}: expected an address like tcp://HOST:PORT")
+    tasks = sweeps.make_tasks(loaded, replicates)
+    folder = results / loaded.name
+    manifest = sweeps.prepare_folder(folder, loaded, tasks, "batched", force)
+    sweeps.clean_partial_writes(folder)
+    todo = [t for t in tasks if not sweeps.is_done(folder, t)]
+    if not todo and (folder / "summary.parquet").exists():
+        out.print(f"{folder}: all {len(tasks)} tasks already done; nothing to do (--force redoes)")
+        return
+    where = scheduler or f"{workers or sweeps.default_workers()} local worker(s)"
+    out.print(f"{loaded.name}: {len(loaded.plans)} plan(s) x {len(loaded.points)} point(s): "
+              f"{len(tasks)} tasks, {len(tasks) - len(todo)} already done; running on {where}")
+    clock = time.perf_counter()
+    with progress_bar() as bar:
+        task_bar = bar.add_task("tasks", total=len(tasks), completed=len(tasks) - len(todo),
+                                rate="")
+
+        def done(receipt: dict) -> None:
+            finished = bar.tasks[task_bar].completed + 1 - (len(tasks) - len(todo))
+            rate = finished / max(time.perf_counter() - clock, 1e-9)
+            bar.update(task_bar, advance=1, rate=f"{rate:.2f} tasks/s")
+
+        if scheduler:
+            sweeps.execute_dask(todo, folder, scheduler, done)
+        else:
+            sweeps.execute_local(todo, folder, workers or sweeps.default_workers(), done)
+    sweeps.finish_folder(folder, manifest, tasks)
+    store.write_parquet(sweeps.points_frame(loaded), folder / "points.parquet")
+    stored = Results(folder)
+    plan_a, plan_b = default_pair(stored.plans)
+    store.write_text(html_report(stored, plan_a, plan_b), folder / "report.html")
+    print_comparison(stored, plan_a, plan_b)
+    out.print(f"results: {folder}/  (report.html, summary.parquet, parts/)")
+
+
+def print_comparison(stored, plan_a: str, plan_b: str, max_points: int = 20) -> None:
+    from sim.compare import COMPARED, format_interval, outcome_rows, paired_differences
+
+    outcomes = outcome_rows(stored)
+    diffs = paired_differences(stored, plan_a, plan_b) if plan_a != plan_b else []
+    table = Table(title=f"{stored.manifest['scenario']['name']}: mean [95% CI] per plan; "
+                  f"paired difference {plan_a} − {plan_b}", title_justify="left")
+    table.add_column("plan")
+    for _, label, _ in COMPARED:
+        table.add_column(label, justify="right")
+    points = stored.points["point"].to_list()
+    for point in points[:max_points]:
+        if stored.parameters:
+            table.add_row(f"[italic]point {point}: {stored.point_label(point)}[/]")
+        for plan in stored.plans:
+            cells = [next(r for r in outcomes if r["point"] == point and r["plan"] == plan
+                          and r["outcome"] == c) for c, _, _ in COMPARED]
+            table.add_row(plan, *(format_interval(c) for c in cells))
+        if diffs:
+            cells = [next(r for r in diffs if r["point"] == point and r["outcome"] == c)
+                     for c, _, _ in COMPARED]
+            table.add_row(f"[bold]{plan_a} − {plan_b}[/]",
+                          *(f"[bold]{format_interval(c, signed=True)}[/]" for c in cells),
+                          end_section=True)
+    out.print(table)
+    if len(points) > max_points:
+        out.print(f"... {len(points) - max_points} more points in report.html")
+
+
+@app.command()
+@friendly_errors
+def compare(
+    results_folder: Path = typer.Argument(..., metavar="RESULTS", help="a results/<name>/ folder"),
+    plan_a: str = typer.Option(None, "--a", help="first plan (default: bottom-up, or the first)"),
+    plan_b: str = typer.Option(None, "--b", help="second plan (default: top-down, or the second)"),
+) -> None:
+    """Compare plans from stored results: outcomes with 95% CIs and paired differences.
+
+    Also writes RESULTS/report.html (curves with bands, outcome vs swept parameter, and for
+    2-D sweeps a heatmap of where one plan beats the other).
+
+    Example:  adoptsim compare results/default --a hybrid --b top-down
+    """
+    from sim import store
+    from sim.compare import Results, default_pair, html_report
+
+    stored = Results(results_folder)
+    default_a, default_b = default_pair(stored.plans)
+    plan_a, plan_b = plan_a or default_a, plan_b or default_b
+    for plan in (plan_a, plan_b):
+        if plan not in stored.plans:
+            raise ScenarioError(f"{results_folder}: no plan {plan!r}; plans: {stored.plans}")
+    print_comparison(stored, plan_a, plan_b)
+    store.write_text(html_report(stored, plan_a, plan_b), results_folder / "report.html")
+    out.print(f"report: {results_folder / 'report.html'}")
+
+
 def main() -> None:
     app()

@@ -17,6 +17,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 WEIGHT_QUANTUM = 64  # tie weights are rounded to multiples of 1/64: sums are then exact floats
@@ -241,12 +242,26 @@ class Config(Section):
 
 
 class Plan(BaseModel):
-    """A named rollout plan: its resolved configuration."""
+    """A named rollout plan: its resolved configuration, and one per sweep point."""
 
     model_config = ConfigDict(frozen=True)
     name: str
     description: str = ""
     config: Config
+    point_configs: list[Config] = Field(default_factory=list, repr=False)
+
+    def at(self, point: int) -> Config:
+        """The configuration at a sweep point (point 0 is the base when there is no sweep)."""
+        return self.point_configs[point] if self.point_configs else self.config
+
+
+class Sweep(BaseModel):
+    """A scenario's ``[sweep]``: parameters by dotted path, as a grid or a Latin hypercube."""
+
+    model_config = ConfigDict(frozen=True)
+    design: Literal["grid", "latin_hypercube"] = "grid"
+    parameters: dict[str, Any]
+    points: list[dict[str, Any]]
 
 
 class Scenario(BaseModel):
@@ -257,7 +272,13 @@ class Scenario(BaseModel):
     description: str = ""
     source: str = ""
     plans: list[Plan]
+    sweep: Sweep | None = None
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)
+
+    @property
+    def points(self) -> list[dict[str, Any]]:
+        """Sweep points as {dotted path: value}; one empty point when there is no sweep."""
+        return self.sweep.points if self.sweep else [{}]
 
     def resolved(self) -> dict[str, Any]:
         """The scenario as resolved (every default filled in), JSON-ready."""
@@ -268,6 +289,7 @@ class Scenario(BaseModel):
                 {"name": p.name, "description": p.description, "config": p.config.model_dump()}
                 for p in self.plans
             ],
+            "sweep": self.sweep.model_dump() if self.sweep else None,
         }
 
     def digest(self) -> str:
@@ -276,7 +298,8 @@ class Scenario(BaseModel):
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-_TOP_LEVEL = {"name", "description", "plans"}
+_TOP_LEVEL = {"name", "description", "plans", "sweep"}
+_NOT_SWEPT = {"seed", "replicates"}  # shared by every point: the comparison stays paired
 _NAME_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
 
@@ -343,6 +366,10 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
     if not isinstance(description, str):
         raise fail("description", "must be a string")
     base = {k: v for k, v in data.items() if k not in _TOP_LEVEL}
+    seed = base.get("seed", Config.model_fields["seed"].default)
+    sweep = None
+    if "sweep" in data:
+        sweep = _parse_sweep(data["sweep"], source, seed if isinstance(seed, int) else 0)
     plans_raw = data.get("plans", [{"name": "base"}])
     if not isinstance(plans_raw, list) or not plans_raw:
         raise fail("plans", "must be a non-empty array of tables ([[plans]])")
@@ -371,10 +398,114 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
             prefix = "" if len(plans_raw) == 1 and plan_name == "base" else f"plan {plan_name!r}: "
             more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
             raise ScenarioError(f"{source}: {prefix}{_describe(first, Config)}{more}") from None
+        point_configs = []
+        for point_index, point in enumerate(sweep.points if sweep else []):
+            at_point = copy.deepcopy(merged)
+            for path, value in point.items():
+                _deep_set(at_point, path, value)
+            try:
+                point_configs.append(Config.model_validate(at_point))
+            except ValidationError as err:
+                shown = ", ".join(f"{k}={v!r}" for k, v in point.items())
+                raise ScenarioError(
+                    f"{source}: plan {plan_name!r}, sweep point {point_index} ({shown}): "
+                    f"{_describe(err.errors()[0], Config)}"
+                ) from None
         plans.append(
-            Plan(name=plan_name, description=str(plan_raw.get("description", "")), config=config)
+            Plan(name=plan_name, description=str(plan_raw.get("description", "")), config=config,
+                 point_configs=point_configs)
         )
-    return Scenario(name=name, description=description, source=source, plans=plans, raw=data)
+    return Scenario(name=name, description=description, source=source, plans=plans,
+                    sweep=sweep, raw=data)
+
+
+def _deep_set(data: dict[str, Any], path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    for key in parents:
+        data = data.setdefault(key, {})
+    data[leaf] = value
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested TOML tables to dotted paths; a {min, max} table is a range leaf."""
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and not ({"min", "max"} & set(value)):
+            flat.update(_flatten(value, f"{path}."))
+        else:
+            flat[path] = value
+    return flat
+
+
+def _leaf_field(path: str):
+    """The pydantic field a dotted path names, or None when it names no setting."""
+    *parents, leaf = path.split(".")
+    section = _section_model(Config, parents) if parents else Config
+    if section is None or leaf not in section.model_fields:
+        return None
+    field = section.model_fields[leaf]
+    annotation = field.annotation
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return None
+    return field
+
+
+def _parse_sweep(table: Any, source: str, seed: int) -> Sweep:
+    """Expand ``[sweep]`` into points; every problem names ``sweep.<path>``."""
+    from itertools import product
+
+    def fail(where: str, what: str) -> ScenarioError:
+        return ScenarioError(f"{source}: sweep{where}: {what}")
+
+    if not isinstance(table, dict):
+        raise fail("", "must be a table of dotted parameter paths")
+    table = dict(table)
+    design = table.pop("design", "grid")
+    n_points = table.pop("points", None)
+    if design not in ("grid", "latin_hypercube"):
+        raise fail(".design", f"allowed: grid, latin_hypercube (got {design!r})")
+    parameters = _flatten(table)
+    if not parameters:
+        raise fail("", "names no parameter; e.g. freemium.free_seats = [3, 5, 10]")
+    for path in parameters:
+        if path in _NOT_SWEPT:
+            raise fail(f".{path}", "cannot be swept (shared by all points so plans stay paired)")
+        if _leaf_field(path) is None:
+            raise fail(f".{path}", "names no scenario setting (see docs/scenarios.md)")
+    if design == "grid":
+        for path, values in parameters.items():
+            if not isinstance(values, list) or not values:
+                raise fail(f".{path}", "a grid needs a non-empty list of values")
+        paths = list(parameters)
+        points = [dict(zip(paths, combo, strict=True)) for combo in product(*parameters.values())]
+        return Sweep(design="grid", parameters=parameters, points=points)
+
+    if not isinstance(n_points, int) or isinstance(n_points, bool) or not 2 <= n_points <= 100_000:
+        raise fail(".points", f"latin_hypercube needs points = an integer 2..100000 (got {n_points!r})")
+    lows, highs = [], []
+    for path, spec in parameters.items():
+        if not isinstance(spec, dict) or set(spec) - {"min", "max"} or len(spec) != 2:
+            raise fail(f".{path}", "latin_hypercube needs a range: { min = LOW, max = HIGH }")
+        low, high = spec["min"], spec["max"]
+        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high))
+        if not numeric or not low < high:
+            raise fail(f".{path}", f"needs numbers min < max (got min={low!r}, max={high!r})")
+        lows.append(low)
+        highs.append(high)
+    from scipy.stats import qmc
+
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(3,)))
+    unit = qmc.LatinHypercube(d=len(parameters), rng=rng).random(n_points)
+    scaled = qmc.scale(unit, lows, highs)
+    points = []
+    for row in scaled:
+        point = {}
+        for path, value in zip(parameters, row, strict=True):
+            is_int = _leaf_field(path).annotation in (int, int | None)
+            point[path] = int(round(value)) if is_int else float(value)
+        points.append(point)
+    return Sweep(design="latin_hypercube", parameters=parameters, points=points)
 
 
 def load_scenario(path: Path | str) -> Scenario:
