@@ -1,0 +1,208 @@
+"""Sweeps: expansion, worker-count and Dask invariance, kill-and-resume, refusals, comparison."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from sim.compare import Results, paired_differences
+from sim.scenario import ScenarioError, parse_scenario
+
+SWEEP = """
+name = "{name}"
+weeks = {weeks}
+replicates = {replicates}
+seed = 5
+[org]
+n = {n}
+departments = 3
+[freemium]
+free_seats = 3
+[mandate]
+week = 2
+[sweep]
+freemium.free_seats = [2, 6]
+adoption.q = [0.2, 0.5]
+[[plans]]
+name = "bottom-up"
+[[plans]]
+name = "top-down"
+seeding = {{ strategy = "none", count = 0 }}
+mandate = {{ enabled = true }}
+"""
+
+
+def write(tmp_path: Path, name="sw", weeks=12, replicates=4, n=80) -> Path:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(SWEEP.format(name=name, weeks=weeks, replicates=replicates, n=n))
+    return path
+
+
+def sweep_cli(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sim", "sweep", *args],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def all_rows(folder: Path, part: str) -> pl.DataFrame:
+    frame = pl.read_parquet(folder / "parts" / part / "*.parquet")
+    keys = [c for c in ("plan", "point", "replicate", "week", "department") if c in frame.columns]
+    return frame.sort(keys)
+
+
+def test_grid_and_latin_hypercube_points():
+    scenario = parse_scenario({"sweep": {"freemium": {"free_seats": [1, 2, 3]},
+                                         "adoption.q": [0.1, 0.2]}}, "x.toml")
+    assert len(scenario.points) == 6
+    assert scenario.plans[0].at(5).freemium.free_seats == 3
+    assert scenario.plans[0].at(5).adoption.q == 0.2
+    lhs = parse_scenario({"sweep": {"design": "latin_hypercube", "points": 10,
+                                    "freemium.free_seats": {"min": 1, "max": 30},
+                                    "adoption.q": {"min": 0.1, "max": 0.4}}}, "x.toml")
+    seats = sorted(p["freemium.free_seats"] for p in lhs.points)
+    qs = sorted(p["adoption.q"] for p in lhs.points)
+    assert all(isinstance(s, int) and 1 <= s <= 30 for s in seats)
+    # Latin hypercube: exactly one point in each of the 10 equal strata of q
+    assert [int((q - 0.1) / 0.03) for q in qs] == list(range(10))
+
+
+@pytest.mark.parametrize(("table", "message"), [
+    ({"freemium": {"free_seats": [-1]}}, "freemium.free_seats"),
+    ({"nope": {"x": [1]}}, "sweep.nope.x: names no scenario setting"),
+    ({"seed": [1, 2]}, "sweep.seed: cannot be swept"),
+    ({"adoption.q": 0.3}, "sweep.adoption.q: a grid needs a non-empty list"),
+    ({"design": "latin_hypercube", "points": 5, "adoption.q": [0.1]}, "needs a range"),
+    ({"design": "random"}, "sweep.design"),
+])
+def test_bad_sweeps_are_named(table, message):
+    with pytest.raises(ScenarioError, match="bad.toml") as error:
+        parse_scenario({"sweep": table}, "bad.toml")
+    assert message in str(error.value)
+
+
+def test_same_rows_whatever_the_number_of_workers(tmp_path):
+    scenario = write(tmp_path)
+    assert sweep_cli(str(scenario), "--workers", "1", "--results", str(tmp_path / "one")).returncode == 0
+    assert sweep_cli(str(scenario), "--workers", "2", "--results", str(tmp_path / "two")).returncode == 0
+    for part in ("trajectories", "departments", "summary"):
+        assert all_rows(tmp_path / "one" / "sw", part).equals(all_rows(tmp_path / "two" / "sw", part))
+    summary = pl.read_parquet(tmp_path / "one" / "sw" / "summary.parquet")
+    assert summary.height == 2 * 4 * 4  # plans x points x replicates
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_dask_cluster_gives_the_local_rows(tmp_path):
+    """A real Dask scheduler and two worker processes on loopback."""
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    bin_dir = Path(sys.executable).parent
+    scheduler = subprocess.Popen(
+        [str(bin_dir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
+         "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    worker = subprocess.Popen(
+        [str(bin_dir / "dask"), "worker", address, "--nworkers", "2", "--nthreads", "1",
+         "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True, cwd=tmp_path)
+    try:
+        scenario = write(tmp_path)
+        done = sweep_cli(str(scenario), "--scheduler", address, "--results", str(tmp_path / "dask"))
+        assert done.returncode == 0, done.stderr
+        assert sweep_cli(str(scenario), "--workers", "1",
+                         "--results", str(tmp_path / "local")).returncode == 0
+        for part in ("trajectories", "summary"):
+            assert all_rows(tmp_path / "dask" / "sw", part).equals(
+                all_rows(tmp_path / "local" / "sw", part))
+    finally:
+        for process in (worker, scheduler):
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+
+
+def test_sigkill_midway_then_resume_gives_exactly_the_uninterrupted_rows(tmp_path):
+    scenario = write(tmp_path, name="killme", weeks=60, replicates=100, n=400)
+    killed_folder = tmp_path / "killed" / "killme"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sim", "sweep", str(scenario), "--workers", "2",
+         "--results", str(tmp_path / "killed")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 300
+    summary_parts = killed_folder / "parts" / "summary"
+    while time.time() < deadline and len(list(summary_parts.glob("*.parquet"))) < 3:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    finished_before = len(list(summary_parts.glob("*.parquet")))
+    total_tasks = 2 * 4 * 4  # plans x points x blocks of 25 replicates
+    assert 3 <= finished_before < total_tasks
+    assert not (killed_folder / "summary.parquet").exists()
+
+    resumed = sweep_cli(str(scenario), "--workers", "2", "--results", str(tmp_path / "killed"))
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{finished_before} already done" in " ".join(resumed.stdout.split())
+    uninterrupted = sweep_cli(str(scenario), "--workers", "2", "--results", str(tmp_path / "clean"))
+    assert uninterrupted.returncode == 0
+    for part in ("trajectories", "departments", "summary"):
+        resumed_rows = all_rows(killed_folder, part)
+        clean_rows = all_rows(tmp_path / "clean" / "killme", part)
+        assert resumed_rows.equals(clean_rows), part
+    assert pl.read_parquet(killed_folder / "summary.parquet").equals(
+        pl.read_parquet(tmp_path / "clean" / "killme" / "summary.parquet"))
+    assert not list(killed_folder.rglob("*.tmp"))
+
+
+def test_finished_sweep_is_not_redone_and_changed_scenario_is_refused(tmp_path):
+    scenario = write(tmp_path)
+    results = str(tmp_path / "r")
+    assert sweep_cli(str(scenario), "--workers", "1", "--results", results).returncode == 0
+    part = next((tmp_path / "r" / "sw" / "parts" / "summary").glob("*.parquet"))
+    stamp = part.stat().st_mtime_ns
+    again = sweep_cli(str(scenario), "--workers", "1", "--results", results)
+    assert again.returncode == 0 and "nothing to do" in again.stdout
+    assert part.stat().st_mtime_ns == stamp
+
+    scenario.write_text(scenario.read_text().replace("weeks = 12", "weeks = 13"))
+    refused = sweep_cli(str(scenario), "--workers", "1", "--results", results)
+    assert refused.returncode == 2
+    assert "different scenario" in refused.stderr and "--force" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert part.stat().st_mtime_ns == stamp
+
+    forced = sweep_cli(str(scenario), "--workers", "1", "--results", results, "--force")
+    assert forced.returncode == 0
+    summary = pl.read_parquet(tmp_path / "r" / "sw" / "parts" / "trajectories" / "*.parquet")
+    assert summary["week"].max() == 13
+
+
+def test_compare_reports_paired_differences(tmp_path):
+    scenario = write(tmp_path)
+    assert sweep_cli(str(scenario), "--workers", "1", "--results", str(tmp_path)).returncode == 0
+    results = Results(tmp_path / "sw")
+    rows = paired_differences(results, "bottom-up", "top-down")
+    summary = results.summary
+    for point in range(4):
+        a = summary.filter((pl.col("plan") == "bottom-up") & (pl.col("point") == point))
+        b = summary.filter((pl.col("plan") == "top-down") & (pl.col("point") == point))
+        by_hand = (a.sort("replicate")["final_active_share"]
+                   - b.sort("replicate")["final_active_share"]).mean()
+        (row,) = [r for r in rows if r["point"] == point and r["outcome"] == "final_active_share"]
+        assert row["mean"] == pytest.approx(by_hand)
+        assert row["low"] <= row["mean"] <= row["high"]
+    done = subprocess.run([sys.executable, "-m", "sim", "compare", str(tmp_path / "sw")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "bottom-up − top-down" in done.stdout
+    page = (tmp_path / "sw" / "report.html").read_text()
+    assert "heatmap" in page and "free_seats" in page
