@@ -62,8 +62,12 @@ def rate_batched(prepared, replicates: int, weeks: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--weeks", type=int, default=26, help="weeks timed per run (default 26)")
-    parser.add_argument("--reference-replicates", type=int, default=2,
-                        help="replicates timed for the reference engine (default 2)")
+    parser.add_argument(
+        "--reference-replicates",
+        type=int,
+        default=2,
+        help="replicates timed for the reference engine (default 2)",
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 10000])
     args = parser.parse_args()
     console = Console()
@@ -75,8 +79,13 @@ def main() -> None:
         reference = rate_reference(prepared, args.reference_replicates, args.weeks)
         for replicates in (1, 100):
             batched = rate_batched(prepared, replicates, args.weeks)
-            table.add_row(f"{n:,}", str(replicates), f"{reference:,.0f}", f"{batched:,.0f}",
-                          f"{batched / reference:,.0f}x")
+            table.add_row(
+                f"{n:,}",
+                str(replicates),
+                f"{reference:,.0f}",
+                f"{batched:,.0f}",
+                f"{batched / reference:,.0f}x",
+            )
     console.print(table)
 
 

@@ -62,8 +62,16 @@ class Output:
 
     def figure(self, fig: go.Figure, name: str, caption: str) -> None:
         """Every figure states its scenario, replicates and seed (in the caption)."""
-        fig.add_annotation(text=caption, xref="paper", yref="paper", x=0, y=-0.22,
-                           showarrow=False, align="left", font={"size": 10})
+        fig.add_annotation(
+            text=caption,
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=-0.22,
+            showarrow=False,
+            align="left",
+            font={"size": 10},
+        )
         fig.update_layout(margin={"b": 110})
         store.write_text(fig.to_html(include_plotlyjs=True), self.folder / f"{name}.html")
 
@@ -74,5 +82,6 @@ class Output:
     def finish(self, title: str) -> None:
         text = f"# {title}\n\n" + "\n".join(f"- {line}" for line in self.findings) + "\n"
         store.write_text(text, self.folder / "findings.md")
-        store.write_text(json.dumps(self.numbers, indent=2, default=float) + "\n",
-                         self.folder / "numbers.json")
+        store.write_text(
+            json.dumps(self.numbers, indent=2, default=float) + "\n", self.folder / "numbers.json"
+        )

@@ -33,9 +33,11 @@ def main(n: int = 100_000, replicates: int = 20, weeks: int = 104) -> None:
     done = time.perf_counter()
     peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     final = trajectories.filter(trajectories["week"] == weeks)["active"].mean() / n
-    print(f"N={n:,} R={replicates} weeks={weeks}: org {built - start:.1f} s, "
-          f"simulation {done - built:.1f} s, peak RSS {peak_gib:.2f} GiB, "
-          f"mean final active share {final:.3f}, {len(trajectories):,} trajectory rows")
+    print(
+        f"N={n:,} R={replicates} weeks={weeks}: org {built - start:.1f} s, "
+        f"simulation {done - built:.1f} s, peak RSS {peak_gib:.2f} GiB, "
+        f"mean final active share {final:.3f}, {len(trajectories):,} trajectory rows"
+    )
 
 
 if __name__ == "__main__":

@@ -53,7 +53,10 @@ class SegmentCounter:
         return np.rint(self.membership @ flags.astype(np.float32)).astype(np.int64)
 
     def grant(
-        self, flags: np.ndarray, limit: np.ndarray, unlimited: np.ndarray,
+        self,
+        flags: np.ndarray,
+        limit: np.ndarray,
+        unlimited: np.ndarray,
         counts: np.ndarray | None = None,
     ) -> np.ndarray:
         """N x R: flagged employees that get one of ``limit`` (W x R) seats, lowest id first.
@@ -108,7 +111,8 @@ class BatchedModel:
         w = self.scope.count
         self.mandated = mandate_scope(org, config)[:, None] if config.mandate.enabled else None
         self.prices = Prices(
-            config.tool.price_per_seat_week, config.licence_price,
+            config.tool.price_per_seat_week,
+            config.licence_price,
             config.enterprise.price_per_seat_week,
         )
 
@@ -204,8 +208,9 @@ class BatchedModel:
         request = aware_wants & ~licensed
         refusing = is_aware & ~wants & licensed
         if refusing.any():
-            _shift(delta, refusing & rules.complies(u, p_want, cfg.mandate.compliance),
-                   AWARE, NOMINAL)
+            _shift(
+                delta, refusing & rules.complies(u, p_want, cfg.mandate.compliance), AWARE, NOMINAL
+            )
 
         lapse_on = cfg.abandonment.enabled
         is_blocked = state == BLOCKED
@@ -239,7 +244,9 @@ class BatchedModel:
         _shift(delta, request & ~granted & is_aware, AWARE, BLOCKED)
         self._commit(state + delta, pays, week=self.week + 1)
 
-    def _decide_payment(self, u_pay: np.ndarray, state: np.ndarray, licensed: np.ndarray) -> np.ndarray:
+    def _decide_payment(
+        self, u_pay: np.ndarray, state: np.ndarray, licensed: np.ndarray
+    ) -> np.ndarray:
         """W x R: workspaces whose budget holder pays this week (eq. 8)."""
         cfg = self.config
         if not cfg.freemium.enabled:
@@ -251,9 +258,13 @@ class BatchedModel:
         demand = blocked + self.segments.count((state == ACTIVE) & ~licensed)
         holder_active = (state[self.scope.holder] == ACTIVE).astype(np.float64)
         p_pay = rules.pay_probability(
-            cfg.freemium.decision_rate, cfg.tool.price_per_seat_week,
-            cfg.tool.value_per_seat_week, demand.astype(np.float64), cfg.freemium.demand_scale,
-            cfg.freemium.holder_boost, holder_active,
+            cfg.freemium.decision_rate,
+            cfg.tool.price_per_seat_week,
+            cfg.tool.value_per_seat_week,
+            demand.astype(np.float64),
+            cfg.freemium.demand_scale,
+            cfg.freemium.holder_boost,
+            holder_active,
         )
         return at_paywall & (u_pay < p_pay)
 

@@ -52,8 +52,12 @@ class Results:
     def _employees(self) -> int:
         if "employees" in self.manifest:
             return int(next(iter(self.manifest["employees"].values())))
-        first = self.trajectories().select(pl.sum_horizontal(
-            "unaware", "aware", "active", "nominal", "lapsed", "blocked")).head(1).collect()
+        first = (
+            self.trajectories()
+            .select(pl.sum_horizontal("unaware", "aware", "active", "nominal", "lapsed", "blocked"))
+            .head(1)
+            .collect()
+        )
         return int(first.item())
 
     def trajectories(self) -> pl.LazyFrame:
@@ -82,9 +86,20 @@ def outcome_rows(results: Results) -> list[dict[str, Any]]:
             values = part[column].to_list()
             mean, low, high = mean_ci(values)
             reached = sum(v is not None for v in values)
-            rows.append({"point": point, "plan": plan, "outcome": column, "label": label,
-                         "mean": mean, "low": low, "high": high, "n": reached,
-                         "replicates": len(values), "fmt": fmt})
+            rows.append(
+                {
+                    "point": point,
+                    "plan": plan,
+                    "outcome": column,
+                    "label": label,
+                    "mean": mean,
+                    "low": low,
+                    "high": high,
+                    "n": reached,
+                    "replicates": len(values),
+                    "fmt": fmt,
+                }
+            )
     return rows
 
 
@@ -96,7 +111,9 @@ def paired_differences(results: Results, plan_a: str, plan_b: str) -> list[dict[
     """
     for plan in (plan_a, plan_b):
         if plan not in results.plans:
-            raise ScenarioError(f"plan {plan!r} is not in {results.folder} (plans: {results.plans})")
+            raise ScenarioError(
+                f"plan {plan!r} is not in {results.folder} (plans: {results.plans})"
+            )
     a = results.summary.filter(pl.col("plan") == plan_a)
     b = results.summary.filter(pl.col("plan") == plan_b)
     joined = a.join(b, on=["point", "replicate"], suffix="_b")
@@ -105,9 +122,20 @@ def paired_differences(results: Results, plan_a: str, plan_b: str) -> list[dict[
         for column, label, fmt in COMPARED:
             pairs = part.select(diff=pl.col(column) - pl.col(f"{column}_b")).drop_nulls()["diff"]
             mean, low, high = mean_ci(pairs.to_list())
-            rows.append({"point": point, "outcome": column, "label": label, "mean": mean,
-                         "low": low, "high": high, "n": len(pairs), "fmt": fmt,
-                         "a": plan_a, "b": plan_b})
+            rows.append(
+                {
+                    "point": point,
+                    "outcome": column,
+                    "label": label,
+                    "mean": mean,
+                    "low": low,
+                    "high": high,
+                    "n": len(pairs),
+                    "fmt": fmt,
+                    "a": plan_a,
+                    "b": plan_b,
+                }
+            )
     return sorted(rows, key=lambda r: r["point"])
 
 
@@ -133,13 +161,16 @@ def default_pair(plans: list[str]) -> tuple[str, str]:
 # -- report.html ---------------------------------------------------------------------------------
 def curves_figure(results: Results, point: int) -> go.Figure:
     share = pl.col("active") / pl.sum_horizontal(
-        "unaware", "aware", "active", "nominal", "lapsed", "blocked")
+        "unaware", "aware", "active", "nominal", "lapsed", "blocked"
+    )
     stats_frame = (
-        results.trajectories().filter(pl.col("point") == point)
+        results.trajectories()
+        .filter(pl.col("point") == point)
         .group_by("plan", "week")
         .agg(mean=share.mean(), sd=share.std(), reps=pl.len())
         .with_columns(half=1.96 * pl.col("sd").fill_null(0) / pl.col("reps").sqrt())
-        .sort("plan", "week").collect()
+        .sort("plan", "week")
+        .collect()
     )
     fig = go.Figure()
     for i, plan in enumerate(results.plans):
@@ -148,14 +179,34 @@ def curves_figure(results: Results, point: int) -> go.Figure:
         weeks = part["week"].to_list()
         high = (part["mean"] + part["half"]).to_list()
         low = (part["mean"] - part["half"]).to_list()
-        fig.add_trace(go.Scatter(x=weeks + weeks[::-1], y=high + low[::-1], fill="toself",
-                                 fillcolor=_rgba(color, 0.2), line={"width": 0},
-                                 hoverinfo="skip", showlegend=False, legendgroup=plan))
-        fig.add_trace(go.Scatter(x=weeks, y=part["mean"].to_list(), name=plan,
-                                 legendgroup=plan, line={"color": color}))
-    fig.update_layout(title=f"Engaged users (share of org), mean and 95% CI — point "
-                      f"{point}: {results.point_label(point)}", xaxis_title="week",
-                      yaxis={"tickformat": ".0%"}, height=420)
+        fig.add_trace(
+            go.Scatter(
+                x=weeks + weeks[::-1],
+                y=high + low[::-1],
+                fill="toself",
+                fillcolor=_rgba(color, 0.2),
+                line={"width": 0},
+                hoverinfo="skip",
+                showlegend=False,
+                legendgroup=plan,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=weeks,
+                y=part["mean"].to_list(),
+                name=plan,
+                legendgroup=plan,
+                line={"color": color},
+            )
+        )
+    fig.update_layout(
+        title=f"Engaged users (share of org), mean and 95% CI — point "
+        f"{point}: {results.point_label(point)}",
+        xaxis_title="week",
+        yaxis={"tickformat": ".0%"},
+        height=420,
+    )
     return fig
 
 
@@ -173,24 +224,37 @@ def outcome_vs_parameter(results: Results, parameter: str, outcome: str, label: 
             lows.append(mean - low if mean == mean else None)
             highs.append(high - mean if mean == mean else None)
         order = sorted(range(len(xs)), key=lambda k: xs[k])
-        fig.add_trace(go.Scatter(
-            x=[xs[k] for k in order], y=[means[k] for k in order], name=plan,
-            mode="lines+markers", line={"color": PALETTE[i % len(PALETTE)]},
-            error_y={"type": "data", "symmetric": False, "array": [highs[k] for k in order],
-                     "arrayminus": [lows[k] for k in order]},
-        ))
-    fig.update_layout(title=f"{label} vs {parameter}", xaxis_title=parameter, yaxis_title=label,
-                      height=380)
+        fig.add_trace(
+            go.Scatter(
+                x=[xs[k] for k in order],
+                y=[means[k] for k in order],
+                name=plan,
+                mode="lines+markers",
+                line={"color": PALETTE[i % len(PALETTE)]},
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [highs[k] for k in order],
+                    "arrayminus": [lows[k] for k in order],
+                },
+            )
+        )
+    fig.update_layout(
+        title=f"{label} vs {parameter}", xaxis_title=parameter, yaxis_title=label, height=380
+    )
     return fig
 
 
-def difference_heatmap(results: Results, plan_a: str, plan_b: str, outcome: str,
-                       label: str) -> go.Figure:
+def difference_heatmap(
+    results: Results, plan_a: str, plan_b: str, outcome: str, label: str
+) -> go.Figure:
     """2-D sweeps: mean paired difference (A - B) over the grid; positive = A higher."""
     x_param, y_param = results.parameters[:2]
-    diffs = pl.DataFrame(paired_differences(results, plan_a, plan_b)).filter(
-        pl.col("outcome") == outcome
-    ).join(results.points, on="point")
+    diffs = (
+        pl.DataFrame(paired_differences(results, plan_a, plan_b))
+        .filter(pl.col("outcome") == outcome)
+        .join(results.points, on="point")
+    )
     xs = sorted(diffs[x_param].unique().to_list())
     ys = sorted(diffs[y_param].unique().to_list())
     grid = [[None] * len(xs) for _ in ys]
@@ -200,13 +264,24 @@ def difference_heatmap(results: Results, plan_a: str, plan_b: str, outcome: str,
         grid[i][j] = row["mean"]
         significant = row["n"] > 1 and (row["low"] > 0 or row["high"] < 0)
         text[i][j] = f"{row['mean']:+.3g}{'*' if significant else ''}"
-    fig = go.Figure(go.Heatmap(
-        z=grid, x=[str(x) for x in xs], y=[str(y) for y in ys], text=text,
-        texttemplate="%{text}", colorscale="RdBu", zmid=0,
-        colorbar={"title": f"{plan_a} − {plan_b}"},
-    ))
-    fig.update_layout(title=f"{label}: {plan_a} − {plan_b} (paired mean; * = 95% CI excludes 0)",
-                      xaxis_title=x_param, yaxis_title=y_param, height=420)
+    fig = go.Figure(
+        go.Heatmap(
+            z=grid,
+            x=[str(x) for x in xs],
+            y=[str(y) for y in ys],
+            text=text,
+            texttemplate="%{text}",
+            colorscale="RdBu",
+            zmid=0,
+            colorbar={"title": f"{plan_a} − {plan_b}"},
+        )
+    )
+    fig.update_layout(
+        title=f"{label}: {plan_a} − {plan_b} (paired mean; * = 95% CI excludes 0)",
+        xaxis_title=x_param,
+        yaxis_title=y_param,
+        height=420,
+    )
     return fig
 
 
@@ -219,16 +294,27 @@ def html_report(results: Results, plan_a: str, plan_b: str) -> str:
     body = []
     for point in points:
         for plan in results.plans:
-            cells = [next((r for r in outcomes if r["point"] == point and r["plan"] == plan
-                           and r["outcome"] == c), None) for c, _, _ in COMPARED]
+            cells = [
+                next(
+                    (
+                        r
+                        for r in outcomes
+                        if r["point"] == point and r["plan"] == plan and r["outcome"] == c
+                    ),
+                    None,
+                )
+                for c, _, _ in COMPARED
+            ]
             body.append(
                 f"<tr><td>{html.escape(results.point_label(point))}</td><td>{html.escape(plan)}</td>"
                 + "".join(f"<td>{html.escape(format_interval(c)) if c else ''}</td>" for c in cells)
                 + "</tr>"
             )
         if diffs:
-            cells = [next(r for r in diffs if r["point"] == point and r["outcome"] == c)
-                     for c, _, _ in COMPARED]
+            cells = [
+                next(r for r in diffs if r["point"] == point and r["outcome"] == c)
+                for c, _, _ in COMPARED
+            ]
             body.append(
                 f"<tr class='diff'><td>{html.escape(results.point_label(point))}</td>"
                 f"<td>{html.escape(plan_a)} − {html.escape(plan_b)}</td>"
@@ -242,22 +328,23 @@ def html_report(results: Results, plan_a: str, plan_b: str) -> str:
     if len(results.parameters) == 2 and plan_a != plan_b:
         for column, label, _ in COMPARED:
             figures.append(difference_heatmap(results, plan_a, plan_b, column, label))
-    plots = "".join(f.to_html(full_html=False, include_plotlyjs=(i == 0))
-                    for i, f in enumerate(figures))
+    plots = "".join(
+        f.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, f in enumerate(figures)
+    )
     scenario = results.manifest["scenario"]
     seed = results.manifest.get("seed")
     reps = int(results.summary.group_by("plan", "point").len()["len"].max())
     return f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>adoptsim compare: {html.escape(scenario['name'])}</title>
+<html><head><meta charset="utf-8"><title>adoptsim compare: {html.escape(scenario["name"])}</title>
 <style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:4px 8px}} tr.diff td{{background:#f3f3f3;font-weight:bold}}
 </style></head><body>
-<h1>{html.escape(scenario['name'])}: plan comparison</h1>
-<p>{html.escape(scenario.get('description', ''))}</p>
+<h1>{html.escape(scenario["name"])}: plan comparison</h1>
+<p>{html.escape(scenario.get("description", ""))}</p>
 <p>{results.employees:,} employees, {len(points)} sweep point(s), {reps} replicates per plan
 and point, seed {seed}. Cells: mean [95% CI]; difference rows are paired (same org and
 random streams), with a Student-t interval of the mean paired difference.</p>
-<table><tr><th>point</th><th>plan</th>{head}</tr>{''.join(body)}</table>
+<table><tr><th>point</th><th>plan</th>{head}</tr>{"".join(body)}</table>
 {plots}
 </body></html>
 """

@@ -94,10 +94,18 @@ class Employee(FixedAgent):
         p_want = rules.want_probability(adoption.rule, appeal, adoption.p, adoption.q, share)
 
         def wants() -> bool:
-            return bool(rules.wants_to_adopt(
-                adoption.rule, u, p_want, appeal, share, weighted_active,
-                self.threshold, self.k_needed,
-            ))
+            return bool(
+                rules.wants_to_adopt(
+                    adoption.rule,
+                    u,
+                    p_want,
+                    appeal,
+                    share,
+                    weighted_active,
+                    self.threshold,
+                    self.k_needed,
+                )
+            )
 
         state, nxt, intent = self.state, self.state, None
         lapse_on = cfg.abandonment.enabled
@@ -156,7 +164,9 @@ class Workspace(mesa.Agent):
     def update_cover(self, week: int) -> None:
         """Cover at the end of ``week``: paid, or a trial not yet started or still running."""
         trial_weeks = self.model.config.freemium.trial_weeks
-        on_trial = trial_weeks > 0 and (self.trial_start < 0 or week - self.trial_start < trial_weeks)
+        on_trial = trial_weeks > 0 and (
+            self.trial_start < 0 or week - self.trial_start < trial_weeks
+        )
         self.covered = self.paid or on_trial
 
     def decide_payment(self) -> None:
@@ -171,9 +181,13 @@ class Workspace(mesa.Agent):
         demand = blocked + sum(1 for m in unlicensed if m.state == State.ACTIVE)
         holder_active = 1.0 if self.model.employee(self.holder_id).state == State.ACTIVE else 0.0
         p_pay = rules.pay_probability(
-            cfg.freemium.decision_rate, cfg.tool.price_per_seat_week,
-            cfg.tool.value_per_seat_week, float(demand), cfg.freemium.demand_scale,
-            cfg.freemium.holder_boost, holder_active,
+            cfg.freemium.decision_rate,
+            cfg.tool.price_per_seat_week,
+            cfg.tool.value_per_seat_week,
+            float(demand),
+            cfg.freemium.demand_scale,
+            cfg.freemium.holder_boost,
+            holder_active,
         )
         if float(self.model.workspace_uniforms[PAYMENT, self.index]) < p_pay:
             self._pays = True
@@ -219,7 +233,8 @@ class AdoptionModel(mesa.Model):
         self.deal = False
         self.week = 0
         self.prices = Prices(
-            config.tool.price_per_seat_week, config.licence_price,
+            config.tool.price_per_seat_week,
+            config.licence_price,
             config.enterprise.price_per_seat_week,
         )
         traits = draw_traits(self.rng, org.n, config.adoption)
@@ -227,8 +242,9 @@ class AdoptionModel(mesa.Model):
         self.employees: list[Employee] = []
         for i in range(org.n):
             self.employees.append(
-                Employee(self, self.network[i], i, float(traits.threshold[i]),
-                         float(traits.k_needed[i]))
+                Employee(
+                    self, self.network[i], i, float(traits.threshold[i]), float(traits.k_needed[i])
+                )
             )
         self._connect(org)
         self.scope = workspaces(org, config.freemium.workspace)
@@ -242,9 +258,9 @@ class AdoptionModel(mesa.Model):
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(name) for name in (*COUNT_COLUMNS, "cum_cost")}
         )
-        self._place_champions(choose_champions(
-            org, config.seeding.strategy, config.seeding.count, traits.keys
-        ))
+        self._place_champions(
+            choose_champions(org, config.seeding.strategy, config.seeding.count, traits.keys)
+        )
 
     def _connect(self, org: Org) -> None:
         """Each employee's weighted ties, read from the Mesa network's cells."""

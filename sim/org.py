@@ -250,16 +250,14 @@ def watts_strogatz(
     return _flat("watts_strogatz", g, departments, team_size, seed)
 
 
-def barabasi_albert(
-    n: int, m: int, departments: int = 1, team_size: int = 8, seed: int = 0
-) -> Org:
+def barabasi_albert(n: int, m: int, departments: int = 1, team_size: int = 8, seed: int = 0) -> Org:
     """Preferential attachment, m edges per new node: hubs with many ties."""
     g = nx.barabasi_albert_graph(n, m, seed=seed)
     return _flat("barabasi_albert", g, departments, team_size, seed)
 
 
 def _read_tie_matrix(path: Path, n_expected: int | None = None) -> list[tuple[int, int]]:
-    """Read an 'ego alter tie' edge list (1-based ids) and return the (ego, alter) pairs with tie 1."""
+    """Read an 'ego alter tie' edge list (1-based ids); return 0-based (ego, alter) with tie 1."""
     if not path.is_file():
         raise OrgDataError(f"{path}: file not found")
     pairs = []
@@ -323,7 +321,9 @@ def krackhardt(
     for relation in informal:
         if relation not in files:
             raise OrgDataError(f"informal relation {relation!r}: allowed {sorted(files)}")
-        for ego, alter in _read_tie_matrix(folder / f"Krack-High-Tec-edgelist-{files[relation]}.txt", n):
+        for ego, alter in _read_tie_matrix(
+            folder / f"Krack-High-Tec-edgelist-{files[relation]}.txt", n
+        ):
             if not graph.has_edge(ego, alter):
                 graph.add_edge(ego, alter, kind="informal")
     department_values = sorted(set(dept.tolist()))
@@ -338,8 +338,12 @@ def build_org(spec: OrgSpec, seed: int) -> Org:
     g = spec.generator
     if g == "hierarchy":
         return hierarchy(
-            spec.n, spec.span, spec.departments, spec.informal_ties,
-            spec.cross_department_share, seed,
+            spec.n,
+            spec.span,
+            spec.departments,
+            spec.informal_ties,
+            spec.cross_department_share,
+            seed,
         )
     if g == "complete":
         return complete(spec.n, spec.departments, spec.team_size, seed)

@@ -78,7 +78,11 @@ class Workspaces:
 
 
 def workspaces(org: Org, scope: str) -> Workspaces:
-    """Team: the manager's team, held by that manager; department: held by its head; org: the top."""
+    """Workspaces by scope and their budget holders.
+
+    team: the manager's team, held by that manager; department: held by its most senior
+    member; org: one workspace held by the top of the hierarchy.
+    """
     if scope == "team":
         leaders, of_agent = np.unique(org.team, return_inverse=True)
         return Workspaces(of_agent=of_agent.astype(np.int64), holder=leaders.astype(np.int64))

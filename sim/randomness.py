@@ -30,7 +30,9 @@ def org_seed(seed: int) -> int:
 
 def replicate_rng(seed: int, replicate: int) -> np.random.Generator:
     """The decision stream of one replicate."""
-    return np.random.Generator(np.random.SFC64(np.random.SeedSequence(seed, spawn_key=(1, replicate))))
+    return np.random.Generator(
+        np.random.SFC64(np.random.SeedSequence(seed, spawn_key=(1, replicate)))
+    )
 
 
 def framework_seed(seed: int, replicate: int) -> int:

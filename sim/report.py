@@ -33,10 +33,21 @@ def outcome_table(summary: pl.DataFrame) -> pl.DataFrame:
         for column, label, fmt in OUTCOMES:
             values = part[column].to_list()
             mean, low, high = mean_ci(values)
-            reached = sum(v is not None and not (isinstance(v, float) and math.isnan(v)) for v in values)
+            reached = sum(
+                v is not None and not (isinstance(v, float) and math.isnan(v)) for v in values
+            )
             rows.append(
-                {"plan": plan, "outcome": column, "label": label, "mean": mean,
-                 "low": low, "high": high, "n": reached, "replicates": len(values), "fmt": fmt}
+                {
+                    "plan": plan,
+                    "outcome": column,
+                    "label": label,
+                    "mean": mean,
+                    "low": low,
+                    "high": high,
+                    "n": reached,
+                    "replicates": len(values),
+                    "fmt": fmt,
+                }
             )
     return pl.DataFrame(rows)
 
@@ -75,9 +86,13 @@ def _rgba(hex_color: str, alpha: float) -> str:
 def adoption_figure(trajectories: pl.DataFrame, n: int, title: str) -> go.Figure:
     """Active share, seats paid for, and cumulative cost per plan, with 95% bands."""
     fig = make_subplots(
-        rows=1, cols=3,
-        subplot_titles=("Engaged users (share of org)", "Seats paid for (share of org)",
-                        "Cumulative cost"),
+        rows=1,
+        cols=3,
+        subplot_titles=(
+            "Engaged users (share of org)",
+            "Seats paid for (share of org)",
+            "Cumulative cost",
+        ),
     )
     plans = trajectories["plan"].unique(maintain_order=True).to_list()
     for col, (column, scale) in enumerate((("active", n), ("seats", n), ("cum_cost", 1)), 1):
@@ -86,15 +101,32 @@ def adoption_figure(trajectories: pl.DataFrame, n: int, title: str) -> go.Figure
             color = PALETTE[i % len(PALETTE)]
             part = stats_frame.filter(pl.col("plan") == plan)
             weeks = part["week"].to_list()
-            fig.add_trace(go.Scatter(
-                x=weeks + weeks[::-1], y=part["high"].to_list() + part["low"].to_list()[::-1],
-                fill="toself", fillcolor=_rgba(color, 0.2), line={"width": 0},
-                hoverinfo="skip", showlegend=False, legendgroup=plan,
-            ), row=1, col=col)
-            fig.add_trace(go.Scatter(
-                x=weeks, y=part["mean"].to_list(), name=plan, legendgroup=plan,
-                line={"color": color}, showlegend=(col == 1),
-            ), row=1, col=col)
+            fig.add_trace(
+                go.Scatter(
+                    x=weeks + weeks[::-1],
+                    y=part["high"].to_list() + part["low"].to_list()[::-1],
+                    fill="toself",
+                    fillcolor=_rgba(color, 0.2),
+                    line={"width": 0},
+                    hoverinfo="skip",
+                    showlegend=False,
+                    legendgroup=plan,
+                ),
+                row=1,
+                col=col,
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=weeks,
+                    y=part["mean"].to_list(),
+                    name=plan,
+                    legendgroup=plan,
+                    line={"color": color},
+                    showlegend=(col == 1),
+                ),
+                row=1,
+                col=col,
+            )
         fig.update_xaxes(title_text="week", row=1, col=col)
     fig.update_layout(title=title, height=450, hovermode="x unified")
     return fig
@@ -109,16 +141,31 @@ def departments_figure(departments: pl.DataFrame) -> go.Figure:
     fig = go.Figure()
     for i, plan in enumerate(means["plan"].unique(maintain_order=True).to_list()):
         part = means.filter(pl.col("plan") == plan).sort("department")
-        fig.add_trace(go.Bar(x=part["department"].to_list(), y=part["share"].to_list(),
-                             name=plan, marker_color=PALETTE[i % len(PALETTE)]))
-    fig.update_layout(title="Final active share by department", barmode="group",
-                      yaxis={"tickformat": ".0%", "range": [0, 1]}, height=380)
+        fig.add_trace(
+            go.Bar(
+                x=part["department"].to_list(),
+                y=part["share"].to_list(),
+                name=plan,
+                marker_color=PALETTE[i % len(PALETTE)],
+            )
+        )
+    fig.update_layout(
+        title="Final active share by department",
+        barmode="group",
+        yaxis={"tickformat": ".0%", "range": [0, 1]},
+        height=380,
+    )
     return fig
 
 
 def html_report(
-    name: str, description: str, trajectories: pl.DataFrame, departments: pl.DataFrame,
-    summary: pl.DataFrame, n: int, meta: dict,
+    name: str,
+    description: str,
+    trajectories: pl.DataFrame,
+    departments: pl.DataFrame,
+    summary: pl.DataFrame,
+    n: int,
+    meta: dict,
 ) -> str:
     """A self-contained HTML page (plotly.js embedded: it opens offline)."""
     reps = summary.group_by("plan").len()["len"].max()
@@ -130,7 +177,9 @@ def html_report(
     for column, label, _ in OUTCOMES:
         cells = []
         for plan in plans:
-            row = table.filter((pl.col("plan") == plan) & (pl.col("outcome") == column)).row(0, named=True)
+            row = table.filter((pl.col("plan") == plan) & (pl.col("outcome") == column)).row(
+                0, named=True
+            )
             cells.append(f"<td>{html.escape(format_cell(row))}</td>")
         body.append(f"<tr><th>{html.escape(label)}</th>{''.join(cells)}</tr>")
     figures = [
@@ -145,10 +194,9 @@ def html_report(
 <style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}</style></head>
 <body><h1>adoptsim: {html.escape(name)}</h1><p>{html.escape(description)}</p>
-<p>{html.escape(subtitle)}. Engine: {html.escape(str(meta.get('engine')))}.
+<p>{html.escape(subtitle)}. Engine: {html.escape(str(meta.get("engine")))}.
 Cells: mean [95% confidence interval]; (k/R) when only k of R replicates reached it.</p>
-<table><tr><th>outcome</th>{header}</tr>{''.join(body)}</table>
+<table><tr><th>outcome</th>{header}</tr>{"".join(body)}</table>
 {plots}
 </body></html>
 """
-

@@ -382,14 +382,18 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
             raise fail(where, "must be a table with a name")
         plan_name = plan_raw.get("name")
         if not isinstance(plan_name, str) or not plan_name or not set(plan_name) <= _NAME_OK:
-            raise fail(f"{where}.name", f"needs a name of letters, digits, '-', '_' (got {plan_name!r})")
+            raise fail(
+                f"{where}.name", f"needs a name of letters, digits, '-', '_' (got {plan_name!r})"
+            )
         if plan_name in seen:
             raise fail(f"{where}.name", f"duplicate plan name {plan_name!r}")
         seen.add(plan_name)
         overrides = {k: v for k, v in plan_raw.items() if k not in ("name", "description")}
         for key in ("weeks", "replicates", "seed"):
             if key in overrides:
-                raise fail(f"{where} ({plan_name}).{key}", "is shared by all plans; set it at the top")
+                raise fail(
+                    f"{where} ({plan_name}).{key}", "is shared by all plans; set it at the top"
+                )
         merged = _deep_merge(base, overrides)
         try:
             config = Config.model_validate(merged)
@@ -412,11 +416,16 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
                     f"{_describe(err.errors()[0], Config)}"
                 ) from None
         plans.append(
-            Plan(name=plan_name, description=str(plan_raw.get("description", "")), config=config,
-                 point_configs=point_configs)
+            Plan(
+                name=plan_name,
+                description=str(plan_raw.get("description", "")),
+                config=config,
+                point_configs=point_configs,
+            )
         )
-    return Scenario(name=name, description=description, source=source, plans=plans,
-                    sweep=sweep, raw=data)
+    return Scenario(
+        name=name, description=description, source=source, plans=plans, sweep=sweep, raw=data
+    )
 
 
 def _deep_set(data: dict[str, Any], path: str, value: Any) -> None:
@@ -482,7 +491,9 @@ def _parse_sweep(table: Any, source: str, seed: int) -> Sweep:
         return Sweep(design="grid", parameters=parameters, points=points)
 
     if not isinstance(n_points, int) or isinstance(n_points, bool) or not 2 <= n_points <= 100_000:
-        raise fail(".points", f"latin_hypercube needs points = an integer 2..100000 (got {n_points!r})")
+        raise fail(
+            ".points", f"latin_hypercube needs points = an integer 2..100000 (got {n_points!r})"
+        )
     lows, highs = [], []
     for path, spec in parameters.items():
         if not isinstance(spec, dict) or set(spec) - {"min", "max"} or len(spec) != 2:
@@ -524,7 +535,9 @@ def load_scenario(path: Path | str) -> Scenario:
 
 
 def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
-    tables = [data.get("org")] + [p.get("org") for p in data.get("plans", []) if isinstance(p, dict)]
+    tables = [data.get("org")] + [
+        p.get("org") for p in data.get("plans", []) if isinstance(p, dict)
+    ]
     for table in tables:
         if isinstance(table, dict) and isinstance(table.get("path"), str):
             candidate = Path(table["path"])
@@ -532,7 +545,9 @@ def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
                 table["path"] = str((folder / candidate).resolve())
 
 
-def check_against_org(config: Config, department_names: tuple[str, ...], source: str, plan: str) -> None:
+def check_against_org(
+    config: Config, department_names: tuple[str, ...], source: str, plan: str
+) -> None:
     """Checks that need the built org: mandate departments must exist."""
     scope = config.mandate.scope
     if config.mandate.enabled and scope != "org":
@@ -540,7 +555,7 @@ def check_against_org(config: Config, department_names: tuple[str, ...], source:
         if unknown:
             raise ScenarioError(
                 f"{source}: plan {plan!r}: mandate.scope: unknown department(s) {unknown}; "
-                f"allowed: \"org\" or a list of {list(department_names)}"
+                f'allowed: "org" or a list of {list(department_names)}'
             )
         if not scope:
             raise ScenarioError(f"{source}: plan {plan!r}: mandate.scope: empty department list")

@@ -1,6 +1,6 @@
 """Generate docs/scenarios.md's field reference from the schema (one source of truth).
 
-    python -m sim.scenario_docs > docs/scenarios.md
+python -m sim.scenario_docs > docs/scenarios.md
 """
 
 from __future__ import annotations
@@ -56,7 +56,13 @@ def _choices(annotation) -> list[str]:
 
 
 def render() -> str:
-    lines = [INTRO, "## Fields", "", "| field | default | unit and allowed values |", "|---|---|---|"]
+    lines = [
+        INTRO,
+        "## Fields",
+        "",
+        "| field | default | unit and allowed values |",
+        "|---|---|---|",
+    ]
     lines += _rows(Config, "")
     return "\n".join(lines) + "\n"
 

@@ -69,7 +69,9 @@ def read_json(path: Path) -> dict[str, Any]:
 def publish(target: Path, fill: Callable[[Path], None]) -> Path:
     """Fill a staging folder next to ``target``, then swap it in whole."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".staging", dir=target.parent))
+    staging = Path(
+        tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".staging", dir=target.parent)
+    )
     try:
         fill(staging)
         old = None

@@ -48,7 +48,9 @@ class Task:
 
 
 def make_tasks(
-    scenario: Scenario, replicates: int | None = None, engine: str = "batched",
+    scenario: Scenario,
+    replicates: int | None = None,
+    engine: str = "batched",
     per_task: int = REPLICATES_PER_TASK,
 ) -> list[Task]:
     """Tasks in a fixed order (plan, point, replicate block): the same for any worker count."""
@@ -59,8 +61,11 @@ def make_tasks(
             total = replicates if replicates is not None else config.replicates
             for start in range(0, total, per_task):
                 block = tuple(range(start, min(start + per_task, total)))
-                tasks.append(Task(len(tasks), plan.name, point, block,
-                                  config.model_dump(mode="json"), engine))
+                tasks.append(
+                    Task(
+                        len(tasks), plan.name, point, block, config.model_dump(mode="json"), engine
+                    )
+                )
     return tasks
 
 
@@ -73,8 +78,9 @@ def check_orgs(scenario: Scenario) -> None:
         for plan in scenario.plans:
             for point in range(len(scenario.points)):
                 config = plan.at(point)
-                org = _org(json.dumps(config.org.model_dump(mode="json"), sort_keys=True),
-                           config.seed)
+                org = _org(
+                    json.dumps(config.org.model_dump(mode="json"), sort_keys=True), config.seed
+                )
                 check_against_org(config, org.department_names, scenario.source, plan.name)
 
 
@@ -100,8 +106,12 @@ def run_task(task: Task, folder: str) -> dict[str, Any]:
         config, org, list(task.replicates), config.seed
     )
     tags = [pl.lit(task.plan).alias("plan"), pl.lit(task.point, pl.Int64).alias("point")]
-    trajectories = trajectories.with_columns(tags).select("plan", "point", pl.exclude("plan", "point"))
-    departments = departments.with_columns(tags).select("plan", "point", pl.exclude("plan", "point"))
+    trajectories = trajectories.with_columns(tags).select(
+        "plan", "point", pl.exclude("plan", "point")
+    )
+    departments = departments.with_columns(tags).select(
+        "plan", "point", pl.exclude("plan", "point")
+    )
     summary = summarize(trajectories, departments, org.n)
     frames = {"trajectories": trajectories, "departments": departments, "summary": summary}
     for part in PARTS:
@@ -149,8 +159,12 @@ def execute_dask(
     from distributed import Client, as_completed
 
     with Client(scheduler, timeout="30s") as client:
-        futures = [client.submit(run_task, task, str(folder), key=f"adoptsim-{folder.name}-"
-                                 f"{task.name}", pure=False) for task in tasks]
+        futures = [
+            client.submit(
+                run_task, task, str(folder), key=f"adoptsim-{folder.name}-{task.name}", pure=False
+            )
+            for task in tasks
+        ]
         for future in as_completed(futures):
             on_done(future.result())
 
@@ -164,15 +178,15 @@ def sweep_manifest(scenario: Scenario, tasks: list[Task], engine: str) -> dict[s
         "engine": engine,
         "seed": scenario.plans[0].config.seed,
         "tasks": [
-            {k: v for k, v in asdict(t).items() if k != "config"} | {"name": t.name}
-            for t in tasks
+            {k: v for k, v in asdict(t).items() if k != "config"} | {"name": t.name} for t in tasks
         ],
         "versions": store.package_versions(),
     }
 
 
-def prepare_folder(folder: Path, scenario: Scenario, tasks: list[Task], engine: str,
-                   force: bool) -> dict[str, Any]:
+def prepare_folder(
+    folder: Path, scenario: Scenario, tasks: list[Task], engine: str, force: bool
+) -> dict[str, Any]:
     """Create or reopen a sweep's folder; refuse a different scenario under the same name."""
     manifest_path = folder / "manifest.json"
     manifest = sweep_manifest(scenario, tasks, engine)

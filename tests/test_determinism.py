@@ -25,7 +25,9 @@ mandate = { enabled = true, week = 2 }
 def run_cli(scenario: Path, results: Path, *extra: str) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "sim", "run", str(scenario), "--results", str(results), *extra],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
 

@@ -23,9 +23,21 @@ def test_every_result_column_is_documented():
 
 def test_model_doc_follows_odd_and_names_every_rule():
     text = (ROOT / "docs" / "model.md").read_text()
-    for heading in ("## Overview", "## Design concepts", "## Details", "Purpose",
-                    "Process overview and scheduling", "Initialization", "Submodels"):
+    for heading in (
+        "## Overview",
+        "## Design concepts",
+        "## Details",
+        "Purpose",
+        "Process overview and scheduling",
+        "Initialization",
+        "Submodels",
+    ):
         assert heading in text
-    for formula in ("a_i (p + q s_i)", "a_i s_i ≥ θ_i", "a_i S_i ≥ k_i",
-                    "rate · (1 − a_i (v0 + (1 − v0) s_i))", "D_w / (D_w + demand_scale)"):
+    for formula in (
+        "a_i (p + q s_i)",
+        "a_i s_i ≥ θ_i",
+        "a_i S_i ≥ k_i",
+        "rate · (1 − a_i (v0 + (1 − v0) s_i))",
+        "D_w / (D_w + demand_scale)",
+    ):
         assert formula in text, formula

@@ -18,8 +18,14 @@ BASE = {
     "weeks": 40,
     "replicates": 3,
     "seed": 7,
-    "org": {"generator": "hierarchy", "n": 240, "departments": 4, "span": 6,
-            "informal_ties": 3.0, "tie_weights": {"manager": 1.5, "peer": 1.0, "informal": 0.75}},
+    "org": {
+        "generator": "hierarchy",
+        "n": 240,
+        "departments": 4,
+        "span": 6,
+        "informal_ties": 3.0,
+        "tie_weights": {"manager": 1.5, "peer": 1.0, "informal": 0.75},
+    },
     "discovery": {"external_rate": 0.02, "word_of_mouth": 0.5},
     "adoption": {"rule": "linear", "p": 0.01, "q": 0.4},
     "seeding": {"strategy": "random", "count": 12},
@@ -30,21 +36,37 @@ BASE = {
 
 PLANS = [
     {"name": "linear-freemium-random"},
-    {"name": "trial-lockout", "freemium": {"trial_weeks": 5, "free_seats": 0},
-     "seeding": {"strategy": "hubs", "count": 8}},
-    {"name": "threshold-mandate", "adoption": {"rule": "threshold", "threshold": 0.2, "p": 0.003},
-     "mandate": {"enabled": True, "week": 6, "compliance": 0.25, "resistance": 1.5},
-     "seeding": {"strategy": "brokers", "count": 10}},
-    {"name": "count-dept-workspace", "adoption": {"rule": "count", "k": 2, "p": 0.003},
-     "freemium": {"workspace": "department", "free_seats": 15, "trial_weeks": 3},
-     "seeding": {"strategy": "team", "count": 6}},
-    {"name": "dept-mandate-org-workspace", "freemium": {"workspace": "org", "free_seats": 25},
-     "mandate": {"enabled": True, "week": 0, "scope": ["D2", "D4"], "compliance": 0.5},
-     "adoption": {"heterogeneity": "normal", "spread": 0.4},
-     "seeding": {"strategy": "managers", "count": 9}},
-    {"name": "no-discovery-deal", "discovery": {"enabled": False},
-     "adoption": {"rule": "threshold", "threshold": 0.3, "heterogeneity": "none", "p": 0.01},
-     "enterprise": {"threshold": 0.12}, "seeding": {"strategy": "random", "count": 20}},
+    {
+        "name": "trial-lockout",
+        "freemium": {"trial_weeks": 5, "free_seats": 0},
+        "seeding": {"strategy": "hubs", "count": 8},
+    },
+    {
+        "name": "threshold-mandate",
+        "adoption": {"rule": "threshold", "threshold": 0.2, "p": 0.003},
+        "mandate": {"enabled": True, "week": 6, "compliance": 0.25, "resistance": 1.5},
+        "seeding": {"strategy": "brokers", "count": 10},
+    },
+    {
+        "name": "count-dept-workspace",
+        "adoption": {"rule": "count", "k": 2, "p": 0.003},
+        "freemium": {"workspace": "department", "free_seats": 15, "trial_weeks": 3},
+        "seeding": {"strategy": "team", "count": 6},
+    },
+    {
+        "name": "dept-mandate-org-workspace",
+        "freemium": {"workspace": "org", "free_seats": 25},
+        "mandate": {"enabled": True, "week": 0, "scope": ["D2", "D4"], "compliance": 0.5},
+        "adoption": {"heterogeneity": "normal", "spread": 0.4},
+        "seeding": {"strategy": "managers", "count": 9},
+    },
+    {
+        "name": "no-discovery-deal",
+        "discovery": {"enabled": False},
+        "adoption": {"rule": "threshold", "threshold": 0.3, "heterogeneity": "none", "p": 0.01},
+        "enterprise": {"threshold": 0.12},
+        "seeding": {"strategy": "random", "count": 20},
+    },
 ]
 
 
@@ -65,8 +87,10 @@ def test_scenarios_exercise_every_mechanism():
     seen = {}
     for name, item in prepared.items():
         traj, _ = simulate_batched(item.config, item.org, [0, 1, 2])
-        seen[name] = {c: traj[c].max() for c in ("blocked", "lapsed", "nominal", "paid_workspaces",
-                                                  "licensed", "free_users")}
+        seen[name] = {
+            c: traj[c].max()
+            for c in ("blocked", "lapsed", "nominal", "paid_workspaces", "licensed", "free_users")
+        }
         seen[name]["deal"] = traj["deal"].any()
     assert seen["linear-freemium-random"]["blocked"] > 0
     assert seen["linear-freemium-random"]["paid_workspaces"] > 0

@@ -18,10 +18,12 @@ SMALL_ORG = {"generator": "hierarchy", "n": 150, "departments": 3, "span": 5}
 @pytest.mark.parametrize("engine", ENGINES)
 def test_no_spontaneous_adoption_and_no_seeds_means_nobody_adopts(engine):
     scenario = quiet(
-        weeks=30, org=SMALL_ORG,
+        weeks=30,
+        org=SMALL_ORG,
         discovery={"enabled": True, "external_rate": 0.0, "word_of_mouth": 0.9},
         adoption={"rule": "linear", "p": 0.0, "q": 0.9},
-        freemium={"enabled": True}, abandonment={"enabled": True},
+        freemium={"enabled": True},
+        abandonment={"enabled": True},
         enterprise={"enabled": True, "threshold": 0.0001},
     )
     (plan,) = make_plans(scenario)
@@ -37,7 +39,8 @@ def test_free_seat_cap_is_never_exceeded(scope):
     """With a cap of k and nobody paying, no unpaid workspace ever has more than k free users."""
     cap = 3 if scope == "team" else 20
     scenario = quiet(
-        weeks=25, org=SMALL_ORG,
+        weeks=25,
+        org=SMALL_ORG,
         adoption={"rule": "linear", "p": 0.3, "q": 0.3},
         freemium={"enabled": True, "workspace": scope, "free_seats": cap, "decision_rate": 0.0},
         abandonment={"enabled": True, "rate": 0.2},
@@ -59,7 +62,8 @@ def test_free_seat_cap_is_never_exceeded(scope):
 @pytest.mark.parametrize("engine", ENGINES)
 def test_mandate_at_week_zero_with_full_compliance_licenses_everyone_in_scope(engine):
     scenario = quiet(
-        weeks=3, org=SMALL_ORG,
+        weeks=3,
+        org=SMALL_ORG,
         adoption={"rule": "threshold", "threshold": 0.9, "p": 0.0},
         mandate={"enabled": True, "week": 0, "scope": ["D2"], "compliance": 1.0},
     )
@@ -79,7 +83,8 @@ def test_mandate_at_week_zero_with_full_compliance_licenses_everyone_in_scope(en
 def test_trial_then_lockout_blocks_everyone_not_paying(engine):
     """A 4-week trial with zero free seats: users keep access for 4 weeks, then lose it."""
     scenario = quiet(
-        weeks=8, org=SMALL_ORG,
+        weeks=8,
+        org=SMALL_ORG,
         adoption={"rule": "linear", "p": 0.0, "q": 0.0},
         seeding={"strategy": "random", "count": 10},
         freemium={"enabled": True, "free_seats": 0, "trial_weeks": 4, "decision_rate": 0.0},
@@ -105,8 +110,11 @@ def bass_recursion(p: float, q: float, weeks: int) -> np.ndarray:
 def test_linear_rule_on_complete_graph_follows_discrete_bass(p, q):
     """Mean active share over replicates ~ F(t+1) = F(t) + (1 - F(t)) (p + q F(t))."""
     weeks, n = 30, 400
-    scenario = quiet(weeks=weeks, org={"generator": "complete", "n": n},
-                     adoption={"rule": "linear", "p": p, "q": q, "heterogeneity": "none"})
+    scenario = quiet(
+        weeks=weeks,
+        org={"generator": "complete", "n": n},
+        adoption={"rule": "linear", "p": p, "q": q, "heterogeneity": "none"},
+    )
     (plan,) = make_plans(scenario)
     traj, _ = simulate_batched(plan.config, plan.org, list(range(200)))
     mean = mean_active_share(traj, n)
@@ -117,8 +125,11 @@ def test_linear_rule_on_complete_graph_follows_discrete_bass(p, q):
 
 def test_reference_engine_follows_discrete_bass_too():
     p, q, weeks, n = 0.03, 0.4, 20, 120
-    scenario = quiet(weeks=weeks, org={"generator": "complete", "n": n},
-                     adoption={"rule": "linear", "p": p, "q": q, "heterogeneity": "none"})
+    scenario = quiet(
+        weeks=weeks,
+        org={"generator": "complete", "n": n},
+        adoption={"rule": "linear", "p": p, "q": q, "heterogeneity": "none"},
+    )
     (plan,) = make_plans(scenario)
     traj, _ = simulate_reference(plan.config, plan.org, list(range(30)))
     mean = mean_active_share(traj, n)
@@ -126,11 +137,13 @@ def test_reference_engine_follows_discrete_bass_too():
 
 
 def test_threshold_rule_is_deterministic_cascade():
-    """Threshold rule, no noise: a fully seeded team converts neighbours whose share crosses theta."""
-    scenario = quiet(weeks=5, org={"generator": "watts_strogatz", "n": 50, "k": 4, "rewire": 0.0},
-                     adoption={"rule": "threshold", "threshold": 0.25, "p": 0.0,
-                               "heterogeneity": "none"},
-                     seeding={"strategy": "random", "count": 1})
+    """Threshold rule, no noise: neighbours whose active share reaches theta convert."""
+    scenario = quiet(
+        weeks=5,
+        org={"generator": "watts_strogatz", "n": 50, "k": 4, "rewire": 0.0},
+        adoption={"rule": "threshold", "threshold": 0.25, "p": 0.0, "heterogeneity": "none"},
+        seeding={"strategy": "random", "count": 1},
+    )
     (plan,) = make_plans(scenario)
     traj, _ = simulate_batched(plan.config, plan.org, [0])
     # on a ring lattice with k=4, one active neighbour is a share of 1/4: the cascade adds
@@ -139,19 +152,26 @@ def test_threshold_rule_is_deterministic_cascade():
 
 
 def test_count_rule_needs_k_active_neighbours():
-    scenario = quiet(weeks=5, org={"generator": "watts_strogatz", "n": 50, "k": 4, "rewire": 0.0},
-                     adoption={"rule": "count", "k": 2, "p": 0.0, "heterogeneity": "none"},
-                     seeding={"strategy": "random", "count": 1})
+    scenario = quiet(
+        weeks=5,
+        org={"generator": "watts_strogatz", "n": 50, "k": 4, "rewire": 0.0},
+        adoption={"rule": "count", "k": 2, "p": 0.0, "heterogeneity": "none"},
+        seeding={"strategy": "random", "count": 1},
+    )
     (plan,) = make_plans(scenario)
     traj, _ = simulate_batched(plan.config, plan.org, [0])
     assert traj["active"].to_list() == [1] * 6  # one seed can never give anyone 2 active ties
 
 
 def test_abandonment_lapses_users_without_value():
-    scenario = quiet(weeks=20, org=SMALL_ORG, adoption={"rule": "linear", "p": 0.0, "q": 0.0},
-                     seeding={"strategy": "random", "count": 50},
-                     tool={"standalone_value": 0.0},
-                     abandonment={"enabled": True, "rate": 0.5})
+    scenario = quiet(
+        weeks=20,
+        org=SMALL_ORG,
+        adoption={"rule": "linear", "p": 0.0, "q": 0.0},
+        seeding={"strategy": "random", "count": 50},
+        tool={"standalone_value": 0.0},
+        abandonment={"enabled": True, "rate": 0.5},
+    )
     (plan,) = make_plans(scenario)
     traj, _ = simulate_batched(plan.config, plan.org, list(range(20)))
     assert traj.filter(traj["week"] == 20)["lapsed"].mean() > 45

@@ -47,8 +47,12 @@ def write(tmp_path: Path, name="sw", weeks=12, replicates=4, n=80) -> Path:
 
 
 def sweep_cli(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sim", "sweep", *args],
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "sim", "sweep", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def all_rows(folder: Path, part: str) -> pl.DataFrame:
@@ -58,14 +62,23 @@ def all_rows(folder: Path, part: str) -> pl.DataFrame:
 
 
 def test_grid_and_latin_hypercube_points():
-    scenario = parse_scenario({"sweep": {"freemium": {"free_seats": [1, 2, 3]},
-                                         "adoption.q": [0.1, 0.2]}}, "x.toml")
+    scenario = parse_scenario(
+        {"sweep": {"freemium": {"free_seats": [1, 2, 3]}, "adoption.q": [0.1, 0.2]}}, "x.toml"
+    )
     assert len(scenario.points) == 6
     assert scenario.plans[0].at(5).freemium.free_seats == 3
     assert scenario.plans[0].at(5).adoption.q == 0.2
-    lhs = parse_scenario({"sweep": {"design": "latin_hypercube", "points": 10,
-                                    "freemium.free_seats": {"min": 1, "max": 30},
-                                    "adoption.q": {"min": 0.1, "max": 0.4}}}, "x.toml")
+    lhs = parse_scenario(
+        {
+            "sweep": {
+                "design": "latin_hypercube",
+                "points": 10,
+                "freemium.free_seats": {"min": 1, "max": 30},
+                "adoption.q": {"min": 0.1, "max": 0.4},
+            }
+        },
+        "x.toml",
+    )
     seats = sorted(p["freemium.free_seats"] for p in lhs.points)
     qs = sorted(p["adoption.q"] for p in lhs.points)
     assert all(isinstance(s, int) and 1 <= s <= 30 for s in seats)
@@ -73,14 +86,17 @@ def test_grid_and_latin_hypercube_points():
     assert [int((q - 0.1) / 0.03) for q in qs] == list(range(10))
 
 
-@pytest.mark.parametrize(("table", "message"), [
-    ({"freemium": {"free_seats": [-1]}}, "freemium.free_seats"),
-    ({"nope": {"x": [1]}}, "sweep.nope.x: names no scenario setting"),
-    ({"seed": [1, 2]}, "sweep.seed: cannot be swept"),
-    ({"adoption.q": 0.3}, "sweep.adoption.q: a grid needs a non-empty list"),
-    ({"design": "latin_hypercube", "points": 5, "adoption.q": [0.1]}, "needs a range"),
-    ({"design": "random"}, "sweep.design"),
-])
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"freemium": {"free_seats": [-1]}}, "freemium.free_seats"),
+        ({"nope": {"x": [1]}}, "sweep.nope.x: names no scenario setting"),
+        ({"seed": [1, 2]}, "sweep.seed: cannot be swept"),
+        ({"adoption.q": 0.3}, "sweep.adoption.q: a grid needs a non-empty list"),
+        ({"design": "latin_hypercube", "points": 5, "adoption.q": [0.1]}, "needs a range"),
+        ({"design": "random"}, "sweep.design"),
+    ],
+)
 def test_bad_sweeps_are_named(table, message):
     with pytest.raises(ScenarioError, match="bad.toml") as error:
         parse_scenario({"sweep": table}, "bad.toml")
@@ -89,10 +105,18 @@ def test_bad_sweeps_are_named(table, message):
 
 def test_same_rows_whatever_the_number_of_workers(tmp_path):
     scenario = write(tmp_path)
-    assert sweep_cli(str(scenario), "--workers", "1", "--results", str(tmp_path / "one")).returncode == 0
-    assert sweep_cli(str(scenario), "--workers", "2", "--results", str(tmp_path / "two")).returncode == 0
+    assert (
+        sweep_cli(str(scenario), "--workers", "1", "--results", str(tmp_path / "one")).returncode
+        == 0
+    )
+    assert (
+        sweep_cli(str(scenario), "--workers", "2", "--results", str(tmp_path / "two")).returncode
+        == 0
+    )
     for part in ("trajectories", "departments", "summary"):
-        assert all_rows(tmp_path / "one" / "sw", part).equals(all_rows(tmp_path / "two" / "sw", part))
+        assert all_rows(tmp_path / "one" / "sw", part).equals(
+            all_rows(tmp_path / "two" / "sw", part)
+        )
     summary = pl.read_parquet(tmp_path / "one" / "sw" / "summary.parquet")
     assert summary.height == 2 * 4 * 4  # plans x points x replicates
 
@@ -109,22 +133,49 @@ def test_dask_cluster_gives_the_local_rows(tmp_path):
     address = f"tcp://127.0.0.1:{port}"
     bin_dir = Path(sys.executable).parent
     scheduler = subprocess.Popen(
-        [str(bin_dir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
-         "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
+        [
+            str(bin_dir / "dask"),
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-dashboard",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     worker = subprocess.Popen(
-        [str(bin_dir / "dask"), "worker", address, "--nworkers", "2", "--nthreads", "1",
-         "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True, cwd=tmp_path)
+        [
+            str(bin_dir / "dask"),
+            "worker",
+            address,
+            "--nworkers",
+            "2",
+            "--nthreads",
+            "1",
+            "--no-dashboard",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        cwd=tmp_path,
+    )
     try:
         scenario = write(tmp_path)
         done = sweep_cli(str(scenario), "--scheduler", address, "--results", str(tmp_path / "dask"))
         assert done.returncode == 0, done.stderr
-        assert sweep_cli(str(scenario), "--workers", "1",
-                         "--results", str(tmp_path / "local")).returncode == 0
+        assert (
+            sweep_cli(
+                str(scenario), "--workers", "1", "--results", str(tmp_path / "local")
+            ).returncode
+            == 0
+        )
         for part in ("trajectories", "summary"):
             assert all_rows(tmp_path / "dask" / "sw", part).equals(
-                all_rows(tmp_path / "local" / "sw", part))
+                all_rows(tmp_path / "local" / "sw", part)
+            )
     finally:
         for process in (worker, scheduler):
             os.killpg(process.pid, signal.SIGTERM)
@@ -135,9 +186,21 @@ def test_sigkill_midway_then_resume_gives_exactly_the_uninterrupted_rows(tmp_pat
     scenario = write(tmp_path, name="killme", weeks=60, replicates=100, n=400)
     killed_folder = tmp_path / "killed" / "killme"
     process = subprocess.Popen(
-        [sys.executable, "-m", "sim", "sweep", str(scenario), "--workers", "2",
-         "--results", str(tmp_path / "killed")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "sweep",
+            str(scenario),
+            "--workers",
+            "2",
+            "--results",
+            str(tmp_path / "killed"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.time() + 300
     summary_parts = killed_folder / "parts" / "summary"
     while time.time() < deadline and len(list(summary_parts.glob("*.parquet"))) < 3:
@@ -159,7 +222,8 @@ def test_sigkill_midway_then_resume_gives_exactly_the_uninterrupted_rows(tmp_pat
         clean_rows = all_rows(tmp_path / "clean" / "killme", part)
         assert resumed_rows.equals(clean_rows), part
     assert pl.read_parquet(killed_folder / "summary.parquet").equals(
-        pl.read_parquet(tmp_path / "clean" / "killme" / "summary.parquet"))
+        pl.read_parquet(tmp_path / "clean" / "killme" / "summary.parquet")
+    )
     assert not list(killed_folder.rglob("*.tmp"))
 
 
@@ -195,13 +259,18 @@ def test_compare_reports_paired_differences(tmp_path):
     for point in range(4):
         a = summary.filter((pl.col("plan") == "bottom-up") & (pl.col("point") == point))
         b = summary.filter((pl.col("plan") == "top-down") & (pl.col("point") == point))
-        by_hand = (a.sort("replicate")["final_active_share"]
-                   - b.sort("replicate")["final_active_share"]).mean()
+        by_hand = (
+            a.sort("replicate")["final_active_share"] - b.sort("replicate")["final_active_share"]
+        ).mean()
         (row,) = [r for r in rows if r["point"] == point and r["outcome"] == "final_active_share"]
         assert row["mean"] == pytest.approx(by_hand)
         assert row["low"] <= row["mean"] <= row["high"]
-    done = subprocess.run([sys.executable, "-m", "sim", "compare", str(tmp_path / "sw")],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", "compare", str(tmp_path / "sw")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "bottom-up − top-down" in done.stdout
     page = (tmp_path / "sw" / "report.html").read_text()
