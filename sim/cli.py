@@ -70,8 +70,8 @@ def print_summary(summary, title: str) -> None:
     for column, label, _ in OUTCOMES:
         cells = []
         for plan in plans:
-            rows = table_data.filter((table_data["plan"] == plan) & (table_data["outcome"] == column))
-            cells.append(format_cell(rows.row(0, named=True)))
+            mask = (table_data["plan"] == plan) & (table_data["outcome"] == column)
+            cells.append(format_cell(table_data.filter(mask).row(0, named=True)))
         table.add_row(label, *cells)
     out.print(table)
 
@@ -188,6 +188,9 @@ def sweep(
     replicates: int = typer.Option(None, min=1, help="override the scenario's replicates"),
     results: Path = typer.Option(Path("results"), help="folder that receives results/<name>/"),
     force: bool = typer.Option(False, "--force", help="discard existing results and redo all"),
+    engine: str = typer.Option(
+        "batched", help="simulation engine: batched (numpy, fast) or reference (Mesa)"
+    ),
 ) -> None:
     """Run every plan x sweep point x replicate; resumable, parallel, streamed to Parquet.
 
@@ -199,13 +202,17 @@ def sweep(
     from sim import sweep as sweeps
     from sim.compare import Results, default_pair, html_report
 
+    from sim.runner import engines
+
+    if engine not in engines():
+        raise ScenarioError(f"--engine {engine!r}: allowed: {', '.join(engines())}")
     loaded = load_scenario(scenario)
     sweeps.check_orgs(loaded)
     if scheduler is not None and not scheduler.startswith(("tcp://", "tls://", "inproc://")):
         raise ScenarioError(f"--scheduler {scheduler!r}: expected an address like tcp://HOST:PORT")
-    tasks = sweeps.make_tasks(loaded, replicates)
+    tasks = sweeps.make_tasks(loaded, replicates, engine)
     folder = results / loaded.name
-    manifest = sweeps.prepare_folder(folder, loaded, tasks, "batched", force)
+    manifest = sweeps.prepare_folder(folder, loaded, tasks, engine, force)
     sweeps.clean_partial_writes(folder)
     todo = [t for t in tasks if not sweeps.is_done(folder, t)]
     if not todo and (folder / "summary.parquet").exists():

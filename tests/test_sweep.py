@@ -275,3 +275,18 @@ def test_compare_reports_paired_differences(tmp_path):
     assert "bottom-up − top-down" in done.stdout
     page = (tmp_path / "sw" / "report.html").read_text()
     assert "heatmap" in page and "free_seats" in page
+
+
+def test_reference_engine_sweep_gives_the_batched_rows(tmp_path):
+    scenario = write(tmp_path, weeks=8, replicates=2, n=60)
+    for engine in ("batched", "reference"):
+        done = sweep_cli(
+            str(scenario), "--workers", "1", "--engine", engine, "--results", str(tmp_path / engine)
+        )
+        assert done.returncode == 0, done.stderr
+    for part in ("trajectories", "summary"):
+        assert all_rows(tmp_path / "batched" / "sw", part).equals(
+            all_rows(tmp_path / "reference" / "sw", part)
+        )
+    manifest = (tmp_path / "reference" / "sw" / "manifest.json").read_text()
+    assert '"engine": "reference"' in manifest
