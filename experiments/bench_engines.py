@@ -59,6 +59,18 @@ def rate_batched(prepared, replicates: int, weeks: int) -> float:
     return prepared.org.n * replicates * weeks / (time.perf_counter() - start)
 
 
+def floor_rate(prepared, replicates: int, weeks: int) -> float:
+    """Agent-steps/s of the two things no batched step can skip: drawing the replicates'
+    blocks of uniforms (randomness contract) and the sparse product A @ active."""
+    model = BatchedModel(prepared.config, prepared.org, list(range(replicates)))
+    active = (model.state == 2).view("int8").astype("float32")
+    start = time.perf_counter()
+    for _ in range(weeks):
+        model._draw()
+        model.weights @ active
+    return prepared.org.n * replicates * weeks / (time.perf_counter() - start)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--weeks", type=int, default=26, help="weeks timed per run (default 26)")
@@ -72,7 +84,16 @@ def main() -> None:
     args = parser.parse_args()
     console = Console()
     table = Table(title=f"agent-steps per second ({args.weeks} weeks, every mechanism on)")
-    for column in ("employees", "R", "reference", "batched", "batched / reference"):
+    columns = (
+        "employees",
+        "R",
+        "reference",
+        "batched",
+        "batched / reference",
+        "draw + A@x only",
+        "its / reference",
+    )
+    for column in columns:
         table.add_column(column, justify="right")
     for n in args.sizes:
         prepared = hybrid_plan(n)

@@ -36,7 +36,7 @@ class Prices:
 
 def _column_count(flags: np.ndarray) -> np.ndarray:
     """Per-column count of a boolean N x R array (int8 view: faster than summing bools)."""
-    return flags.view(np.int8).sum(axis=0, dtype=np.int64)
+    return flags.view(np.int8).sum(axis=0, dtype=np.int32).astype(np.int64)
 
 
 def observe_week(
