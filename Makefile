@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SCENARIO ?= scenarios/default.toml
 
-.PHONY: run test install lint bench clean
+.PHONY: run test install lint bench clean experiments viz viz-assets system-deps
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,24 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/adoptsim run $(SCENARIO)
 
-test: $(STAMP)
+test: $(STAMP) viz-assets
 	$(BIN)/python -m pytest -q
+
+# The browser view (issue #5) needs Debian's chromium (its end-to-end test) and npm (once,
+# to fill Solara's front-end cache .cache/solara-cdn so the page works offline).
+# apt-get runs only when one of them is missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+system-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! command -v npm >/dev/null; then \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium npm; fi
+
+viz-assets: $(STAMP) system-deps
+	$(BIN)/python -m sim.viz.assets
+
+viz: viz-assets
+	$(BIN)/adoptsim viz $(SCENARIO)
 
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests experiments
@@ -30,3 +46,9 @@ clean:
 
 bench: $(STAMP)
 	$(BIN)/python experiments/bench_engines.py
+
+# Reproducible studies (issue #6): each writes results/<study>/ (data, figures, findings.md).
+EXPERIMENTS := validation plans freemium_trap seeding sensitivity
+
+experiments: $(STAMP)
+	for e in $(EXPERIMENTS); do PYTHONPATH=experiments $(BIN)/python experiments/$$e.py || exit 1; done

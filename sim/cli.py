@@ -51,9 +51,16 @@ def friendly_errors(command):
 
 def progress_bar() -> Progress:
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TaskProgressColumn(), TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
-        TextColumn("left"), TimeRemainingColumn(), console=err, transient=False,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
         disable=not err.is_terminal,
     )
 
@@ -129,8 +136,15 @@ def run(
         store.write_parquet(output.trajectories, folder / "trajectories.parquet")
         store.write_parquet(output.departments, folder / "departments.parquet")
         store.write_parquet(output.summary, folder / "summary.parquet")
-        page = html_report(loaded.name, loaded.description, output.trajectories,
-                           output.departments, output.summary, n, manifest)
+        page = html_report(
+            loaded.name,
+            loaded.description,
+            output.trajectories,
+            output.departments,
+            output.summary,
+            n,
+            manifest,
+        )
         store.write_text(page, folder / "report.html")
         store.write_json({**manifest, "finished": store.now()}, folder / "manifest.json")
 
@@ -161,16 +175,27 @@ def check(
         table.add_column(column)
     for item in prepared:
         c = item.config
-        free = (f"{c.freemium.workspace}, {c.freemium.free_seats} free seats, "
-                f"trial {c.freemium.trial_weeks}w" if c.freemium.enabled else "off")
-        mandate = (f"week {c.mandate.week}, {c.mandate.scope}, compliance {c.mandate.compliance}"
-                   if c.mandate.enabled else "off")
+        free = (
+            f"{c.freemium.workspace}, {c.freemium.free_seats} free seats, "
+            f"trial {c.freemium.trial_weeks}w"
+            if c.freemium.enabled
+            else "off"
+        )
+        mandate = (
+            f"week {c.mandate.week}, {c.mandate.scope}, compliance {c.mandate.compliance}"
+            if c.mandate.enabled
+            else "off"
+        )
         deal = f"at {c.enterprise.threshold:.0%}" if c.enterprise.enabled else "off"
         table.add_row(
             item.plan.name,
             f"{c.org.generator}: {item.org.n:,} people, {item.org.graph.number_of_edges():,} ties, "
             f"{len(item.org.department_names)} depts",
-            c.adoption.rule, f"{c.seeding.strategy} x{c.seeding.count}", free, mandate, deal,
+            c.adoption.rule,
+            f"{c.seeding.strategy} x{c.seeding.count}",
+            free,
+            mandate,
+            deal,
         )
     out.print(table)
     c0 = prepared[0].config
@@ -201,7 +226,6 @@ def sweep(
     from sim import store
     from sim import sweep as sweeps
     from sim.compare import Results, default_pair, html_report
-
     from sim.runner import engines
 
     if engine not in engines():
@@ -219,12 +243,15 @@ def sweep(
         out.print(f"{folder}: all {len(tasks)} tasks already done; nothing to do (--force redoes)")
         return
     where = scheduler or f"{workers or sweeps.default_workers()} local worker(s)"
-    out.print(f"{loaded.name}: {len(loaded.plans)} plan(s) x {len(loaded.points)} point(s): "
-              f"{len(tasks)} tasks, {len(tasks) - len(todo)} already done; running on {where}")
+    out.print(
+        f"{loaded.name}: {len(loaded.plans)} plan(s) x {len(loaded.points)} point(s): "
+        f"{len(tasks)} tasks, {len(tasks) - len(todo)} already done; running on {where}"
+    )
     clock = time.perf_counter()
     with progress_bar() as bar:
-        task_bar = bar.add_task("tasks", total=len(tasks), completed=len(tasks) - len(todo),
-                                rate="")
+        task_bar = bar.add_task(
+            "tasks", total=len(tasks), completed=len(tasks) - len(todo), rate=""
+        )
 
         def done(receipt: dict) -> None:
             finished = bar.tasks[task_bar].completed + 1 - (len(tasks) - len(todo))
@@ -249,8 +276,11 @@ def print_comparison(stored, plan_a: str, plan_b: str, max_points: int = 20) -> 
 
     outcomes = outcome_rows(stored)
     diffs = paired_differences(stored, plan_a, plan_b) if plan_a != plan_b else []
-    table = Table(title=f"{stored.manifest['scenario']['name']}: mean [95% CI] per plan; "
-                  f"paired difference {plan_a} − {plan_b}", title_justify="left")
+    table = Table(
+        title=f"{stored.manifest['scenario']['name']}: mean [95% CI] per plan; "
+        f"paired difference {plan_a} − {plan_b}",
+        title_justify="left",
+    )
     table.add_column("plan")
     for _, label, _ in COMPARED:
         table.add_column(label, justify="right")
@@ -259,15 +289,25 @@ def print_comparison(stored, plan_a: str, plan_b: str, max_points: int = 20) -> 
         if stored.parameters:
             table.add_row(f"[italic]point {point}: {stored.point_label(point)}[/]")
         for plan in stored.plans:
-            cells = [next(r for r in outcomes if r["point"] == point and r["plan"] == plan
-                          and r["outcome"] == c) for c, _, _ in COMPARED]
+            cells = [
+                next(
+                    r
+                    for r in outcomes
+                    if r["point"] == point and r["plan"] == plan and r["outcome"] == c
+                )
+                for c, _, _ in COMPARED
+            ]
             table.add_row(plan, *(format_interval(c) for c in cells))
         if diffs:
-            cells = [next(r for r in diffs if r["point"] == point and r["outcome"] == c)
-                     for c, _, _ in COMPARED]
-            table.add_row(f"[bold]{plan_a} − {plan_b}[/]",
-                          *(f"[bold]{format_interval(c, signed=True)}[/]" for c in cells),
-                          end_section=True)
+            cells = [
+                next(r for r in diffs if r["point"] == point and r["outcome"] == c)
+                for c, _, _ in COMPARED
+            ]
+            table.add_row(
+                f"[bold]{plan_a} − {plan_b}[/]",
+                *(f"[bold]{format_interval(c, signed=True)}[/]" for c in cells),
+                end_section=True,
+            )
     out.print(table)
     if len(points) > max_points:
         out.print(f"... {len(points) - max_points} more points in report.html")
@@ -303,3 +343,38 @@ def compare(
 
 def main() -> None:
     app()
+
+
+@app.command()
+@friendly_errors
+def viz(
+    scenario: Path = typer.Argument(..., help="scenario TOML file"),
+    plan: str = typer.Option(
+        None, help="plan to start with (default: the first); the page can switch plans"
+    ),
+    port: int = typer.Option(8765, min=1, max=65535, help="port to serve on"),
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+) -> None:
+    """Watch one plan of SCENARIO in the browser: the Mesa (SolaraViz) view of the
+    reference engine, with the org network, live plots, controls and an employee inspector.
+
+    Works offline: Solara's front-end files come from a local cache (.cache/solara-cdn),
+    filled once from npm (`make viz-assets`).  Stop it with Ctrl-C.
+
+    Example:  adoptsim viz scenarios/default.toml --plan hybrid --port 8765
+    """
+    from sim.viz import serve
+    from sim.viz.model import ViewSpec
+
+    spec = ViewSpec.load(scenario, plan)  # bad scenario / unknown plan: exit 2 here
+    try:
+        env = serve.server_env(scenario, spec.plan)
+    except RuntimeError as error:
+        err.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    url = f"http://{host}:{port}/"
+    out.print(
+        f"{spec.scenario.name}: plan {spec.plan} ({spec.prepared[0].org.n:,} employees) "
+        f"at [bold]{url}[/]  (Ctrl-C stops)"
+    )
+    raise typer.Exit(code=serve.run(env, port, host))
