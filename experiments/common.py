@@ -15,6 +15,7 @@ from sim.metrics import summarize
 from sim.org import Org
 from sim.runner import build_orgs
 from sim.scenario import Config, _deep_merge, parse_scenario
+from sim.stats import mean_ci
 
 ROOT = Path(__file__).resolve().parents[1]
 QUIET: dict[str, Any] = {
@@ -85,3 +86,107 @@ class Output:
         store.write_text(
             json.dumps(self.numbers, indent=2, default=float) + "\n", self.folder / "numbers.json"
         )
+
+
+# -- helpers for the plan, freemium, seeding and sensitivity studies ---------------------------
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
+
+
+def scenario_base(path: str | Path) -> dict[str, Any]:
+    """A scenario file's base configuration (no name, description, sweep or plans), as a dict."""
+    import tomllib
+
+    with open(ROOT / path, "rb") as handle:
+        data = tomllib.load(handle)
+    return {k: v for k, v in data.items() if k not in ("name", "description", "sweep", "plans")}
+
+
+def interval(
+    mean: float, low: float, high: float, fmt: str = "{:.1f}", signed: bool = False
+) -> str:
+    """'mean [low, high]' with one format; 'n/a' when there is no value."""
+    if mean != mean:
+        return "n/a"
+    if signed:
+        fmt = fmt.replace("{:", "{:+")
+    return f"{fmt.format(mean)} [{fmt.format(low)}, {fmt.format(high)}]"
+
+
+def ci_row(values, **keys: Any) -> dict[str, Any]:
+    """Mean and 95% Student-t CI of the non-null values, with how many there were."""
+    values = list(values)
+    mean, low, high = mean_ci(values)
+    n = sum(v is not None and v == v for v in values)
+    return {**keys, "mean": mean, "low": low, "high": high, "n": n, "of": len(values)}
+
+
+def paired(left: pl.DataFrame, right: pl.DataFrame, column: str, on: list[str], **keys: Any):
+    """Paired difference left - right of one outcome, joined on ``on`` (e.g. replicate).
+
+    Pairs where either side is null (e.g. never reached 50%) are left out; ``n`` counts the
+    pairs that remain, ``of`` all pairs."""
+    joined = left.select(*on, column).join(right.select(*on, column), on=on, suffix="_b")
+    diff = joined.select(d=pl.col(column) - pl.col(f"{column}_b"))["d"].to_list()
+    return ci_row(diff, **keys)
+
+
+def excludes_zero(row: dict[str, Any]) -> bool:
+    return row["n"] > 1 and (row["low"] > 0 or row["high"] < 0)
+
+
+def bands(frame: pl.DataFrame, value: pl.Expr, by: list[str]) -> pl.DataFrame:
+    """Per group and week: mean of ``value`` over replicates and its 95% Student-t band."""
+    from scipy import stats
+
+    agg = (
+        frame.group_by(*by, "week")
+        .agg(mean=value.mean(), sd=value.std(), reps=pl.len())
+        .sort(*by, "week")
+    )
+    t = [float(stats.t.ppf(0.975, max(r - 1, 1))) for r in agg["reps"]]
+    half = pl.Series("t", t) * agg["sd"].fill_null(0) / agg["reps"].sqrt()
+    return agg.with_columns(low=pl.col("mean") - half, high=pl.col("mean") + half)
+
+
+def add_band(
+    fig: go.Figure,
+    part: pl.DataFrame,
+    name: str,
+    color: str,
+    row: int | None = None,
+    col: int | None = None,
+    showlegend: bool = True,
+) -> None:
+    """A mean curve with its shaded 95% band (columns week, mean, low, high)."""
+    weeks = part["week"].to_list()
+    rgba = "rgba({},{},{},0.2)".format(*(int(color[i : i + 2], 16) for i in (1, 3, 5)))
+    where = {"row": row, "col": col} if row is not None else {}
+    fig.add_trace(
+        go.Scatter(
+            x=weeks + weeks[::-1],
+            y=part["high"].to_list() + part["low"].to_list()[::-1],
+            fill="toself",
+            fillcolor=rgba,
+            line={"width": 0},
+            hoverinfo="skip",
+            showlegend=False,
+            legendgroup=name,
+        ),
+        **where,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=weeks,
+            y=part["mean"].to_list(),
+            name=name,
+            legendgroup=name,
+            line={"color": color},
+            showlegend=showlegend,
+        ),
+        **where,
+    )
+
+
+def configure(data: dict[str, Any], name: str = "experiment") -> Config:
+    """One plan's validated config from a scenario dict, without building its org."""
+    return parse_scenario({"name": name, **data}, f"<{name}>").plans[0].config
