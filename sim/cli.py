@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -43,7 +44,8 @@ def friendly_errors(command):
         try:
             return command(*args, **kwargs)
         except (ScenarioError, OrgDataError) as error:
-            err.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+            # escape: the message ends with an "[allowed range]" hint, not a rich style tag
+            err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
             raise typer.Exit(code=2) from None
 
     return wrapper
@@ -370,7 +372,7 @@ def viz(
     try:
         env = serve.server_env(scenario, spec.plan)
     except RuntimeError as error:
-        err.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from None
     url = f"http://{host}:{port}/"
     out.print(

@@ -114,10 +114,11 @@ def choose_champions(org: Org, strategy: str, count: int, keys: np.ndarray) -> n
         order = np.lexsort((keys, ~org.is_manager))
     elif strategy == "team":
         leaders = np.flatnonzero(org.is_manager)
-        chosen: list[int] = []
+        # A manager leads its own team and sits in its boss's team: count each person once.
+        chosen: set[int] = set()
         for leader in leaders[np.argsort(keys[leaders], kind="stable")]:
-            chosen.append(int(leader))
-            chosen.extend(np.flatnonzero(org.manager == leader).tolist())
+            chosen.add(int(leader))
+            chosen.update(np.flatnonzero(org.manager == leader).tolist())
             if len(chosen) >= count:
                 break
         return np.array(sorted(chosen), dtype=np.int64)

@@ -66,7 +66,7 @@ def build_orgs(scenario: Scenario) -> list[PreparedPlan]:
         if key not in cache:
             cache[key] = build_org(cfg.org, org_seed(cfg.seed))
         org = cache[key]
-        check_against_org(cfg, org.department_names, scenario.source, plan.name)
+        check_against_org(cfg, org, scenario.source, plan.name)
         prepared.append(PreparedPlan(plan, org))
     return prepared
 

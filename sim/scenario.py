@@ -15,10 +15,13 @@ import hashlib
 import json
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+if TYPE_CHECKING:
+    from sim.org import Org
 
 WEIGHT_QUANTUM = 64  # tie weights are rounded to multiples of 1/64: sums are then exact floats
 
@@ -28,9 +31,13 @@ class ScenarioError(ValueError):
 
 
 class Section(BaseModel):
-    """Base for every table: unknown keys are errors, not silently ignored."""
+    """Base for every table: unknown keys are errors, and values are never coerced.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Strict mode refuses a TOML value of the wrong type ("0.5" for a number, true for a count,
+    1 for a switch) instead of silently converting it; an integer is still a valid float.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class TieWeights(Section):
@@ -324,7 +331,10 @@ def _describe(err: dict[str, Any], model: type[BaseModel]) -> str:
         got = f" (got {err['input']!r})"
     if err["type"] == "extra_forbidden":
         section = _section_model(model, loc[:-1])
-        allowed = ", ".join(sorted(section.model_fields)) if section else ""
+        names = set(section.model_fields) if section else set()
+        if len(loc) == 1 and model is Config:
+            names |= _TOP_LEVEL  # name, description, plans and sweep live beside Config's fields
+        allowed = ", ".join(sorted(names))
         return f"{field_path}: unknown field; allowed here: {allowed}"
     return f"{field_path}: {message}{got}" + (f" [{hint}]" if hint else "")
 
@@ -388,6 +398,9 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
         if plan_name in seen:
             raise fail(f"{where}.name", f"duplicate plan name {plan_name!r}")
         seen.add(plan_name)
+        plan_description = plan_raw.get("description", "")
+        if not isinstance(plan_description, str):
+            raise fail(f"{where} ({plan_name}).description", "must be a string")
         overrides = {k: v for k, v in plan_raw.items() if k not in ("name", "description")}
         for key in ("weeks", "replicates", "seed"):
             if key in overrides:
@@ -418,7 +431,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
         plans.append(
             Plan(
                 name=plan_name,
-                description=str(plan_raw.get("description", "")),
+                description=plan_description,
                 config=config,
                 point_configs=point_configs,
             )
@@ -545,10 +558,17 @@ def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
                 table["path"] = str((folder / candidate).resolve())
 
 
-def check_against_org(
-    config: Config, department_names: tuple[str, ...], source: str, plan: str
-) -> None:
-    """Checks that need the built org: mandate departments must exist."""
+def check_against_org(config: Config, org: Org, source: str, plan: str) -> None:
+    """Checks that need the built org: enough people to seed, mandate departments exist.
+
+    A loaded org (Krackhardt: 21 managers) has a size the schema cannot know in advance.
+    """
+    if config.seeding.count > org.n:
+        raise ScenarioError(
+            f"{source}: plan {plan!r}: seeding.count: {config.seeding.count} champions but the "
+            f"{config.org.generator} org has {org.n} employees; allowed: 0..{org.n}"
+        )
+    department_names = org.department_names
     scope = config.mandate.scope
     if config.mandate.enabled and scope != "org":
         unknown = [d for d in scope if d not in department_names]

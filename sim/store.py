@@ -37,12 +37,21 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def _umask() -> int:
+    """The process umask (reading it means setting it: put it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _atomic(path: Path, write: Callable[[Path], None]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         write(Path(tmp))
+        # mkstemp creates 0600; results are meant to be read like any file the user writes.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -73,6 +82,7 @@ def publish(target: Path, fill: Callable[[Path], None]) -> Path:
         tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".staging", dir=target.parent)
     )
     try:
+        os.chmod(staging, 0o777 & ~_umask())  # mkdtemp creates 0700
         fill(staging)
         old = None
         if target.exists():

@@ -81,7 +81,7 @@ def check_orgs(scenario: Scenario) -> None:
                 org = _org(
                     json.dumps(config.org.model_dump(mode="json"), sort_keys=True), config.seed
                 )
-                check_against_org(config, org.department_names, scenario.source, plan.name)
+                check_against_org(config, org, scenario.source, plan.name)
 
 
 @lru_cache(maxsize=4)

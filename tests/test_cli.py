@@ -252,12 +252,6 @@ def test_run_twice_replaces_results_without_leftovers(small_run):
     assert after.equals(before)  # same scenario and seed: same rows
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="suspected bug: cli.friendly_errors prints the ScenarioError through rich markup, "
-    "so the '[allowed range]' hint at the end of a schema message (e.g. '[weeks simulated, "
-    "1..1040]') is parsed as a style tag and silently dropped; escape it (rich.markup.escape)",
-)
 def test_error_line_keeps_the_allowed_range_hint(tmp_path):
     (tmp_path / "bad.toml").write_text("weeks = -3\n")
     proc = cli("check", "bad.toml", cwd=tmp_path)
@@ -265,12 +259,6 @@ def test_error_line_keeps_the_allowed_range_hint(tmp_path):
     assert "1..1040" in proc.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="suspected bug: store.publish stages in tempfile.mkdtemp/mkstemp, so results/<name>/ "
-    "is created mode 0700 and its files 0600 regardless of the umask: other users (or a web "
-    "server) cannot read the report",
-)
 def test_results_follow_the_umask(small_run):
     folder, _ = small_run  # run under umask 022
     out = folder / "results" / "small"

@@ -327,13 +327,6 @@ def test_krackhardt_via_build_org(krack):
 # --- suspected bug in seeding on these orgs ------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="suspected bug in sim.population.choose_champions('team'): a manager is both the "
-    "leader of its own team and a member of its boss's team, so `chosen` holds duplicates, "
-    "they count toward `count`, and the returned ids are not unique (Krackhardt, count 21: "
-    "21 ids, 18 distinct people)",
-)
 def test_team_seeding_returns_distinct_people(krack):
     from sim.population import choose_champions
 
