@@ -188,6 +188,14 @@ class BatchedModel:
         delta = np.zeros(state.shape, dtype=np.int8)
 
         weighted_active = self.weights @ active.view(np.int8).astype(np.float32)
+        nominal = state == NOMINAL
+        if cfg.mandate.nominal_weight > 0 and nominal.any():
+            weighted_nominal = self.weights @ nominal.view(np.int8).astype(np.float32)
+            weighted_active = rules.weighted_users(
+                weighted_active.astype(np.float64),
+                weighted_nominal.astype(np.float64),
+                cfg.mandate.nominal_weight,
+            )
         share = weighted_active / self.safe_degree  # exact: 0 / 1 where an employee has no ties
         appeal = self._appeal(licensed, covered)
         p_want = rules.want_probability(a.rule, appeal, a.p, a.q, share)
@@ -233,7 +241,7 @@ class BatchedModel:
             _shift(delta, lapses, ACTIVE, LAPSED)
             keep &= ~lapses
 
-        _shift(delta, (state == NOMINAL) & wants, NOMINAL, ACTIVE)
+        _shift(delta, nominal & wants, NOMINAL, ACTIVE)
 
         pays = self._decide_payment(v, state, licensed)
         kept, granted = self._resolve_seats(keep, request, covered)

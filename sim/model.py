@@ -64,11 +64,14 @@ class Employee(FixedAgent):
 
     # -- what this employee sees at the end of last week -------------------------------
     def weighted_active(self) -> float:
-        total = 0.0
+        """S_i: engaged colleagues, plus nominal ones at ``mandate.nominal_weight`` (eq. S)."""
+        engaged = nominal = 0.0
         for other, weight in self.ties:
             if other.state == State.ACTIVE:
-                total += weight
-        return total
+                engaged += weight
+            elif other.state == State.NOMINAL:
+                nominal += weight
+        return rules.weighted_users(engaged, nominal, self.model.config.mandate.nominal_weight)
 
     def value_multiplier(self) -> float:
         freemium = self.model.config.freemium

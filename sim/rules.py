@@ -6,7 +6,8 @@ array element in the batched engine give bit-identical results.  ``docs/model.md
 states each formula; keep the two in step.
 
 Symbols (per employee i, read at the end of the previous week):
-    S_i  weighted number of engaged (active) neighbours, sum_j w_ij [j active]
+    S_i  weighted number of users among the neighbours:
+         sum_j w_ij [j active] + nominal_weight * sum_j w_ij [j nominal]
     D_i  weighted degree, sum_j w_ij
     s_i  S_i / D_i, the weighted active share (0 when D_i = 0)
     a_i  appeal: value multiplier / (1 + resistance * reluctant_i)
@@ -35,6 +36,16 @@ STATE_NAMES = tuple(s.name.lower() for s in State)
 # Rogers (1962/2003) adopter categories: innovators, early adopters, early majority,
 # late majority, laggards, as cumulative population shares.
 ROGERS_CUMULATIVE = np.array([0.025, 0.16, 0.50, 0.84, 1.0])
+
+
+def weighted_users(weighted_active, weighted_nominal, nominal_weight):
+    """S = S_active + nominal_weight * S_nominal.
+
+    Both sums are multiples of 1/64 (exact in float32 and float64), and so is
+    ``nominal_weight``; the product and the sum are exact in float64, so both engines agree
+    bit for bit however they summed.
+    """
+    return weighted_active + nominal_weight * weighted_nominal
 
 
 def active_share(weighted_active, weighted_degree):

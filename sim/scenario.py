@@ -194,9 +194,21 @@ class Mandate(Section):
     resistance: float = Field(
         0.5, ge=0, le=100, description="mandated non-users' appeal is divided by 1 + resistance"
     )
+    nominal_weight: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="how much a nominal user counts in colleagues' active ties, relative to an "
+        "engaged one, 0..1 (rounded to 1/64)",
+    )
     price_per_seat_week: float | None = Field(
         None, ge=0, le=10_000, description="licence price per seat-week (default: tool price)"
     )
+
+    @field_validator("nominal_weight")
+    @classmethod
+    def _quantize(cls, w: float) -> float:
+        return round(w * WEIGHT_QUANTUM) / WEIGHT_QUANTUM
 
 
 class Enterprise(Section):

@@ -21,7 +21,9 @@ plan (for example `mandate = { enabled = true, week = 4 }`). `weeks`, `replicate
 (paired comparison). A file without `[[plans]]` runs one plan named `base`.
 
 `adoptsim check FILE` validates a file and prints what it resolves to. A wrong file gets
-one message naming the file, the field and what is allowed, and exit code 2. Relative
+one message naming the file, the field and what is allowed, and exit code 2. Types are
+strict: a number is a TOML number (`0.5`, not `"0.5"`), a count an integer, a switch
+`true`/`false`; an integer is accepted where a fraction is expected. Relative
 `org.path` values are resolved against the scenario file's folder.
 
 This reference is generated from the schema in `sim/scenario.py`

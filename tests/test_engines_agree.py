@@ -1,9 +1,10 @@
 """The batched engine reproduces the Mesa reference engine exactly: equal counts every week.
 
 The scenarios below switch every mechanism on between them: freemium caps and trials,
-paywall decisions (team, department and org workspaces), mandates with nominal users and
-resistance (org-wide and department scopes), the enterprise deal, abandonment, every rule
-family, heterogeneity and seeding strategy, and unequal tie weights.
+paywall decisions (team, department and org workspaces), mandates with nominal users
+(counted in S_i at two weights) and resistance (org-wide and department scopes), the
+enterprise deal, abandonment, every rule family, heterogeneity and seeding strategy, and
+unequal tie weights.
 """
 
 from __future__ import annotations
@@ -56,7 +57,13 @@ PLANS = [
     {
         "name": "dept-mandate-org-workspace",
         "freemium": {"workspace": "org", "free_seats": 25},
-        "mandate": {"enabled": True, "week": 0, "scope": ["D2", "D4"], "compliance": 0.5},
+        "mandate": {
+            "enabled": True,
+            "week": 0,
+            "scope": ["D2", "D4"],
+            "compliance": 0.5,
+            "nominal_weight": 1.0,
+        },
         "adoption": {"heterogeneity": "normal", "spread": 0.4},
         "seeding": {"strategy": "managers", "count": 9},
     },

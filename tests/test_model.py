@@ -176,3 +176,40 @@ def test_abandonment_lapses_users_without_value():
     traj, _ = simulate_batched(plan.config, plan.org, list(range(20)))
     assert traj.filter(traj["week"] == 20)["lapsed"].mean() > 45
     assert (traj["active"] + traj["lapsed"]).unique().to_list() == [50]
+
+
+def test_compliance_changes_engagement_only_through_nominal_weight():
+    """Nominal users raise colleagues' S_i by ``nominal_weight`` (docs/model.md, eq. S).
+
+    With weight 0, compliance only relabels licensed non-users aware -> nominal: the
+    engaged counts are identical week by week. With weight 1/2, full compliance puts
+    everyone on the tool at once and engagement follows much faster than with none.
+    """
+
+    def run(compliance: float, weight: float):
+        scenario = quiet(
+            weeks=20,
+            org=SMALL_ORG,
+            adoption={"rule": "linear", "p": 0.002, "q": 0.3},
+            seeding={"strategy": "random", "count": 5},
+            mandate={
+                "enabled": True,
+                "week": 0,
+                "compliance": compliance,
+                "resistance": 1.0,
+                "nominal_weight": weight,
+            },
+        )
+        (plan,) = make_plans(scenario)
+        traj, _ = simulate_batched(plan.config, plan.org, list(range(8)))
+        return traj
+
+    none, full = run(0.0, 0.0), run(1.0, 0.0)
+    assert none["active"].to_list() == full["active"].to_list()
+    assert none["nominal"].sum() == 0 < full["nominal"].sum()
+
+    none, full = run(0.0, 0.5), run(1.0, 0.5)
+    last = pl.col("week") == 10
+    engaged_none = none.filter(last)["active"].mean()
+    engaged_full = full.filter(last)["active"].mean()
+    assert engaged_full > 2 * engaged_none, (engaged_none, engaged_full)
