@@ -148,7 +148,6 @@ class Employee(FixedAgent):
     def advance(self) -> None:
         self.state = self._next
         self._intent = None
-        self.history.append(int(self.state))
 
 
 class Workspace(mesa.Agent):
@@ -338,6 +337,9 @@ class AdoptionModel(mesa.Model):
 
     def _record(self) -> None:
         state, licensed, paid = self.state_arrays()
+        # after the end-of-week events, so a mandate's unaware -> aware shows in the history
+        for employee, value in zip(self.employees, state[:, 0].tolist(), strict=True):
+            employee.history.append(value)
         deal = np.array([self.deal])
         counts = observe_week(state, licensed, paid, self.scope.of_agent, deal, self.prices)
         self.recorder.record(counts, deal, state)

@@ -213,3 +213,29 @@ def test_compliance_changes_engagement_only_through_nominal_weight():
     engaged_none = none.filter(last)["active"].mean()
     engaged_full = full.filter(last)["active"].mean()
     assert engaged_full > 2 * engaged_none, (engaged_none, engaged_full)
+
+
+def test_reference_state_history_matches_the_weekly_counts():
+    """Each employee's history (the browser view's inspector) agrees with the recorded counts
+    every week, including a mandate week, where unaware employees in scope become aware."""
+    scenario = quiet(
+        weeks=6,
+        org=SMALL_ORG,
+        discovery={"enabled": True, "external_rate": 0.01, "word_of_mouth": 0.2},
+        adoption={"rule": "linear", "p": 0.01, "q": 0.3},
+        seeding={"strategy": "random", "count": 3},
+        mandate={"enabled": True, "week": 2, "compliance": 0.5},
+    )
+    (plan,) = make_plans(scenario)
+    model = AdoptionModel(plan.config, plan.org, replicate=0)
+    for _ in range(6):
+        model.step()
+    history = np.array([e.history for e in model.employees])  # N x (weeks + 1)
+    assert history.shape == (plan.org.n, 7)
+    counts = model.recorder.weeks
+    for week in range(7):
+        for state in State:
+            expected = counts[week][state.name.lower()][0]
+            assert (history[:, week] == state).sum() == expected, (week, state)
+    assert (history[:, 2] == State.UNAWARE).sum() == 0  # the mandate made everyone aware
+    assert (history[:, 1] == State.UNAWARE).sum() > 0
