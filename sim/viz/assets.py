@@ -38,6 +38,13 @@ PACKAGES = (
     "vega-lite@5",
     "vega-embed@6",
 )
+# Solara asks for some packages by semver range; the cache folder keeps that name (it is the
+# url) but npm packs one exact release, so every machine serves the same files.
+EXACT = {
+    "vega@5": "vega@5.33.1",
+    "vega-lite@5": "vega-lite@5.23.0",
+    "vega-embed@6": "vega-embed@6.29.0",
+}
 # Top-level entries kept per package (the rest is never requested).
 KEEP = {
     "@widgetti/solara-vuetify-app": ("dist",),
@@ -90,7 +97,8 @@ def fill(cache: Path | None = None, packages: tuple[str, ...] = PACKAGES) -> Pat
         )
     with tempfile.TemporaryDirectory(prefix="solara-npm-") as tmp:
         result = subprocess.run(
-            [npm, "pack", "--silent", "--ignore-scripts", "--pack-destination", tmp, *todo],
+            [npm, "pack", "--silent", "--ignore-scripts", "--pack-destination", tmp]
+            + [EXACT.get(spec, spec) for spec in todo],
             capture_output=True,
             text=True,
             cwd=tmp,
