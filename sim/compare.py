@@ -19,7 +19,7 @@ import polars as pl
 from sim import store
 from sim.report import PALETTE, _rgba
 from sim.scenario import ScenarioError
-from sim.stats import mean_ci
+from sim.stats import mean_ci, outcome_range
 
 COMPARED = (
     ("t50", "weeks to 50% active", "{:.1f}"),
@@ -84,7 +84,7 @@ def outcome_rows(results: Results) -> list[dict[str, Any]]:
     for (point, plan), part in results.summary.group_by("point", "plan", maintain_order=True):
         for column, label, fmt in COMPARED:
             values = part[column].to_list()
-            mean, low, high = mean_ci(values)
+            mean, low, high = mean_ci(values, bounds=outcome_range(column))
             reached = sum(v is not None for v in values)
             rows.append(
                 {
@@ -218,7 +218,7 @@ def outcome_vs_parameter(results: Results, parameter: str, outcome: str, label: 
         part = joined.filter(pl.col("plan") == plan)
         xs, means, lows, highs = [], [], [], []
         for (x,), group in part.group_by(parameter, maintain_order=True):
-            mean, low, high = mean_ci(group[outcome].to_list())
+            mean, low, high = mean_ci(group[outcome].to_list(), bounds=outcome_range(outcome))
             xs.append(x)
             means.append(mean)
             lows.append(mean - low if mean == mean else None)

@@ -10,7 +10,7 @@ import polars as pl
 from plotly.subplots import make_subplots
 from scipy import stats
 
-from sim.stats import mean_ci
+from sim.stats import mean_ci, outcome_range
 
 OUTCOMES = (
     ("t50", "weeks to 50% active", "{:.1f}"),
@@ -32,7 +32,7 @@ def outcome_table(summary: pl.DataFrame) -> pl.DataFrame:
         part = summary.filter(pl.col("plan") == plan)
         for column, label, fmt in OUTCOMES:
             values = part[column].to_list()
-            mean, low, high = mean_ci(values)
+            mean, low, high = mean_ci(values, bounds=outcome_range(column))
             reached = sum(
                 v is not None and not (isinstance(v, float) and math.isnan(v)) for v in values
             )
@@ -54,7 +54,7 @@ def outcome_table(summary: pl.DataFrame) -> pl.DataFrame:
 
 def format_cell(row: dict) -> str:
     if row["n"] == 0 or math.isnan(row["mean"]):
-        return "never"
+        return "never" if row["outcome"] == "t50" else "n/a"  # e.g. no seat ever licensed
     fmt = row["fmt"]
     text = f"{fmt.format(row['mean'])} [{fmt.format(row['low'])}, {fmt.format(row['high'])}]"
     if row["n"] < row["replicates"]:
