@@ -3,7 +3,7 @@
     .venv/bin/python experiments/sensitivity.py      (part of `make experiments`)
 
 Morris elementary effects (SALib: ``SALib.sample.morris`` / ``SALib.analyze.morris``) over
-ten parameters of scenarios/freemium_sweep.toml (500-person hierarchy, 78 weeks) and its
+eleven parameters of scenarios/freemium_sweep.toml (500-person hierarchy, 78 weeks) and its
 two plans: bottom-up (10 random champions on the free plan, enterprise deal at 40%) and
 top-down (licences for everyone in week 4, no champions). At each Morris sample both plans
 run R replicates with the same seed (same org, same replicate streams), and the output is
@@ -51,6 +51,7 @@ PARAMETERS = {  # dotted path: (low, high)
     "freemium.decision_rate": (0.02, 0.5),
     "mandate.compliance": (0.05, 0.6),
     "mandate.resistance": (0.0, 2.0),
+    "mandate.nominal_weight": (0.0, 0.5),  # rounded to 1/64 by the schema
     "abandonment.rate": (0.005, 0.08),
     "tool.standalone_value": (0.1, 0.9),
 }
@@ -200,9 +201,8 @@ def main() -> None:
             f"No effect at all (mu* = 0 on every output, all {len(samples)} samples): "
             f"{', '.join(inert)}."
             + (
-                " Compliance only moves licensed non-users from aware to nominal; nominal "
-                "users persuade nobody, become engaged by the same rule as aware ones and "
-                "hold the same licence, so no outcome changes."
+                " Compliance only moves licensed non-users from aware to nominal, and nominal "
+                "users act on others only through mandate.nominal_weight."
                 if "mandate.compliance" in inert
                 else ""
             )
