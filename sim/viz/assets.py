@@ -13,6 +13,7 @@ skipped when ``<cache>/<spec>/.complete`` exists.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -84,12 +85,25 @@ def _prune(dest: Path, spec: str) -> None:
 
 
 def fill(cache: Path | None = None, packages: tuple[str, ...] = PACKAGES) -> Path:
-    """Make sure every package is unpacked in ``cache``; run ``npm pack`` for those missing."""
+    """Make sure every package is unpacked in ``cache``; run ``npm pack`` for those missing.
+
+    Two processes filling one cache at once (``make -j``, parallel test runs) take turns on
+    a lock file, so neither moves a package folder the other is writing.
+    """
     cache = (cache or cache_dir()).resolve()
     cache.mkdir(parents=True, exist_ok=True)
-    todo = missing(cache, packages)
-    if not todo:
+    if not missing(cache, packages):
         return cache
+    with open(cache / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _fill_locked(cache, packages)
+    return cache
+
+
+def _fill_locked(cache: Path, packages: tuple[str, ...]) -> None:
+    todo = missing(cache, packages)  # again: another process may have filled it meanwhile
+    if not todo:
+        return
     npm = shutil.which("npm")
     if not npm:
         raise RuntimeError(
@@ -121,7 +135,6 @@ def fill(cache: Path | None = None, packages: tuple[str, ...] = PACKAGES) -> Pat
             shutil.move(str(source), dest)
             _prune(dest, spec)
             (dest / ".complete").write_text(tgz + "\n")
-    return cache
 
 
 def offline_env(cache: Path) -> dict[str, str]:
