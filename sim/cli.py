@@ -99,13 +99,14 @@ def run(
 
     Example:  adoptsim run scenarios/default.toml --replicates 10
     """
-    from sim import store
-    from sim.report import html_report
     from sim.runner import build_orgs, engines, run_scenario
 
     if engine not in engines():
         raise ScenarioError(f"--engine {engine!r}: allowed: {', '.join(engines())}")
-    loaded = load_scenario(scenario)
+    loaded = load_scenario(scenario)  # a bad file fails here, before the heavier imports
+    from sim import store
+    from sim.report import html_report
+
     prepared = build_orgs(loaded)
     started = store.now()
     total = sum(replicates or p.config.replicates for p in prepared)
