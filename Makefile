@@ -24,13 +24,18 @@ test: $(STAMP) viz-assets
 
 # The browser view (issue #5) needs Debian's chromium (its end-to-end test) and npm (once,
 # to fill Solara's front-end cache .cache/solara-cdn so the page works offline).
-# apt-get runs only when one of them is missing.
+# apt-get installs only the missing ones (a machine whose Node.js came from elsewhere
+# already has npm, and Debian's npm would conflict with that Node.js).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 system-deps:
-	@if [ ! -x /usr/bin/chromium ] || ! command -v npm >/dev/null; then \
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium npm; fi
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; fi
 
 viz-assets: $(STAMP) system-deps
 	$(BIN)/python -m sim.viz.assets
