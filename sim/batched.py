@@ -1,25 +1,29 @@
-"""The batched engine: the reference model's rules on numpy arrays, R replicates at once.
+"""The batched engine: the reference model's rules on arrays, R replicates at once.
 
-State is held as N x R arrays (one column per replicate) and W x R for workspaces.  The
-weighted number of engaged neighbours of every employee in every replicate is one sparse
-matrix product ``A @ active`` with the CSR tie-weight matrix.  Tie weights are multiples
-of 1/64, so these sums are exact in float32 and the rule formulas in :mod:`sim.rules`
-give bit-identical decisions to :mod:`sim.model`: the two engines produce identical
-trajectories for the same scenario and seed (``tests/test_engines_agree.py``).
+State is held as N x R arrays (one column per replicate) and W x R for workspaces.  Each
+week is three compiled passes (:mod:`sim.kernels`): every employee's decision, with the
+weighted users among its ties summed straight from the CSR tie-weight matrix (eq. S) and
+the keepers' seats; the paywall decisions; the requesters' seats and the commit.  A fourth
+pass counts what is recorded.  The decisions call :mod:`sim.rules`' own functions, and tie
+weights are multiples of 1/64, so the two engines produce identical trajectories for the
+same scenario and seed (``tests/test_engines_agree.py``).
 
 The update order mirrors ``AdoptionModel.step`` line for line:
-draw the block -> workspace cover -> agent decisions -> paywall decisions -> seat
-resolution -> commit -> trial starts -> end-of-week events (mandate, deal) -> record.
+draw the block -> workspace cover -> agent decisions and keepers' seats -> paywall
+decisions -> requesters' seats -> commit -> trial starts -> end-of-week events (mandate,
+deal) -> record.
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import polars as pl
-import scipy.sparse as sp
 
-from sim import rules
-from sim.observe import Prices, Recorder, observe_week
+from sim import kernels, rules
+from sim.observe import Prices, Recorder, weekly_counts
 from sim.org import Org
 from sim.population import adjacency, choose_champions, draw_traits, mandate_scope, workspaces
 from sim.randomness import (
@@ -27,68 +31,40 @@ from sim.randomness import (
     PAYMENT,
     TRANSITION,
     WORKSPACE_DECISIONS,
-    fill_step_uniforms,
+    fill_step_block,
     replicate_rng,
 )
 from sim.rules import State
 from sim.scenario import Config
 
-ACTIVE, AWARE, BLOCKED = State.ACTIVE, State.AWARE, State.BLOCKED
-UNAWARE, NOMINAL, LAPSED = State.UNAWARE, State.NOMINAL, State.LAPSED
+ACTIVE, AWARE, UNAWARE, NOMINAL = State.ACTIVE, State.AWARE, State.UNAWARE, State.NOMINAL
 
 
-class SegmentCounter:
-    """Counts and seat grants within workspaces, for N x R boolean arrays (employees by id)."""
-
-    def __init__(self, workspace_of: np.ndarray, n_workspaces: int):
-        n = len(workspace_of)
-        self.workspace_of = workspace_of
-        self.n_workspaces = n_workspaces
-        self.membership = sp.csr_matrix(
-            (np.ones(n, dtype=np.float32), (workspace_of, np.arange(n))), shape=(n_workspaces, n)
-        )
-
-    def count(self, flags: np.ndarray) -> np.ndarray:
-        """W x R: how many flagged employees each workspace has."""
-        return np.rint(self.membership @ flags.astype(np.float32)).astype(np.int64)
-
-    def grant(
-        self,
-        flags: np.ndarray,
-        limit: np.ndarray,
-        unlimited: np.ndarray,
-        counts: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """N x R: flagged employees that get one of ``limit`` (W x R) seats, lowest id first.
-
-        Only contested workspaces (limited and over-asked) are ranked, so the cost follows
-        the number of employees queueing, not N x R.
-        """
-        counts = self.count(flags) if counts is None else counts
-        contested = ~unlimited & (counts > limit)
-        if not contested.any():
-            return flags
-        granted = flags.copy()
-        rows, cols = np.nonzero(flags & contested[self.workspace_of])  # by id, then replicate
-        workspace = self.workspace_of[rows]
-        group = cols * self.n_workspaces + workspace
-        order = np.argsort(group, kind="stable")  # stable: id order within a group
-        sorted_group = group[order]
-        rank = np.empty(len(order), dtype=np.int64)
-        rank[order] = np.arange(len(order)) - np.searchsorted(sorted_group, sorted_group)
-        granted[rows, cols] = rank < limit[workspace, cols]
-        return granted
-
-
-def _shift(delta: np.ndarray, mask: np.ndarray, source: State, target: State) -> None:
-    """Add (target - source) to ``delta`` where ``mask``: one transition, in place."""
-    step = int(target) - int(source)
-    if step == 1:
-        delta += mask.view(np.int8)
-    elif step == -1:
-        delta -= mask.view(np.int8)
-    else:
-        delta += mask.view(np.int8) * np.int8(step)
+def kernel_rules(config: Config) -> kernels.Rules:
+    """The scenario's numbers in the form the compiled passes take."""
+    a, f, m = config.adoption, config.freemium, config.mandate
+    return kernels.Rules(
+        rule=rules.rule_code(a.rule),
+        p=float(a.p),
+        q=float(a.q),
+        discovery=bool(config.discovery.enabled),
+        external_rate=float(config.discovery.external_rate),
+        word_of_mouth=float(config.discovery.word_of_mouth),
+        freemium=bool(f.enabled),
+        free_value=float(f.free_value),
+        cap=-1 if f.free_seats is None else int(f.free_seats),
+        resistance=float(m.resistance),
+        compliance=float(m.compliance),
+        nominal_weight=float(m.nominal_weight),
+        abandonment=bool(config.abandonment.enabled),
+        lapse_rate=float(config.abandonment.rate),
+        standalone_value=float(config.tool.standalone_value),
+        decision_rate=float(f.decision_rate),
+        price=float(config.tool.price_per_seat_week),
+        value=float(config.tool.value_per_seat_week),
+        demand_scale=float(f.demand_scale),
+        holder_boost=float(f.holder_boost),
+    )
 
 
 class BatchedModel:
@@ -97,17 +73,20 @@ class BatchedModel:
     def __init__(self, config: Config, org: Org, replicates: list[int], seed: int | None = None):
         seed = config.seed if seed is None else seed
         self.config, self.org, self.replicates = config, org, list(replicates)
+        self.rules = kernel_rules(config)
         n, r = org.n, len(self.replicates)
         self.rngs = [replicate_rng(seed, rep) for rep in self.replicates]
         traits = [draw_traits(rng, n, config.adoption) for rng in self.rngs]
         self.threshold = np.stack([t.threshold for t in traits], axis=1)
         self.k_needed = np.stack([t.k_needed for t in traits], axis=1)
 
-        self.weights = adjacency(org, config.org.tie_weights).astype(np.float32)
-        degree = np.asarray(self.weights.sum(axis=1, dtype=np.float64)).reshape(-1, 1)
-        self.safe_degree = np.where(degree > 0, degree, 1.0)
+        self.weights = adjacency(org, config.org.tie_weights)
+        self.degree = np.asarray(self.weights.sum(axis=1)).reshape(-1)
+        weights_64ths = self.weights.data * 64
+        if not np.array_equal(weights_64ths, np.rint(weights_64ths)):
+            raise ValueError("tie weights must be multiples of 1/64 (the schema rounds them)")
+        self.weights_64ths = weights_64ths.astype(np.int64)
         self.scope = workspaces(org, config.freemium.workspace)
-        self.segments = SegmentCounter(self.scope.of_agent, self.scope.count)
         w = self.scope.count
         self.mandated = mandate_scope(org, config)[:, None] if config.mandate.enabled else None
         self.prices = Prices(
@@ -124,18 +103,20 @@ class BatchedModel:
         self.trial_start = np.full((w, r), -1, dtype=np.int64)
         self.deal = np.zeros(r, dtype=bool)
         self.week = 0
-        self.agent_u = np.empty((r, len(AGENT_DECISIONS), n), dtype=np.float32)
-        self.u = np.empty((n, r), dtype=np.float32)
-        self.workspace_u = np.empty((r, len(WORKSPACE_DECISIONS), w), dtype=np.float32)
+        draws = len(AGENT_DECISIONS) * n + len(WORKSPACE_DECISIONS) * w
+        self._block = np.empty((r, draws), dtype=np.float32)  # row c: replicate c's week
+        self._u = np.empty((n, r), dtype=np.float32)
+        self._next = np.empty((n, r), dtype=np.int8)
+        self._request = np.empty((n, r), dtype=bool)
         self.recorder = Recorder(self.replicates, org.department, org.department_names)
 
         champions = np.zeros((n, r), dtype=bool)
         for col, t in enumerate(traits):
             picked = choose_champions(org, config.seeding.strategy, config.seeding.count, t.keys)
             champions[picked, col] = True
-        _, granted = self._resolve_seats(np.zeros_like(champions), champions, self._cover(-1))
-        nxt = np.where(granted, np.int8(ACTIVE), np.where(champions, np.int8(BLOCKED), self.state))
-        self._commit(nxt.astype(np.int8), np.zeros_like(self.paid), week=0)
+        # Week 0: champions ask for seats like any adopter, then the end-of-week events.
+        no_seats_kept = np.zeros((w, r), dtype=np.int64)
+        self._grant_and_commit(self.state.copy(), champions, no_seats_kept, self._cover(-1), week=0)
 
     # -- derived quantities -----------------------------------------------------------------
     def _cover(self, week: int) -> np.ndarray:
@@ -146,185 +127,177 @@ class BatchedModel:
         on_trial = (self.trial_start < 0) | (week - self.trial_start < trial_weeks)
         return self.paid | on_trial
 
-    def _appeal(self, licensed: np.ndarray, covered: np.ndarray) -> np.ndarray | float:
-        """Eq. 1. m and reluctance take two values each, so a has at most four: each is
-        computed once by ``rules.appeal`` (bit-identical to the reference) and placed."""
-        cfg = self.config
-        full = licensed | covered[self.scope.of_agent] if cfg.freemium.enabled else None
-        res = cfg.mandate.resistance
-        free = cfg.freemium.free_value
-
-        def place(eager: float, free_tier: float) -> np.ndarray | float:
-            return eager if full is None else np.where(full, eager, free_tier)
-
-        if not self.reluctant.any():
-            return place(rules.appeal(1.0, res, 0.0), rules.appeal(free, res, 0.0))
-        return np.where(
-            self.reluctant,
-            place(rules.appeal(1.0, res, 1.0), rules.appeal(free, res, 1.0)),
-            place(rules.appeal(1.0, res, 0.0), rules.appeal(free, res, 0.0)),
-        )
-
     def _draw(self) -> tuple[np.ndarray, np.ndarray]:
-        """This week's uniforms as (N x R, W x R) arrays: column r from replicate r's stream."""
+        """This week's uniforms as (N x R, R x W) arrays: column / row c from replicate c's
+        stream (transposed once so the weekly pass reads them in state order)."""
         for col, rng in enumerate(self.rngs):
-            fill_step_uniforms(rng, self.agent_u[col], self.workspace_u[col])
-        np.copyto(self.u, self.agent_u[:, TRANSITION, :].T)
-        return self.u, self.workspace_u[:, PAYMENT, :].T
+            fill_step_block(rng, self._block[col])
+        reps, split = len(self.rngs), len(AGENT_DECISIONS) * self.org.n
+        agent = self._block[:, :split].reshape(reps, len(AGENT_DECISIONS), self.org.n)
+        workspace = self._block[:, split:].reshape(reps, len(WORKSPACE_DECISIONS), -1)
+        np.copyto(self._u, agent[:, TRANSITION, :].T)
+        return self._u, np.ascontiguousarray(workspace[:, PAYMENT, :])
 
     # -- one week ---------------------------------------------------------------------------------
     def step(self) -> None:
-        """One week for all replicates, mirroring ``AdoptionModel.step``.
-
-        Each transition is a boolean mask over N x R; the masks of one week are disjoint
-        (each applies to one source state), so the next state is the current one plus the
-        sum of mask * (target - source): a few int8 passes instead of scattered writes.
-        """
-        cfg, a = self.config, self.config.adoption
+        """One week for all replicates, mirroring ``AdoptionModel.step``."""
         u, v = self._draw()
         covered = self._cover(self.week)
-        state, licensed = self.state, self.licensed
-        active = state == ACTIVE
-        delta = np.zeros(state.shape, dtype=np.int8)
-
-        weighted_active = self.weights @ active.view(np.int8).astype(np.float32)
-        nominal = state == NOMINAL
-        if cfg.mandate.nominal_weight > 0 and nominal.any():
-            weighted_nominal = self.weights @ nominal.view(np.int8).astype(np.float32)
-            weighted_active = rules.weighted_users(
-                weighted_active.astype(np.float64),
-                weighted_nominal.astype(np.float64),
-                cfg.mandate.nominal_weight,
-            )
-        share = weighted_active / self.safe_degree  # exact: 0 / 1 where an employee has no ties
-        appeal = self._appeal(licensed, covered)
-        p_want = rules.want_probability(a.rule, appeal, a.p, a.q, share)
-        wants = rules.wants_to_adopt(
-            a.rule, u, p_want, appeal, share, weighted_active, self.threshold, self.k_needed
+        n_ws, reps = self.paid.shape
+        kept = np.zeros((n_ws, reps), dtype=np.int64)
+        blocked_unlicensed = np.zeros((n_ws, reps), dtype=np.int64)
+        active_unlicensed = np.zeros((n_ws, reps), dtype=np.int64)
+        count_nominal = self.rules.nominal_weight > 0 and bool((self.state == NOMINAL).any())
+        kernels.decide(
+            self.rules,
+            self.weights.indptr,
+            self.weights.indices,
+            self.weights_64ths,
+            self.degree,
+            self.state,
+            self.licensed,
+            self.reluctant,
+            covered,
+            self.scope.of_agent,
+            u,
+            self.threshold,
+            self.k_needed,
+            count_nominal,
+            self._next,
+            self._request,
+            kept,
+            blocked_unlicensed,
+            active_unlicensed,
         )
-
-        is_unaware = state == UNAWARE
-        if cfg.discovery.enabled and is_unaware.any():
-            p_aware = rules.awareness_probability(
-                cfg.discovery.external_rate, cfg.discovery.word_of_mouth, share
-            )
-            _shift(delta, is_unaware & (u < p_aware), UNAWARE, AWARE)
-
-        is_aware = state == AWARE
-        aware_wants = is_aware & wants
-        _shift(delta, aware_wants & licensed, AWARE, ACTIVE)
-        request = aware_wants & ~licensed
-        refusing = is_aware & ~wants & licensed
-        if refusing.any():
-            _shift(
-                delta, refusing & rules.complies(u, p_want, cfg.mandate.compliance), AWARE, NOMINAL
-            )
-
-        lapse_on = cfg.abandonment.enabled
-        is_blocked = state == BLOCKED
-        if is_blocked.any():
-            p_give_up = rules.lapse_probability(cfg.abandonment.rate, 0.0, 0.0, 0.0)
-            stays = is_blocked
-            if lapse_on:
-                gives_up = is_blocked & (u < p_give_up)
-                _shift(delta, gives_up, BLOCKED, LAPSED)
-                stays = is_blocked & ~gives_up
-            _shift(delta, stays & licensed, BLOCKED, ACTIVE)
-            request = request | (stays & ~licensed)
-
-        keep = active & ~licensed
-        if lapse_on:
-            p_lapse = rules.lapse_probability(
-                cfg.abandonment.rate, appeal, cfg.tool.standalone_value, share
-            )
-            lapses = active & (u < p_lapse)
-            _shift(delta, lapses, ACTIVE, LAPSED)
-            keep &= ~lapses
-
-        _shift(delta, nominal & wants, NOMINAL, ACTIVE)
-
-        pays = self._decide_payment(v, state, licensed)
-        kept, granted = self._resolve_seats(keep, request, covered)
-        if kept is not keep:
-            _shift(delta, keep & ~kept, ACTIVE, BLOCKED)
-        _shift(delta, granted & is_aware, AWARE, ACTIVE)
-        _shift(delta, granted & is_blocked, BLOCKED, ACTIVE)
-        _shift(delta, request & ~granted & is_aware, AWARE, BLOCKED)
-        self._commit(state + delta, pays, week=self.week + 1)
-
-    def _decide_payment(
-        self, u_pay: np.ndarray, state: np.ndarray, licensed: np.ndarray
-    ) -> np.ndarray:
-        """W x R: workspaces whose budget holder pays this week (eq. 8)."""
-        cfg = self.config
-        if not cfg.freemium.enabled:
-            return np.zeros_like(self.paid)
-        blocked = self.segments.count((state == BLOCKED) & ~licensed)
-        at_paywall = ~self.paid & ~self.deal[None, :] & (blocked > 0)
-        if not at_paywall.any():
-            return at_paywall
-        demand = blocked + self.segments.count((state == ACTIVE) & ~licensed)
-        holder_active = (state[self.scope.holder] == ACTIVE).astype(np.float64)
-        p_pay = rules.pay_probability(
-            cfg.freemium.decision_rate,
-            cfg.tool.price_per_seat_week,
-            cfg.tool.value_per_seat_week,
-            demand.astype(np.float64),
-            cfg.freemium.demand_scale,
-            cfg.freemium.holder_boost,
-            holder_active,
+        pays = kernels.decide_payment(
+            self.rules,
+            self.state,
+            self.paid,
+            self.deal,
+            self.scope.holder,
+            blocked_unlicensed,
+            active_unlicensed,
+            v,
         )
-        return at_paywall & (u_pay < p_pay)
-
-    def _resolve_seats(
-        self, keep: np.ndarray, request: np.ndarray, covered: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(kept, granted): keepers first, then requesters, lowest id first (eq. 9).
-
-        ``kept is keep`` when no keeper loses its seat (always, except when a trial ends).
-        """
-        cap = self.config.freemium.free_seats
-        if not self.config.freemium.enabled or cap is None:
-            return keep, request
-        limit = np.full(covered.shape, cap, dtype=np.int64)
-        keep_counts = self.segments.count(keep)
-        kept = self.segments.grant(keep, limit, covered, keep_counts)
-        kept_counts = keep_counts if kept is keep else self.segments.count(kept)
-        seats_left = limit - np.where(covered, 0, kept_counts)
-        return kept, self.segments.grant(request, seats_left, covered)
-
-    def _commit(self, nxt: np.ndarray, pays: np.ndarray, week: int) -> None:
-        self.state = nxt
         self.paid |= pays
-        if self.config.freemium.trial_weeks > 0:  # trial_start matters only with trials
-            users = self.segments.count((nxt == ACTIVE) & ~self.licensed) > 0
-            self.trial_start[(self.trial_start < 0) & users] = week
-        self.week = week
-        self._end_of_week_events()
-        counts = observe_week(
-            self.state, self.licensed, self.paid, self.scope.of_agent, self.deal, self.prices
-        )
-        self.recorder.record(counts, self.deal, self.state)
+        self._grant_and_commit(self._next, self._request, kept, covered, week=self.week + 1)
 
-    def _end_of_week_events(self) -> None:
+    def _grant_and_commit(
+        self,
+        nxt: np.ndarray,
+        request: np.ndarray,
+        kept: np.ndarray,
+        covered: np.ndarray,
+        week: int,
+    ) -> None:
+        """Requesters' seats (eq. 9), commit as ``week``, trials started by first free users,
+        then the end-of-week events and the record."""
+        has_free_user = np.zeros(self.paid.shape, dtype=bool)
+        tallied = np.zeros((kernels.TALLY_ROWS, len(self.replicates)), dtype=np.int64)
+        department_active = np.zeros(
+            (len(self.org.department_names), len(self.replicates)), dtype=np.int64
+        )
+        kernels.grant_and_commit(
+            self.rules,
+            nxt,
+            request,
+            kept,
+            covered,
+            self.scope.of_agent,
+            self.licensed,
+            self.paid,
+            self.org.department,
+            self.state,
+            has_free_user,
+            tallied,
+            department_active,
+        )
+        if self.config.freemium.trial_weeks > 0:  # trial_start matters only with trials
+            self.trial_start[(self.trial_start < 0) & has_free_user] = week
+        self.week = week
+        if self._end_of_week_events(engaged=tallied[State.ACTIVE]):
+            tallied, department_active = kernels.tally(
+                self.state,
+                self.licensed,
+                self.paid,
+                self.scope.of_agent,
+                self.org.department,
+                len(self.org.department_names),
+            )
+        counts = weekly_counts(tallied, self.paid, self.deal, self.prices)
+        self.recorder.record(counts, self.deal, department_active)
+
+    def _end_of_week_events(self, engaged: np.ndarray) -> bool:
+        """The mandate (at its week), then enterprise deals (``engaged``: active users per
+        replicate, which the mandate does not change).  True if anything changed."""
         cfg = self.config
+        changed = False
         if self.mandated is not None and self.week == cfg.mandate.week:
             scope = np.broadcast_to(self.mandated, self.state.shape)
             self.licensed |= scope
             self.state[scope & (self.state == UNAWARE)] = AWARE
             self.reluctant |= scope & (self.state != ACTIVE)
-        if cfg.enterprise.enabled:
-            active = (self.state == ACTIVE).sum(axis=0)
-            signs = ~self.deal & (active >= cfg.enterprise.threshold * self.org.n)
+            changed = True
+        if cfg.enterprise.enabled and not self.deal.all():
+            signs = ~self.deal & (engaged >= cfg.enterprise.threshold * self.org.n)
             self.deal |= signs
             self.licensed[:, signs] = True
+            changed = changed or bool(signs.any())
+        return changed
+
+
+MIN_REPLICATES_PER_THREAD = 8  # fewer: one thread (a sub-batch must amortize its week)
+
+
+def default_threads() -> int:
+    """Threads for one batched run: ``$ADOPTSIM_THREADS``, else one per usable core."""
+    setting = os.environ.get("ADOPTSIM_THREADS")
+    if setting:
+        return max(1, int(setting))
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+def split_replicates(replicates: list[int], threads: int) -> list[list[int]]:
+    """Contiguous sub-batches, one per thread, of at least MIN_REPLICATES_PER_THREAD each."""
+    parts = max(1, min(threads, len(replicates) // MIN_REPLICATES_PER_THREAD))
+    bounds = np.linspace(0, len(replicates), parts + 1).round().astype(int)
+    return [replicates[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def simulate_batched(
-    config: Config, org: Org, replicates: list[int], seed: int | None = None
+    config: Config,
+    org: Org,
+    replicates: list[int],
+    seed: int | None = None,
+    threads: int | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Run the replicates together; return (trajectories, departments) like the reference."""
-    model = BatchedModel(config, org, replicates, seed)
-    for _ in range(config.weeks):
-        model.step()
-    return model.recorder.trajectories(), model.recorder.departments()
+    """Run the replicates; return (trajectories, departments) like the reference.
+
+    The replicates are split into sub-batches advanced in ``threads`` threads (default:
+    :func:`default_threads`); the compiled passes release the GIL, so they run on all
+    cores.  Each replicate draws from its own stream, so the rows are the same for any
+    split (``tests/test_engines_agree.py``).
+    """
+    batches = split_replicates(list(replicates), threads or default_threads())
+    models = [BatchedModel(config, org, batch, seed) for batch in batches]
+    advance(models, config.weeks)
+    trajectories = pl.concat([m.recorder.trajectories() for m in models])
+    departments = pl.concat([m.recorder.departments() for m in models])
+    return (
+        trajectories.sort("replicate", "week"),
+        departments.sort("replicate", "week", "department"),
+    )
+
+
+def advance(models: list[BatchedModel], weeks: int) -> None:
+    """Step every model ``weeks`` weeks, each in its own thread when there are several."""
+
+    def run(model: BatchedModel) -> None:
+        for _ in range(weeks):
+            model.step()
+
+    if len(models) == 1:
+        run(models[0])
+        return
+    with ThreadPoolExecutor(max_workers=len(models)) as pool:
+        list(pool.map(run, models))  # list(): re-raise a thread's exception here

@@ -94,12 +94,13 @@ class Employee(FixedAgent):
             self.value_multiplier(), cfg.mandate.resistance, 1.0 if self.reluctant else 0.0
         )
         adoption = cfg.adoption
-        p_want = rules.want_probability(adoption.rule, appeal, adoption.p, adoption.q, share)
+        rule = self.model.rule
+        p_want = rules.want_probability(rule, appeal, adoption.p, adoption.q, share)
 
         def wants() -> bool:
             return bool(
                 rules.wants_to_adopt(
-                    adoption.rule,
+                    rule,
                     u,
                     p_want,
                     appeal,
@@ -232,6 +233,7 @@ class AdoptionModel(mesa.Model):
         super().__init__(seed=framework_seed(seed, replicate))
         self.rng = replicate_rng(seed, replicate)  # the decision stream (randomness contract)
         self.config, self.org, self.replicate = config, org, replicate
+        self.rule = rules.rule_code(config.adoption.rule)
         self.deal = False
         self.week = 0
         self.prices = Prices(
@@ -341,8 +343,17 @@ class AdoptionModel(mesa.Model):
         for employee, value in zip(self.employees, state[:, 0].tolist(), strict=True):
             employee.history.append(value)
         deal = np.array([self.deal])
-        counts = observe_week(state, licensed, paid, self.scope.of_agent, deal, self.prices)
-        self.recorder.record(counts, deal, state)
+        counts, department_active = observe_week(
+            state,
+            licensed,
+            paid,
+            self.scope.of_agent,
+            self.org.department,
+            len(self.org.department_names),
+            deal,
+            self.prices,
+        )
+        self.recorder.record(counts, deal, department_active)
         self.latest = {k: float(v[0]) for k, v in self.recorder.weeks[-1].items()}
         self.datacollector.collect(self)
 

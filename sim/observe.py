@@ -11,8 +11,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
-import scipy.sparse as sp
 
+from sim.kernels import (
+    FREE_USERS_ROW,
+    LICENSED_ROW,
+    PAID_SEATS_ROW,
+    SHELFWARE_ROW,
+    tally,
+)
 from sim.rules import STATE_NAMES, State
 
 COUNT_COLUMNS = (
@@ -34,30 +40,39 @@ class Prices:
     enterprise: float  # enterprise-deal licence, per week
 
 
-def _column_count(flags: np.ndarray) -> np.ndarray:
-    """Per-column count of a boolean N x R array (int8 view: faster than summing bools)."""
-    return flags.view(np.int8).sum(axis=0, dtype=np.int32).astype(np.int64)
-
-
 def observe_week(
     state: np.ndarray,
     licensed: np.ndarray,
     paid: np.ndarray,
     workspace_of: np.ndarray,
+    department: np.ndarray,
+    n_departments: int,
     deal: np.ndarray,
     prices: Prices,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """One week's counts, one value per replicate (state, licensed: N x R; paid: W x R),
+    and the engaged users per department (departments x R).
+
+    Both engines count with the same compiled :func:`sim.kernels.tally` (the reference
+    with one column; the batched engine tallies during its commit pass), so they count alike.
+    """
+    tallied, department_active = tally(
+        state, licensed, paid, workspace_of, department, n_departments
+    )
+    return weekly_counts(tallied, paid, deal, prices), department_active
+
+
+def weekly_counts(
+    tallied: np.ndarray, paid: np.ndarray, deal: np.ndarray, prices: Prices
 ) -> dict[str, np.ndarray]:
-    """Counts for one week, one value per replicate (state, licensed: N x R; paid: W x R)."""
-    counts = {name: _column_count(state == s) for name, s in zip(STATE_NAMES, State, strict=True)}
-    active = state == State.ACTIVE
-    unlicensed_active = active & ~licensed
-    in_paid = paid[workspace_of]
-    counts["licensed"] = _column_count(licensed)
-    counts["paid_seats"] = _column_count(unlicensed_active & in_paid)
+    """The recorded columns (``COUNT_COLUMNS`` and cost) from a :func:`sim.kernels.tally`."""
+    counts = {name: tallied[s] for name, s in zip(STATE_NAMES, State, strict=True)}
+    counts["licensed"] = tallied[LICENSED_ROW]
+    counts["paid_seats"] = tallied[PAID_SEATS_ROW]
     counts["seats"] = counts["licensed"] + counts["paid_seats"]
-    counts["shelfware"] = _column_count(licensed & ~active)
-    counts["free_users"] = _column_count(unlicensed_active & ~in_paid)
-    counts["paid_workspaces"] = _column_count(paid)
+    counts["shelfware"] = tallied[SHELFWARE_ROW]
+    counts["free_users"] = tallied[FREE_USERS_ROW]
+    counts["paid_workspaces"] = paid.sum(axis=0, dtype=np.int64)
     licence_price = np.where(deal, prices.enterprise, prices.licence)
     counts["cost"] = counts["licensed"] * licence_price + counts["paid_seats"] * prices.seat
     return counts
@@ -73,23 +88,18 @@ class Recorder:
     weeks: list[dict[str, np.ndarray]] = field(default_factory=list)
     department_active: list[np.ndarray] = field(default_factory=list)
     _cum_cost: np.ndarray | None = None
-    _membership: sp.csr_matrix | None = None
 
-    def record(self, counts: dict[str, np.ndarray], deal: np.ndarray, state: np.ndarray) -> None:
+    def record(
+        self, counts: dict[str, np.ndarray], deal: np.ndarray, department_active: np.ndarray
+    ) -> None:
+        """Keep one week: ``observe_week``'s counts and department actives, and the deal."""
         cost = counts["cost"].astype(np.float64)
         self._cum_cost = cost.copy() if self._cum_cost is None else self._cum_cost + cost
         row = dict(counts)
         row["deal"] = deal.copy()
         row["cum_cost"] = self._cum_cost.copy()
         self.weeks.append(row)
-        if self._membership is None:
-            n = len(self.department)
-            self._membership = sp.csr_matrix(
-                (np.ones(n, dtype=np.float32), (self.department, np.arange(n))),
-                shape=(len(self.department_names), n),
-            )
-        active = (state == State.ACTIVE).view(np.int8).astype(np.float32)
-        self.department_active.append(np.rint(self._membership @ active).astype(np.int64))
+        self.department_active.append(department_active)
 
     def trajectories(self) -> pl.DataFrame:
         n_weeks, n_reps = len(self.weeks), len(self.replicates)

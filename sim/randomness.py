@@ -49,6 +49,14 @@ def fill_step_uniforms(
     rng.random(workspace_out.shape, dtype=np.float32, out=workspace_out)
 
 
+def fill_step_block(rng: np.random.Generator, out: np.ndarray) -> None:
+    """Draw one step's block into one contiguous float32 row of length
+    ``len(AGENT_DECISIONS) * N + len(WORKSPACE_DECISIONS) * W``: the same numbers, in the
+    same order, as :func:`fill_step_uniforms` (a float32 fill is one sequential stream),
+    in one call instead of two (the batched engine makes one per replicate and week)."""
+    rng.random(out.shape, dtype=np.float32, out=out)
+
+
 def step_uniforms(
     rng: np.random.Generator, n_agents: int, n_workspaces: int
 ) -> tuple[np.ndarray, np.ndarray]:

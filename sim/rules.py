@@ -1,9 +1,10 @@
 """The adoption rules as pure formulas, shared by both engines.
 
-Each function takes plain numbers or numpy arrays and returns the same kind, using only
-``+ - * /`` and comparisons so that a Python float in the reference engine and a float64
-array element in the batched engine give bit-identical results.  ``docs/model.md``
-states each formula; keep the two in step.
+Each function takes plain numbers (one employee, one week) and uses only ``+ - * /``,
+comparisons and ``max``.  The reference engine calls them as plain Python; the batched
+engine compiles the very same functions with numba (``sim.kernels``: IEEE float64, no
+fast-math), so both engines make bit-identical decisions.  ``docs/model.md`` states each
+formula; keep the two in step.
 
 Symbols (per employee i, read at the end of the previous week):
     S_i  weighted number of users among the neighbours:
@@ -37,6 +38,15 @@ STATE_NAMES = tuple(s.name.lower() for s in State)
 # late majority, laggards, as cumulative population shares.
 ROGERS_CUMULATIVE = np.array([0.025, 0.16, 0.50, 0.84, 1.0])
 
+# Peer-influence rule families, as the integer codes the rule functions take.
+LINEAR, THRESHOLD, COUNT = 0, 1, 2
+RULES = ("linear", "threshold", "count")
+
+
+def rule_code(name: str) -> int:
+    """'linear' -> LINEAR, 'threshold' -> THRESHOLD, 'count' -> COUNT."""
+    return RULES.index(name)
+
 
 def weighted_users(weighted_active, weighted_nominal, nominal_weight):
     """S = S_active + nominal_weight * S_nominal.
@@ -50,11 +60,7 @@ def weighted_users(weighted_active, weighted_nominal, nominal_weight):
 
 def active_share(weighted_active, weighted_degree):
     """s = S / D, and 0 where an employee has no ties."""
-    if isinstance(weighted_degree, np.ndarray):
-        out = np.zeros(np.broadcast(weighted_active, weighted_degree).shape)
-        np.divide(weighted_active, weighted_degree, out=out, where=weighted_degree > 0)
-        return out
-    return weighted_active / weighted_degree if weighted_degree > 0 else 0.0
+    return weighted_active / weighted_degree if weighted_degree > 0.0 else 0.0
 
 
 def appeal(value_multiplier, resistance, reluctant):
@@ -69,7 +75,7 @@ def awareness_probability(external_rate, word_of_mouth, share):
 
 def want_probability(rule, appeal_, p, q, share):
     """P_w, the random part of wanting the tool: a * (p + q * s) for linear, a * p otherwise."""
-    if rule == "linear":
+    if rule == LINEAR:
         return appeal_ * (p + q * share)
     return appeal_ * p
 
@@ -80,14 +86,14 @@ def wants_to_adopt(rule, u, p_want, appeal_, share, weighted_active, threshold, 
     linear:    u < P_w                                   (Bass on a network)
     threshold: a * s >= theta_i   or  u < P_w            (Granovetter / Watts)
     count:     a * S >= k_i       or  u < P_w            (complex contagion)
+
+    Written without branches (``&``, ``|`` on booleans) so that the compiled batched pass
+    can evaluate it for many replicates at once in SIMD lanes.
     """
-    if rule == "linear":
-        return u < p_want
-    if rule == "threshold":
-        return (appeal_ * share >= threshold) | (u < p_want)
-    if rule == "count":
-        return (appeal_ * weighted_active >= k_needed) | (u < p_want)
-    raise ValueError(f"unknown rule {rule!r}")
+    pushed = ((rule == THRESHOLD) & (appeal_ * share >= threshold)) | (
+        (rule == COUNT) & (appeal_ * weighted_active >= k_needed)
+    )
+    return pushed | (u < p_want)
 
 
 def complies(u, p_want, compliance):
@@ -109,10 +115,6 @@ def pay_probability(decision_rate, price, value, demand, demand_scale, holder_bo
 
     = decision_rate * max(0, 1 - price / value) * D / (D + D_half) * (1 + boost * [holder active])
     """
-    surplus = 1.0 - price / value
-    if isinstance(surplus, np.ndarray):
-        surplus = np.maximum(surplus, 0.0)
-    else:
-        surplus = max(surplus, 0.0)
+    surplus = max(1.0 - price / value, 0.0)
     pressure = demand / (demand + demand_scale)
     return decision_rate * surplus * pressure * (1.0 + holder_boost * holder_active)

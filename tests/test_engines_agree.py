@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.batched import simulate_batched
+from sim.batched import simulate_batched, split_replicates
 from sim.model import simulate_reference
 from tests.conftest import make_plans
 
@@ -74,6 +74,21 @@ PLANS = [
         "enterprise": {"threshold": 0.12},
         "seeding": {"strategy": "random", "count": 20},
     },
+    {
+        "name": "small-world-mechanisms-off",
+        "org": {"generator": "watts_strogatz", "n": 200, "k": 6, "rewire": 0.2},
+        "freemium": {"enabled": False},
+        "abandonment": {"enabled": False},
+        "mandate": {"enabled": True, "week": 10, "compliance": 0.3, "nominal_weight": 0.0},
+        "seeding": {"strategy": "hubs", "count": 4},
+    },
+    {
+        "name": "krackhardt-count-no-seeds",
+        "org": {"generator": "krackhardt"},
+        "adoption": {"rule": "count", "k": 1.5, "p": 0.02},
+        "freemium": {"free_seats": 2, "trial_weeks": 2},
+        "seeding": {"strategy": "none", "count": 0},
+    },
 ]
 
 
@@ -105,7 +120,11 @@ def test_scenarios_exercise_every_mechanism():
     assert seen["threshold-mandate"]["nominal"] > 0
     assert seen["dept-mandate-org-workspace"]["licensed"] > 0
     assert seen["no-discovery-deal"]["deal"]
-    assert all(s["lapsed"] > 0 for s in seen.values())
+    assert seen["small-world-mechanisms-off"]["nominal"] > 0
+    assert seen["small-world-mechanisms-off"]["lapsed"] == 0  # abandonment off
+    assert seen["small-world-mechanisms-off"]["blocked"] == 0  # freemium off
+    assert seen["krackhardt-count-no-seeds"]["blocked"] > 0
+    assert all(s["lapsed"] > 0 for n, s in seen.items() if n != "small-world-mechanisms-off")
 
 
 def test_replicate_results_do_not_depend_on_batching():
@@ -114,3 +133,15 @@ def test_replicate_results_do_not_depend_on_batching():
     together, _ = simulate_batched(prepared.config, prepared.org, [0, 1, 2])
     alone, _ = simulate_batched(prepared.config, prepared.org, [2])
     assert together.filter(together["replicate"] == 2).equals(alone)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_same_rows_whatever_the_number_of_threads(threads):
+    """Sub-batches in threads (split 24 replicates 3 ways, or 2 ways) give the rows of one."""
+    (prepared,) = [p for p in make_plans(BASE, PLANS) if p.plan.name == "threshold-mandate"]
+    replicates = list(range(24))
+    one = simulate_batched(prepared.config, prepared.org, replicates, threads=1)
+    many = simulate_batched(prepared.config, prepared.org, replicates, threads=threads)
+    assert split_replicates(replicates, threads) != [replicates]  # really split
+    assert one[0].equals(many[0])
+    assert one[1].equals(many[1])
