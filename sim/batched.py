@@ -236,7 +236,8 @@ class BatchedModel:
             scope = np.broadcast_to(self.mandated, self.state.shape)
             self.licensed |= scope
             self.state[scope & (self.state == UNAWARE)] = AWARE
-            self.reluctant |= scope & (self.state != ACTIVE)
+            wanted_it = (self.state == ACTIVE) | (self.state == State.BLOCKED)
+            self.reluctant |= scope & ~wanted_it
             changed = True
         if cfg.enterprise.enabled and not self.deal.all():
             signs = ~self.deal & (engaged >= cfg.enterprise.threshold * self.org.n)

@@ -55,7 +55,13 @@ def summarize(trajectories: pl.DataFrame, departments: pl.DataFrame, n: int) -> 
     reached = (
         departments.filter(pl.col("week") == pl.col("week").max().over(keys))
         .group_by(keys)
-        .agg(departments_reached=(pl.col("active_share") >= REACHED_SHARE).sum().cast(pl.Int64))
+        .agg(
+            departments_reached=(
+                (pl.col("size") > 0) & (pl.col("active_share") >= REACHED_SHARE)
+            )  # an empty department's share is 0/0 = NaN, which polars ranks above 0.5
+            .sum()
+            .cast(pl.Int64)
+        )
     )
     summary = summary.join(reached, on=keys, how="left")
     return summary.select(*keys, *SUMMARY_COLUMNS).sort(keys)

@@ -231,7 +231,10 @@ class AdoptionModel(mesa.Model):
     def __init__(self, config: Config, org: Org, replicate: int = 0, seed: int | None = None):
         seed = config.seed if seed is None else seed
         super().__init__(seed=framework_seed(seed, replicate))
-        self.rng = replicate_rng(seed, replicate)  # the decision stream (randomness contract)
+        # The decision stream (randomness contract). Kept apart from Mesa's own ``self.rng``
+        # / ``self.random`` (seeded by framework_seed), so that Mesa, the browser view or a
+        # subclass drawing from those can never shift the draws the rules read.
+        self.decisions = replicate_rng(seed, replicate)
         self.config, self.org, self.replicate = config, org, replicate
         self.rule = rules.rule_code(config.adoption.rule)
         self.deal = False
@@ -241,7 +244,7 @@ class AdoptionModel(mesa.Model):
             config.licence_price,
             config.enterprise.price_per_seat_week,
         )
-        traits = draw_traits(self.rng, org.n, config.adoption)
+        traits = draw_traits(self.decisions, org.n, config.adoption)
         self.network = Network(org.graph, random=self.random)
         self.employees: list[Employee] = []
         for i in range(org.n):
@@ -295,7 +298,7 @@ class AdoptionModel(mesa.Model):
     def step(self) -> None:
         """One week: draw the block, decide (agents, then workspaces), commit, events."""
         self.agent_uniforms, self.workspace_uniforms = step_uniforms(
-            self.rng, self.org.n, len(self.workspaces)
+            self.decisions, self.org.n, len(self.workspaces)
         )
         for workspace in self.workspaces:
             workspace.update_cover(self.week)
@@ -321,8 +324,8 @@ class AdoptionModel(mesa.Model):
                     employee.licensed = True
                     if employee.state == State.UNAWARE:
                         employee.state = State.AWARE
-                    if employee.state != State.ACTIVE:
-                        employee.reluctant = True
+                    if employee.state not in (State.ACTIVE, State.BLOCKED):
+                        employee.reluctant = True  # blocked ones asked for it: not reluctant
         if cfg.enterprise.enabled and not self.deal:
             active = sum(1 for e in self.employees if e.state == State.ACTIVE)
             if active >= cfg.enterprise.threshold * self.org.n:

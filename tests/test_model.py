@@ -239,3 +239,43 @@ def test_reference_state_history_matches_the_weekly_counts():
             assert (history[:, week] == state).sum() == expected, (week, state)
     assert (history[:, 2] == State.UNAWARE).sum() == 0  # the mandate made everyone aware
     assert (history[:, 1] == State.UNAWARE).sum() > 0
+
+
+def test_mandate_does_not_make_employees_blocked_at_the_paywall_reluctant():
+    """Blocked employees asked for the tool: a mandate licenses them without reluctance."""
+    scenario = quiet(
+        weeks=6,
+        org=SMALL_ORG,
+        adoption={"rule": "linear", "p": 0.0, "q": 0.0},
+        freemium={"enabled": True, "free_seats": 1, "decision_rate": 0.0},
+        seeding={"strategy": "team", "count": 6},
+        mandate={"enabled": True, "week": 3, "compliance": 0.0},
+    )
+    (plan,) = make_plans(scenario)
+    model = AdoptionModel(plan.config, plan.org, replicate=0)
+    for _ in range(3):
+        model.step()
+    blocked = [e for e in model.employees if e.state == State.BLOCKED]
+    aware = [e for e in model.employees if e.state == State.AWARE]
+    assert blocked and aware  # the team's champions beyond the one free seat wait
+    assert not any(e.reluctant for e in blocked)
+    assert all(e.reluctant for e in aware)  # mandated non-users resist
+    model.step()  # licensed now: the blocked ones become engaged users
+    assert all(e.state == State.ACTIVE for e in blocked)
+
+
+def test_empty_departments_are_never_reached():
+    """A department with nobody in it has share 0/0: it must not count as reached."""
+    from sim.metrics import summarize
+
+    scenario = quiet(
+        weeks=5,
+        org={"generator": "complete", "n": 6, "departments": 8},
+        seeding={"strategy": "random", "count": 6},
+    )
+    (plan,) = make_plans(scenario)
+    traj, dept = simulate_batched(plan.config, plan.org, [0])
+    populated = int((dept.filter(dept["week"] == 5)["size"] > 0).sum())
+    assert populated < 8
+    summary = summarize(traj, dept, plan.org.n)
+    assert summary["departments_reached"].to_list() == [populated]
