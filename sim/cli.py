@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -32,8 +33,24 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-out = Console()
-err = Console(stderr=True)
+
+
+class QuietPipeConsole(Console):
+    """A console that stops the program quietly when its reader goes away.
+
+    ``adoptsim compare RESULTS | head`` closes the pipe early; like other Unix tools the
+    command then ends with status 141 (128 + SIGPIPE) and no error message.
+    """
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self.file.fileno())  # later flushes at exit go nowhere, silently
+        raise SystemExit(141)
+
+
+out = QuietPipeConsole()
+err = QuietPipeConsole(stderr=True)
 
 
 def friendly_errors(command):
@@ -49,6 +66,31 @@ def friendly_errors(command):
             raise typer.Exit(code=2) from None
 
     return wrapper
+
+
+def results_folder(results: Path, name: str) -> Path:
+    """``results/<name>``, refused (exit 2) when it or a folder above it is a file."""
+    folder = results / name
+    for path in (folder, *folder.parents):
+        if path.exists() and not path.is_dir():
+            raise ScenarioError(f"--results {results}: {path} is a file, expected a folder")
+    return folder
+
+
+def refuse_to_replace_sweep(folder: Path, force: bool) -> None:
+    """``run`` replaces its folder whole: refuse when that would discard a sweep's results."""
+    manifest = folder / "manifest.json"
+    if force or not manifest.is_file():
+        return
+    try:
+        kind = json.loads(manifest.read_text()).get("kind")
+    except (ValueError, OSError):
+        return
+    if kind == "sweep":
+        raise ScenarioError(
+            f"{folder}: holds sweep results (from `adoptsim sweep`), which `run` would "
+            "replace; use another --results folder, or pass --force to replace them"
+        )
 
 
 def progress_bar() -> Progress:
@@ -94,8 +136,13 @@ def run(
     ),
     replicates: int = typer.Option(None, min=1, help="override the scenario's replicates"),
     results: Path = typer.Option(Path("results"), help="folder that receives results/<name>/"),
+    force: bool = typer.Option(
+        False, "--force", help="replace results/<name>/ even if it holds a sweep's results"
+    ),
 ) -> None:
     """Run every plan of SCENARIO with R replicates; write results/<name>/ and print a summary.
+
+    A scenario's \\[sweep] table is not run here (only its base plans): use adoptsim sweep.
 
     Example:  adoptsim run scenarios/default.toml --replicates 10
     """
@@ -104,10 +151,18 @@ def run(
     if engine not in engines():
         raise ScenarioError(f"--engine {engine!r}: allowed: {', '.join(engines())}")
     loaded = load_scenario(scenario)  # a bad file fails here, before the heavier imports
+    target = results_folder(results, loaded.name)
+    refuse_to_replace_sweep(target, force)
     from sim import store
     from sim.report import html_report
 
     prepared = build_orgs(loaded)
+    if loaded.sweep is not None:
+        note = (
+            f"note: {scenario} has a [sweep] table: `run` runs the base plans only; "
+            "`adoptsim sweep` runs the grid"
+        )
+        err.print(escape(note), highlight=False, soft_wrap=True)
     started = store.now()
     total = sum(replicates or p.config.replicates for p in prepared)
     clock = time.perf_counter()
@@ -151,7 +206,7 @@ def run(
         store.write_text(page, folder / "report.html")
         store.write_json({**manifest, "finished": store.now()}, folder / "manifest.json")
 
-    target = store.publish(results / loaded.name, fill)
+    store.publish(target, fill)
     print_summary(output.summary, f"{loaded.name}: {n:,} employees")
     out.print(f"results: {target}/  (report.html, summary.parquet, trajectories.parquet)")
 
@@ -167,9 +222,11 @@ def check(
     Example:  adoptsim check scenarios/krackhardt.toml
     """
     from sim.runner import build_orgs
+    from sim.sweep import check_points
 
     loaded = load_scenario(scenario)
     prepared = build_orgs(loaded)
+    check_points(loaded)  # every plan at every sweep point, as `adoptsim sweep` checks them
     if as_json:
         out.print_json(json.dumps(loaded.resolved(), default=str))
         return
@@ -208,7 +265,7 @@ def check(
 @app.command()
 @friendly_errors
 def sweep(
-    scenario: Path = typer.Argument(..., help="scenario TOML file with a [sweep] table"),
+    scenario: Path = typer.Argument(..., help="scenario TOML file with a \\[sweep] table"),
     workers: int = typer.Option(None, min=1, help="local worker processes (default: one per core)"),
     scheduler: str = typer.Option(
         None, help="Dask scheduler address, e.g. tcp://127.0.0.1:8786 (default: local processes)"
@@ -222,49 +279,82 @@ def sweep(
 ) -> None:
     """Run every plan x sweep point x replicate; resumable, parallel, streamed to Parquet.
 
-    Killed half-way? Run the same command again: only unfinished tasks are redone.
+    Killed half-way (or stopped with SIGTERM)? Run the same command again: only unfinished
+    tasks are redone.
 
     Example:  adoptsim sweep scenarios/freemium_sweep.toml --workers 2
     """
+    from sim import sweep as sweeps
+    from sim.runner import engines
+
+    # Everything that can refuse the sweep comes first: nothing is written until it all passed.
+    if engine not in engines():
+        raise ScenarioError(f"--engine {engine!r}: allowed: {', '.join(engines())}")
+    if scheduler is not None and not scheduler.startswith(("tcp://", "tls://", "inproc://")):
+        raise ScenarioError(f"--scheduler {scheduler!r}: expected an address like tcp://HOST:PORT")
+    loaded = load_scenario(scenario)
+    sweeps.check_orgs(loaded)  # every plan at every sweep point fits its org
+    folder = results_folder(results, loaded.name)
+    tasks = sweeps.make_tasks(loaded, replicates, engine)
+    manifest = sweeps.sweep_manifest(loaded, tasks, engine)
+    existing = sweeps.existing_manifest(folder, manifest, force)
+    todo = tasks if force else [t for t in tasks if not sweeps.is_done(folder, t)]
+    if existing is not None and not todo and (folder / "summary.parquet").exists():
+        out.print(f"{folder}: all {len(tasks)} tasks already done; nothing to do (--force redoes)")
+        return
+    client = sweeps.connect(scheduler) if scheduler else None
+    try:
+        manifest = sweeps.open_folder(folder, manifest, existing, force)
+        sweeps.clean_partial_writes(folder)
+        where = scheduler or f"{workers or sweeps.default_workers()} local worker(s)"
+        out.print(
+            f"{loaded.name}: {len(loaded.plans)} plan(s) x {len(loaded.points)} point(s): "
+            f"{len(tasks)} tasks, {len(tasks) - len(todo)} already done; running on {where}"
+        )
+        run_sweep_tasks(todo, len(tasks), folder, workers, client)
+    finally:
+        if client is not None:
+            client.close()
+    finish_sweep(loaded, folder, manifest, tasks)
+
+
+def run_sweep_tasks(todo: list, total: int, folder: Path, workers: int | None, client) -> None:
+    """Run the unfinished tasks with a progress bar; on SIGTERM stop cleanly with exit 143."""
+    from sim import sweep as sweeps
+
+    clock = time.perf_counter()
+    already = total - len(todo)
+    try:
+        with sweeps.sigterm_raises_terminated(), progress_bar() as bar:
+            task_bar = bar.add_task("tasks", total=total, completed=already, rate="")
+
+            def done(receipt: dict) -> None:
+                finished = bar.tasks[task_bar].completed + 1 - already
+                rate = finished / max(time.perf_counter() - clock, 1e-9)
+                bar.update(task_bar, advance=1, rate=f"{rate:.2f} tasks/s")
+
+            if client is not None:
+                sweeps.execute_dask(todo, folder, client, done)
+            else:
+                sweeps.execute_local(todo, folder, workers or sweeps.default_workers(), done)
+    except sweeps.Terminated:
+        sweeps.clean_partial_writes(folder)
+        finished = sum(sweeps.is_done(folder, t) for t in todo) + already
+        err.print(
+            f"stopped by SIGTERM: {finished} of {total} tasks done and kept in {folder}; "
+            "run the same command again to finish the rest",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(code=143) from None
+
+
+def finish_sweep(loaded, folder: Path, manifest: dict, tasks: list) -> None:
+    """All tasks done: combined summary, points table, report.html and the comparison table."""
     from sim import store
     from sim import sweep as sweeps
     from sim.compare import Results, default_pair, html_report
-    from sim.runner import engines
 
-    if engine not in engines():
-        raise ScenarioError(f"--engine {engine!r}: allowed: {', '.join(engines())}")
-    loaded = load_scenario(scenario)
-    sweeps.check_orgs(loaded)
-    if scheduler is not None and not scheduler.startswith(("tcp://", "tls://", "inproc://")):
-        raise ScenarioError(f"--scheduler {scheduler!r}: expected an address like tcp://HOST:PORT")
-    tasks = sweeps.make_tasks(loaded, replicates, engine)
-    folder = results / loaded.name
-    manifest = sweeps.prepare_folder(folder, loaded, tasks, engine, force)
-    sweeps.clean_partial_writes(folder)
-    todo = [t for t in tasks if not sweeps.is_done(folder, t)]
-    if not todo and (folder / "summary.parquet").exists():
-        out.print(f"{folder}: all {len(tasks)} tasks already done; nothing to do (--force redoes)")
-        return
-    where = scheduler or f"{workers or sweeps.default_workers()} local worker(s)"
-    out.print(
-        f"{loaded.name}: {len(loaded.plans)} plan(s) x {len(loaded.points)} point(s): "
-        f"{len(tasks)} tasks, {len(tasks) - len(todo)} already done; running on {where}"
-    )
-    clock = time.perf_counter()
-    with progress_bar() as bar:
-        task_bar = bar.add_task(
-            "tasks", total=len(tasks), completed=len(tasks) - len(todo), rate=""
-        )
-
-        def done(receipt: dict) -> None:
-            finished = bar.tasks[task_bar].completed + 1 - (len(tasks) - len(todo))
-            rate = finished / max(time.perf_counter() - clock, 1e-9)
-            bar.update(task_bar, advance=1, rate=f"{rate:.2f} tasks/s")
-
-        if scheduler:
-            sweeps.execute_dask(todo, folder, scheduler, done)
-        else:
-            sweeps.execute_local(todo, folder, workers or sweeps.default_workers(), done)
     sweeps.finish_folder(folder, manifest, tasks)
     store.write_parquet(sweeps.points_frame(loaded), folder / "points.parquet")
     stored = Results(folder)
@@ -275,7 +365,8 @@ def sweep(
 
 
 def print_comparison(stored, plan_a: str, plan_b: str, max_points: int = 20) -> None:
-    from sim.compare import COMPARED, format_interval, outcome_rows, paired_differences
+    """The terminal table: per point, each plan's outcomes and the paired difference A − B."""
+    from sim.compare import COMPARED, find_row, format_interval, outcome_rows, paired_differences
 
     outcomes = outcome_rows(stored)
     diffs = paired_differences(stored, plan_a, plan_b) if plan_a != plan_b else []
@@ -292,20 +383,10 @@ def print_comparison(stored, plan_a: str, plan_b: str, max_points: int = 20) -> 
         if stored.parameters:
             table.add_row(f"[italic]point {point}: {stored.point_label(point)}[/]")
         for plan in stored.plans:
-            cells = [
-                next(
-                    r
-                    for r in outcomes
-                    if r["point"] == point and r["plan"] == plan and r["outcome"] == c
-                )
-                for c, _, _ in COMPARED
-            ]
+            cells = [find_row(outcomes, point, c, plan) for c, _, _ in COMPARED]
             table.add_row(plan, *(format_interval(c) for c in cells))
         if diffs:
-            cells = [
-                next(r for r in diffs if r["point"] == point and r["outcome"] == c)
-                for c, _, _ in COMPARED
-            ]
+            cells = [find_row(diffs, point, c) for c, _, _ in COMPARED]
             table.add_row(
                 f"[bold]{plan_a} − {plan_b}[/]",
                 *(f"[bold]{format_interval(c, signed=True)}[/]" for c in cells),
@@ -331,17 +412,39 @@ def compare(
     Example:  adoptsim compare results/default --a hybrid --b top-down
     """
     from sim import store
-    from sim.compare import Results, default_pair, html_report
+    from sim.compare import Results, html_report
 
     stored = Results(results_folder)
-    default_a, default_b = default_pair(stored.plans)
-    plan_a, plan_b = plan_a or default_a, plan_b or default_b
-    for plan in (plan_a, plan_b):
-        if plan not in stored.plans:
-            raise ScenarioError(f"{results_folder}: no plan {plan!r}; plans: {stored.plans}")
-    print_comparison(stored, plan_a, plan_b)
+    plan_a, plan_b = chosen_pair(stored, plan_a, plan_b)
+    # the report first: a reader that stops early (`| head`) must not cost the report
     store.write_text(html_report(stored, plan_a, plan_b), results_folder / "report.html")
+    print_comparison(stored, plan_a, plan_b)
     out.print(f"report: {results_folder / 'report.html'}")
+
+
+def chosen_pair(stored, plan_a: str | None, plan_b: str | None) -> tuple[str, str]:
+    """The two plans to compare: --a and --b where given, else the defaults.
+
+    Both must exist, and --a and --b must not name the same plan. A plan left out is taken
+    from the defaults, never equal to the one given (unless the folder has only one plan,
+    whose outcomes are then shown alone).
+    """
+    from sim.compare import default_pair
+
+    for plan in (plan_a, plan_b):
+        if plan is not None and plan not in stored.plans:
+            raise ScenarioError(f"{stored.folder}: no plan {plan!r}; plans: {stored.plans}")
+    if plan_a is not None and plan_a == plan_b:
+        raise ScenarioError(
+            f"--a and --b both name plan {plan_a!r}; compare two different plans "
+            f"(plans: {stored.plans})"
+        )
+    default_a, default_b = default_pair(stored.plans)
+    if plan_a is None and plan_b is None:
+        return default_a, default_b
+    given = plan_a if plan_a is not None else plan_b
+    others = [p for p in (default_a, default_b, *stored.plans) if p != given] or [given]
+    return (given, others[0]) if plan_a is not None else (others[0], given)
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ import polars as pl
 from sim import store
 from sim.report import PALETTE, _rgba
 from sim.scenario import ScenarioError
-from sim.stats import mean_ci, outcome_range
+from sim.stats import difference_range, mean_ci, outcome_range
 
 COMPARED = (
     ("t50", "weeks to 50% active", "{:.1f}"),
@@ -34,6 +34,10 @@ class Results:
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
+        if not self.folder.exists():
+            raise ScenarioError(f"{self.folder}: does not exist")
+        if not self.folder.is_dir():
+            raise ScenarioError(f"{self.folder}: is a file, expected a results folder")
         manifest = self.folder / "manifest.json"
         if not manifest.is_file():
             raise ScenarioError(f"{self.folder}: not a results folder (no manifest.json)")
@@ -42,12 +46,19 @@ class Results:
         if not summary.is_file():
             raise ScenarioError(f"{self.folder}: unfinished (no summary.parquet); run it again")
         self.summary = pl.read_parquet(summary)
-        sweep = self.manifest["scenario"].get("sweep") or {}
+        sweep = self._sweep()
         self.parameters: list[str] = list(sweep.get("parameters", {}))
         points = sweep.get("points") or [{}]
         self.points = pl.DataFrame([{"point": i, **p} for i, p in enumerate(points)])
         self.plans: list[str] = [p["name"] for p in self.manifest["scenario"]["plans"]]
         self.employees = self._employees()
+
+    def _sweep(self) -> dict[str, Any]:
+        """The sweep these results cover: none for ``adoptsim run``, which runs only the
+        base plans even when the scenario has a ``[sweep]`` table."""
+        if self.manifest.get("kind") == "run":
+            return {}
+        return self.manifest["scenario"].get("sweep") or {}
 
     def _employees(self) -> int:
         if "employees" in self.manifest:
@@ -121,7 +132,7 @@ def paired_differences(results: Results, plan_a: str, plan_b: str) -> list[dict[
     for (point,), part in joined.group_by("point", maintain_order=True):
         for column, label, fmt in COMPARED:
             pairs = part.select(diff=pl.col(column) - pl.col(f"{column}_b")).drop_nulls()["diff"]
-            mean, low, high = mean_ci(pairs.to_list())
+            mean, low, high = mean_ci(pairs.to_list(), bounds=difference_range(column))
             rows.append(
                 {
                     "point": point,
@@ -139,8 +150,20 @@ def paired_differences(results: Results, plan_a: str, plan_b: str) -> list[dict[
     return sorted(rows, key=lambda r: r["point"])
 
 
-def format_interval(row: dict[str, Any], signed: bool = False) -> str:
-    if row["n"] == 0 or row["mean"] != row["mean"]:
+def find_row(
+    rows: list[dict[str, Any]], point: int, outcome: str, plan: str | None = None
+) -> dict[str, Any] | None:
+    """The row of ``outcome_rows`` (with ``plan``) or ``paired_differences`` (without) for
+    one point and outcome; None when the results have no such row."""
+    for row in rows:
+        if row["point"] == point and row["outcome"] == outcome and row.get("plan") == plan:
+            return row
+    return None
+
+
+def format_interval(row: dict[str, Any] | None, signed: bool = False) -> str:
+    """``mean [low, high]`` in the outcome's format; "n/a" for a missing or empty row."""
+    if row is None or row["n"] == 0 or row["mean"] != row["mean"]:
         return "n/a"
     fmt = row["fmt"].replace("{:", "{:+") if signed else row["fmt"]
     text = f"{fmt.format(row['mean'])} [{fmt.format(row['low'])}, {fmt.format(row['high'])}]"
@@ -294,27 +317,14 @@ def html_report(results: Results, plan_a: str, plan_b: str) -> str:
     body = []
     for point in points:
         for plan in results.plans:
-            cells = [
-                next(
-                    (
-                        r
-                        for r in outcomes
-                        if r["point"] == point and r["plan"] == plan and r["outcome"] == c
-                    ),
-                    None,
-                )
-                for c, _, _ in COMPARED
-            ]
+            cells = [find_row(outcomes, point, c, plan) for c, _, _ in COMPARED]
             body.append(
                 f"<tr><td>{html.escape(results.point_label(point))}</td><td>{html.escape(plan)}</td>"
                 + "".join(f"<td>{html.escape(format_interval(c)) if c else ''}</td>" for c in cells)
                 + "</tr>"
             )
         if diffs:
-            cells = [
-                next(r for r in diffs if r["point"] == point and r["outcome"] == c)
-                for c, _, _ in COMPARED
-            ]
+            cells = [find_row(diffs, point, c) for c, _, _ in COMPARED]
             body.append(
                 f"<tr class='diff'><td>{html.escape(results.point_label(point))}</td>"
                 f"<td>{html.escape(plan_a)} − {html.escape(plan_b)}</td>"

@@ -318,6 +318,7 @@ class Scenario(BaseModel):
 
 
 _TOP_LEVEL = {"name", "description", "plans", "sweep"}
+_SHARED = ("weeks", "replicates", "seed")  # set once at the top, never inside a plan
 _NOT_SWEPT = {"seed", "replicates"}  # shared by every point: the comparison stays paired
 _NAME_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
@@ -332,8 +333,12 @@ def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any
     return merged
 
 
-def _describe(err: dict[str, Any], model: type[BaseModel]) -> str:
-    """One line for one pydantic error: dotted field, problem, value and what is allowed."""
+def _describe(err: dict[str, Any], model: type[BaseModel], in_plan: bool = False) -> str:
+    """One line for one pydantic error: dotted field, problem, value and what is allowed.
+
+    ``in_plan`` says an unknown key was written inside a ``[[plans]]`` table, where the
+    allowed keys differ from the top level's (no plans, sweep, weeks, replicates or seed).
+    """
     loc = [str(p) for p in err["loc"]]
     field_path = ".".join(loc) if loc else "(scenario)"
     message = err["msg"].removeprefix("Value error, ")
@@ -345,10 +350,42 @@ def _describe(err: dict[str, Any], model: type[BaseModel]) -> str:
         section = _section_model(model, loc[:-1])
         names = set(section.model_fields) if section else set()
         if len(loc) == 1 and model is Config:
-            names |= _TOP_LEVEL  # name, description, plans and sweep live beside Config's fields
+            names = _plan_keys() if in_plan else names | _TOP_LEVEL
         allowed = ", ".join(sorted(names))
         return f"{field_path}: unknown field; allowed here: {allowed}"
     return f"{field_path}: {message}{got}" + (f" [{hint}]" if hint else "")
+
+
+def _plan_keys() -> set[str]:
+    """The keys a ``[[plans]]`` table may hold: its name, description and overrides."""
+    return (set(Config.model_fields) - set(_SHARED)) | {"name", "description"}
+
+
+def _has_path(data: Any, loc: list[str]) -> bool:
+    """Whether nested dicts ``data`` hold the dotted location ``loc``."""
+    for key in loc:
+        if not isinstance(data, dict) or key not in data:
+            return False
+        data = data[key]
+    return True
+
+
+def _plan_error(
+    err: ValidationError, plan_name: str, overrides: dict[str, Any], single_base: bool
+) -> str:
+    """The message for a plan that fails validation (base merged with its overrides).
+
+    An unknown key that the plan did not write comes from the base, so it is reported
+    at the top level rather than as part of the plan.
+    """
+    first = err.errors()[0]
+    loc = [str(p) for p in first["loc"]]
+    from_plan = _has_path(overrides, loc)
+    if first["type"] == "extra_forbidden" and not from_plan:
+        return _describe(first, Config)
+    prefix = "" if single_base else f"plan {plan_name!r}: "
+    more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    return f"{prefix}{_describe(first, Config, in_plan=from_plan)}{more}"
 
 
 def _section_model(model: type[BaseModel], loc: list[str]) -> type[BaseModel] | None:
@@ -414,7 +451,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
         if not isinstance(plan_description, str):
             raise fail(f"{where} ({plan_name}).description", "must be a string")
         overrides = {k: v for k, v in plan_raw.items() if k not in ("name", "description")}
-        for key in ("weeks", "replicates", "seed"):
+        for key in _SHARED:
             if key in overrides:
                 raise fail(
                     f"{where} ({plan_name}).{key}", "is shared by all plans; set it at the top"
@@ -423,10 +460,9 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
         try:
             config = Config.model_validate(merged)
         except ValidationError as err:
-            first = err.errors()[0]
-            prefix = "" if len(plans_raw) == 1 and plan_name == "base" else f"plan {plan_name!r}: "
-            more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
-            raise ScenarioError(f"{source}: {prefix}{_describe(first, Config)}{more}") from None
+            single_base = len(plans_raw) == 1 and plan_name == "base"
+            message = _plan_error(err, plan_name, overrides, single_base)
+            raise ScenarioError(f"{source}: {message}") from None
         point_configs = []
         for point_index, point in enumerate(sweep.points if sweep else []):
             at_point = copy.deepcopy(merged)
@@ -547,6 +583,8 @@ def _parse_sweep(table: Any, source: str, seed: int) -> Sweep:
 def load_scenario(path: Path | str) -> Scenario:
     """Read and validate a scenario TOML file; relative data paths resolve against its folder."""
     path = Path(path)
+    if path.is_dir():
+        raise ScenarioError(f"{path}: is a directory, expected a TOML file")
     if not path.is_file():
         raise ScenarioError(f"{path}: file not found")
     try:
@@ -556,12 +594,19 @@ def load_scenario(path: Path | str) -> Scenario:
     except UnicodeDecodeError:
         raise ScenarioError(f"{path}: not a text file (TOML must be UTF-8)") from None
     _resolve_paths(data, path.parent)
-    return parse_scenario(data, str(path))
+    scenario = parse_scenario(data, str(path))
+    _check_org_paths(scenario)
+    return scenario
 
 
 def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
+    """Make relative ``org.path`` values (base and plans) relative to the scenario's folder.
+
+    Only well-formed tables are touched: anything else is left for the schema to refuse.
+    """
+    plans = data.get("plans")
     tables = [data.get("org")] + [
-        p.get("org") for p in data.get("plans", []) if isinstance(p, dict)
+        p.get("org") for p in (plans if isinstance(plans, list) else []) if isinstance(p, dict)
     ]
     for table in tables:
         if isinstance(table, dict) and isinstance(table.get("path"), str):
@@ -570,14 +615,40 @@ def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
                 table["path"] = str((folder / candidate).resolve())
 
 
-def check_against_org(config: Config, org: Org, source: str, plan: str) -> None:
+def _check_org_paths(scenario: Scenario) -> None:
+    """A Krackhardt ``org.path`` must name an existing folder (the files are checked later)."""
+    for plan in scenario.plans:
+        for config in [plan.config, *plan.point_configs]:
+            folder = config.org.path
+            if config.org.generator != "krackhardt" or folder is None or Path(folder).is_dir():
+                continue
+            problem = "is a file, expected a folder" if Path(folder).exists() else "not found"
+            where = "" if plan.name == "base" else f"plan {plan.name!r}: "
+            hint = OrgSpec.model_fields["path"].description
+            raise ScenarioError(
+                f"{scenario.source}: {where}org.path: folder {folder} {problem} [{hint}]"
+            )
+
+
+def check_against_org(
+    config: Config,
+    org: Org,
+    source: str,
+    plan: str,
+    point: tuple[int, dict[str, Any]] | None = None,
+) -> None:
     """Checks that need the built org: enough people to seed, mandate departments exist.
 
     A loaded org (Krackhardt: 21 managers) has a size the schema cannot know in advance.
+    ``point`` (index and swept values) names the sweep point ``config`` belongs to.
     """
+    where = f"{source}: plan {plan!r}"
+    if point is not None:
+        shown = ", ".join(f"{k}={v!r}" for k, v in point[1].items())
+        where += f", sweep point {point[0]} ({shown})"
     if config.seeding.count > org.n:
         raise ScenarioError(
-            f"{source}: plan {plan!r}: seeding.count: {config.seeding.count} champions but the "
+            f"{where}: seeding.count: {config.seeding.count} champions but the "
             f"{config.org.generator} org has {org.n} employees; allowed: 0..{org.n}"
         )
     department_names = org.department_names
@@ -586,8 +657,8 @@ def check_against_org(config: Config, org: Org, source: str, plan: str) -> None:
         unknown = [d for d in scope if d not in department_names]
         if unknown:
             raise ScenarioError(
-                f"{source}: plan {plan!r}: mandate.scope: unknown department(s) {unknown}; "
+                f"{where}: mandate.scope: unknown department(s) {unknown}; "
                 f'allowed: "org" or a list of {list(department_names)}'
             )
         if not scope:
-            raise ScenarioError(f"{source}: plan {plan!r}: mandate.scope: empty department list")
+            raise ScenarioError(f"{where}: mandate.scope: empty department list")

@@ -11,6 +11,12 @@ def outcome_range(column: str) -> tuple[float, float]:
     return (0.0, 1.0) if column.endswith("_share") else (0.0, float("inf"))
 
 
+def difference_range(column: str) -> tuple[float, float]:
+    """Where a mean paired difference (plan A − plan B) can lie: a difference of two shares
+    is in [-1, 1]; other outcomes' differences are unbounded."""
+    return (-1.0, 1.0) if column.endswith("_share") else (-float("inf"), float("inf"))
+
+
 def mean_ci(
     values, level: float = 0.95, bounds: tuple[float, float] | None = None
 ) -> tuple[float, float, float]:

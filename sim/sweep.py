@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from multiprocessing import get_context
+from multiprocessing import active_children, get_context
 from pathlib import Path
 from typing import Any
 
@@ -69,19 +72,36 @@ def make_tasks(
     return tasks
 
 
+class Terminated(Exception):
+    """The sweep was sent SIGTERM: its workers are stopped, finished tasks are kept."""
+
+
 def check_orgs(scenario: Scenario) -> None:
     """Fail early (before any file is written) on graph files or department names."""
     from sim.runner import build_orgs
 
     build_orgs(scenario)
-    if scenario.sweep and any(p.startswith("org.") for p in scenario.sweep.parameters):
-        for plan in scenario.plans:
-            for point in range(len(scenario.points)):
-                config = plan.at(point)
-                org = _org(
-                    json.dumps(config.org.model_dump(mode="json"), sort_keys=True), config.seed
-                )
-                check_against_org(config, org, scenario.source, plan.name)
+    check_points(scenario)
+
+
+def check_points(scenario: Scenario) -> None:
+    """Check every plan at every sweep point against the org built for that point.
+
+    A swept value (``org.departments``, ``mandate.scope``, ``seeding.count``, ...) can make
+    a plan refer to departments or people that the org at that point does not have.
+    """
+    if scenario.sweep is None:
+        return
+    for plan in scenario.plans:
+        for index, point in enumerate(scenario.points):
+            config = plan.at(index)
+            org = _org(_org_key(config.org.model_dump(mode="json")), config.seed)
+            check_against_org(config, org, scenario.source, plan.name, (index, point))
+
+
+def _org_key(org: dict[str, Any]) -> str:
+    """An org spec as canonical JSON: the cache key of :func:`_org`."""
+    return json.dumps(org, sort_keys=True)
 
 
 @lru_cache(maxsize=4)
@@ -101,7 +121,7 @@ def run_task(task: Task, folder: str) -> dict[str, Any]:
 
     started = time.perf_counter()
     config = Config.model_validate(task.config)
-    org = _org(json.dumps(task.config["org"], sort_keys=True), config.seed)
+    org = _org(_org_key(task.config["org"]), config.seed)
     trajectories, departments = engines()[task.engine](
         config, org, list(task.replicates), config.seed
     )
@@ -136,37 +156,122 @@ def clean_partial_writes(folder: Path) -> int:
     return removed
 
 
+@contextmanager
+def sigterm_raises_terminated() -> Iterator[None]:
+    """Inside this block SIGTERM raises :class:`Terminated` (main thread) instead of killing
+    the process at once, so a sweep can stop its workers on the way out.
+
+    A second SIGTERM during that clean-up is ignored; the old handler is restored after.
+    """
+
+    def stop(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def execute_local(
     tasks: list[Task], folder: Path, workers: int, on_done: Callable[[dict], None]
 ) -> None:
-    """Run tasks in ``workers`` local processes (in this process when workers == 1)."""
+    """Run tasks in ``workers`` local processes (in this process when workers == 1).
+
+    If anything interrupts the loop (SIGTERM, Ctrl-C, a failed task), tasks not yet started
+    are cancelled and the worker processes are terminated before the exception goes on:
+    no worker outlives the sweep. Parts already written are complete (atomic writes).
+    """
     if workers <= 1:
         for task in tasks:
             on_done(run_task(task, str(folder)))
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        pending = {pool.submit(run_task, task, str(folder)) for task in tasks}
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                on_done(future.result())
+    others = set(active_children())
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=get_context("spawn"), initializer=_one_thread_each
+    ) as pool:
+        pending: set[Future] = set()
+        try:
+            for task in tasks:
+                pending.add(pool.submit(run_task, task, str(folder)))
+            _collect(pending, on_done)
+        except BaseException:
+            _stop_pool(pool, pending, others)
+            raise
 
 
-def execute_dask(
-    tasks: list[Task], folder: Path, scheduler: str, on_done: Callable[[dict], None]
-) -> None:
-    """Run tasks on a Dask distributed cluster (workers must see ``folder``)."""
-    from distributed import Client, as_completed
+def _one_thread_each() -> None:
+    """In a worker process: the workers already use every core between them, so each
+    batched run keeps to one thread (see ``sim.batched.default_threads``)."""
+    os.environ["ADOPTSIM_THREADS"] = "1"
 
-    with Client(scheduler, timeout="30s") as client:
-        futures = [
-            client.submit(
-                run_task, task, str(folder), key=f"adoptsim-{folder.name}-{task.name}", pure=False
-            )
-            for task in tasks
-        ]
+
+def _collect(pending: set[Future], on_done: Callable[[dict], None]) -> None:
+    """Hand each task's receipt to ``on_done`` as it finishes (a failed task raises).
+
+    Finished futures leave ``pending``, so on an interruption it holds what is left to stop.
+    """
+    while pending:
+        finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in finished:
+            pending.discard(future)
+            on_done(future.result())
+
+
+def _stop_pool(pool: ProcessPoolExecutor, pending: set[Future], others: set) -> None:
+    """Cancel tasks not yet started and terminate the pool's worker processes.
+
+    The workers are the child processes started since the pool was made (``others`` are
+    the children that were there before); waiting for them would let running tasks go on.
+    """
+    for future in pending:
+        future.cancel()
+    pool.shutdown(wait=False, cancel_futures=True)
+    workers = [p for p in active_children() if p not in others]
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        worker.join(timeout=30)
+
+
+def connect(scheduler: str, timeout: str = "10s"):
+    """A Dask client for the scheduler at ``scheduler``; ScenarioError if none answers.
+
+    Called before anything is written, so a wrong address leaves the results folder as it was.
+    """
+    from distributed import Client
+
+    try:
+        return Client(scheduler, timeout=timeout)
+    except (OSError, TimeoutError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ScenarioError(
+            f"--scheduler {scheduler}: cannot connect ({reason}); start a Dask scheduler "
+            "there, or leave out --scheduler to use local worker processes"
+        ) from None
+
+
+def execute_dask(tasks: list[Task], folder: Path, client, on_done: Callable[[dict], None]) -> None:
+    """Run tasks on a Dask distributed cluster (workers must see ``folder``).
+
+    If anything interrupts the loop, the tasks not yet finished are cancelled on the cluster.
+    """
+    from distributed import as_completed
+
+    futures = [
+        client.submit(
+            run_task, task, str(folder), key=f"adoptsim-{folder.name}-{task.name}", pure=False
+        )
+        for task in tasks
+    ]
+    try:
         for future in as_completed(futures):
             on_done(future.result())
+    except BaseException:
+        client.cancel(futures)
+        raise
 
 
 def sweep_manifest(scenario: Scenario, tasks: list[Task], engine: str) -> dict[str, Any]:
@@ -184,31 +289,72 @@ def sweep_manifest(scenario: Scenario, tasks: list[Task], engine: str) -> dict[s
     }
 
 
-def prepare_folder(
-    folder: Path, scenario: Scenario, tasks: list[Task], engine: str, force: bool
-) -> dict[str, Any]:
-    """Create or reopen a sweep's folder; refuse a different scenario under the same name."""
-    manifest_path = folder / "manifest.json"
-    manifest = sweep_manifest(scenario, tasks, engine)
-    if manifest_path.exists() and not force:
-        existing = store.read_json(manifest_path)
-        same_tasks = existing.get("tasks") == json.loads(json.dumps(manifest["tasks"]))
-        same_scenario = existing.get("scenario_hash") == manifest["scenario_hash"]
-        if existing.get("kind") != "sweep" or not same_scenario or not same_tasks:
-            raise ScenarioError(
-                f"{folder}: holds results of a different scenario or run "
-                f"(hash {existing.get('scenario_hash')}, now {manifest['scenario_hash']}); "
-                f"rename the scenario, use another --results folder, or pass --force to replace it"
-            )
-        manifest["started"] = existing.get("started", store.now())
-    else:
-        if force and folder.exists():
-            import shutil
+def existing_manifest(folder: Path, manifest: dict[str, Any], force: bool) -> dict[str, Any] | None:
+    """The manifest of an earlier start of this same sweep in ``folder``, or None.
 
-            shutil.rmtree(folder)
-        manifest["started"] = store.now()
+    A folder holding other results (another scenario, a ``run``, other replicates or
+    engine) is refused unless ``force``. Reads only: nothing is written.
+    """
+    path = folder / "manifest.json"
+    if force or not path.exists():
+        return None
+    try:
+        existing = store.read_json(path)
+    except (ValueError, OSError) as error:
+        raise ScenarioError(
+            f"{path}: unreadable ({error}); use another --results folder, or pass --force "
+            "to replace it"
+        ) from None
+    reasons = differences(existing, manifest)
+    if reasons:
+        raise ScenarioError(
+            f"{folder}: holds other results ({'; '.join(reasons)}); rename the scenario, use "
+            "another --results folder, or pass --force to replace them"
+        )
+    return existing
+
+
+def differences(existing: dict[str, Any], manifest: dict[str, Any]) -> list[str]:
+    """What makes stored results other than this sweep's, in words; empty when the same."""
+    kind = existing.get("kind")
+    if kind != "sweep":
+        return [f"results of `adoptsim {kind}`, not of a sweep"]
+    reasons = []
+    old_hash, new_hash = existing.get("scenario_hash"), manifest["scenario_hash"]
+    if old_hash != new_hash:
+        reasons.append(f"a different scenario: hash {old_hash}, now {new_hash}")
+    if existing.get("engine") != manifest["engine"]:
+        reasons.append(f"engine {existing.get('engine')}, now {manifest['engine']}")
+    old_reps = _replicates(existing.get("tasks") or [])
+    new_reps = _replicates(manifest["tasks"])
+    if old_reps != new_reps:
+        reasons.append(f"{old_reps} replicates per plan and point, now {new_reps}")
+    if not reasons and existing.get("tasks") != json.loads(json.dumps(manifest["tasks"])):
+        reasons.append("a different task list")
+    return reasons
+
+
+def _replicates(tasks: list[dict[str, Any]]) -> int:
+    """Replicates per plan and point in a manifest's task list (the same for all of them)."""
+    if not tasks:
+        return 0
+    first = (tasks[0]["plan"], tasks[0]["point"])
+    return sum(len(t["replicates"]) for t in tasks if (t["plan"], t["point"]) == first)
+
+
+def open_folder(
+    folder: Path, manifest: dict[str, Any], existing: dict[str, Any] | None, force: bool
+) -> dict[str, Any]:
+    """Create (with ``force``: empty) the sweep's folder and write its manifest.
+
+    A resumed sweep keeps its first start time. Returns the manifest as written.
+    """
+    if force and folder.exists():
+        shutil.rmtree(folder)
+    started = existing.get("started") if existing else None
+    manifest = {**manifest, "started": started or store.now()}
     folder.mkdir(parents=True, exist_ok=True)
-    store.write_json(manifest, manifest_path)
+    store.write_json(manifest, folder / "manifest.json")
     return manifest
 
 

@@ -59,6 +59,16 @@ BAD = {
         ["nodata/Krack-High-Tec-Attributes.csv", "file not found"],
     ),
     "invalid-toml": ('name = "bad"\nweeks = = 5\n', ["not valid TOML", "line 2"]),
+    "plans-not-an-array": ('name = "bad"\nplans = 5\n', ["plans", "array of tables"]),
+    "graph-folder-missing": (
+        'name = "bad"\nweeks = 5\n[org]\ngenerator = "krackhardt"\npath = "gone"\n',
+        ["bad.toml: org.path: folder", "gone not found"],
+    ),
+    "sweep-point-unknown-department": (
+        'name = "bad"\nweeks = 5\n[org]\nn = 30\ndepartments = 2\n[mandate]\nenabled = true\n'
+        '[sweep]\nmandate.scope = ["org", ["ZZ"]]\n',
+        ["sweep point 1", "mandate.scope", "['ZZ']", "['D1', 'D2']"],
+    ),
 }
 
 
@@ -264,3 +274,68 @@ def test_results_follow_the_umask(small_run):
     out = folder / "results" / "small"
     assert out.stat().st_mode & 0o777 == 0o755
     assert (out / "report.html").stat().st_mode & 0o777 == 0o644
+
+
+def test_results_path_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "s.toml").write_text(SMALL)
+    (tmp_path / "afile").write_text("mine\n")
+    for verb, results in [("run", "afile"), ("sweep", "afile"), ("run", "afile/deeper")]:
+        proc = cli(verb, "s.toml", "--results", results, cwd=tmp_path)
+        assert proc.returncode == 2, (verb, proc.stderr)
+        assert "Traceback" not in proc.stderr
+        assert proc.stderr.strip() == (
+            f"error: --results {results}: afile is a file, expected a folder"
+        )
+    assert (tmp_path / "afile").read_text() == "mine\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "s.toml"]
+
+
+def test_compare_refuses_a_missing_folder_and_a_file(tmp_path):
+    (tmp_path / "afile").write_text("x\n")
+    for target, problem in [("nowhere", "does not exist"), ("afile", "is a file")]:
+        proc = cli("compare", target, cwd=tmp_path)
+        assert proc.returncode == 2
+        assert proc.stderr.startswith(f"error: {target}: {problem}"), proc.stderr
+
+
+def test_compare_refuses_the_same_plan_twice(small_run):
+    folder, _ = small_run
+    before = snapshot(folder / "results")
+    proc = cli("compare", "results/small", "--a", "top-down", "--b", "top-down", cwd=folder)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "error: --a and --b both name plan 'top-down'; compare two different plans "
+        "(plans: ['bottom-up', 'top-down'])"
+    )
+    assert snapshot(folder / "results") == before
+
+
+def test_compare_with_one_plan_named_pairs_it_with_another(small_run):
+    folder, _ = small_run
+    proc = cli("compare", "results/small", "--b", "bottom-up", cwd=folder)
+    assert proc.returncode == 0, proc.stderr
+    assert "paired difference top-down − bottom-up" in proc.stdout
+
+
+def test_sweep_help_shows_the_sweep_table():
+    proc = cli("sweep", "--help")
+    assert proc.returncode == 0
+    assert "scenario TOML file with a [sweep] table" in proc.stdout
+
+
+def test_output_into_a_closed_pipe_ends_quietly(small_run):
+    """`adoptsim compare RESULTS | head -1`: the reader leaves early; no error, no traceback."""
+    folder, _ = small_run
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sim", "compare", "results/small"],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    process.stdout.close()  # before the command prints anything
+    stderr = process.stderr.read().decode()
+    process.wait(timeout=120)
+    assert process.returncode in (0, 141), stderr
+    assert stderr == ""

@@ -306,7 +306,7 @@ def test_missing_file(tmp_path):
 
 def test_folder_is_not_a_scenario_file(tmp_path):
     message = error_of(tmp_path)
-    assert message == f"{tmp_path}: file not found"
+    assert message == f"{tmp_path}: is a directory, expected a TOML file"
 
 
 def test_non_utf8_file(tmp_path):
@@ -541,3 +541,84 @@ def test_krackhardt_seeding_count_above_org_size_is_refused(tmp_path):
 def test_plan_description_must_be_a_string(tmp_path):
     path = write(tmp_path, '[[plans]]\nname = "a"\ndescription = 5\n')
     assert_names(error_of(path), "plans[0]", "description", "string")
+
+
+def test_plans_that_is_not_an_array_of_tables(tmp_path):
+    message = error_of(write(tmp_path, "plans = 5\n[org]\nn = 100\n"))
+    assert_names(message, "plans: must be a non-empty array of tables")
+
+
+def test_unknown_top_level_key_is_not_blamed_on_a_plan(tmp_path):
+    path = write(
+        tmp_path, 'replicatez = 3\n[[plans]]\nname = "bottom-up"\n[[plans]]\nname = "top-down"\n'
+    )
+    message = error_of(path)
+    assert message.startswith(f"{path}: replicatez: unknown field; allowed here:")
+    assert "plan" not in message.partition("allowed here:")[0]
+    assert_names(message.partition("allowed here:")[2], "plans", "sweep", "weeks", "seed")
+
+
+def test_unknown_nested_key_in_the_base_is_not_blamed_on_a_plan(tmp_path):
+    path = write(tmp_path, '[org]\nspann = 3\n[[plans]]\nname = "a"\n')
+    assert error_of(path).startswith(f"{path}: org.spann: unknown field; allowed here: ")
+
+
+@pytest.mark.parametrize("key", ["plans = []", "sweep = {}", "bogus = 1"])
+def test_unknown_key_in_a_plan_lists_only_what_a_plan_may_hold(tmp_path, key):
+    path = write(tmp_path, f'[[plans]]\nname = "a"\n{key}\n')
+    message = error_of(path)
+    written = key.split(" =")[0]
+    assert message.startswith(f"{path}: plan 'a': {written}: unknown field; allowed here: ")
+    allowed = message.partition("allowed here: ")[2].split(", ")
+    assert_names(" ".join(allowed), "name", "description", "org", "mandate", "seeding")
+    for refused in ("plans", "sweep", "weeks", "replicates", "seed"):
+        assert refused not in allowed
+
+
+@pytest.mark.parametrize(("target", "problem"), [("nowhere", "not found"), ("afile", "is a file")])
+def test_krackhardt_path_must_be_a_folder(tmp_path, target, problem):
+    (tmp_path / "afile").write_text("x\n")
+    path = write(tmp_path, f'[org]\ngenerator = "krackhardt"\npath = "{target}"\n')
+    message = error_of(path)
+    assert message.startswith(f"{path}: org.path: folder {tmp_path.resolve() / target} {problem}")
+
+
+def test_krackhardt_path_in_a_plan_names_the_plan(tmp_path):
+    path = write(
+        tmp_path,
+        '[[plans]]\nname = "a"\n[[plans]]\nname = "b"\n'
+        'org = { generator = "krackhardt", path = "nowhere" }\n',
+    )
+    assert_names(error_of(path), "plan 'b': org.path: folder", "nowhere not found")
+
+
+def test_every_sweep_point_is_checked_against_its_org(tmp_path):
+    from sim.sweep import check_points
+
+    swept_scope = write(
+        tmp_path,
+        '[org]\nn = 100\n[mandate]\nenabled = true\n[sweep]\nmandate.scope = ["org", ["ZZ"]]\n',
+        "scope.toml",
+    )
+    with pytest.raises(ScenarioError) as info:
+        check_points(load_scenario(swept_scope))
+    assert_names(
+        str(info.value), f"{swept_scope}: plan 'base', sweep point 1 (mandate.scope=['ZZ'])", "ZZ"
+    )
+
+    fewer_departments = write(
+        tmp_path,
+        "[org]\nn = 100\n[mandate]\nenabled = true\n[sweep]\norg.departments = [2, 5]\n"
+        '[[plans]]\nname = "a"\nmandate = { scope = ["D4"] }\n',
+        "depts.toml",
+    )
+    scenario = load_scenario(fewer_departments)
+    build_orgs(scenario)  # the base org (6 departments) has a D4
+    with pytest.raises(ScenarioError) as info:
+        check_points(scenario)
+    assert_names(
+        str(info.value),
+        "plan 'a', sweep point 0 (org.departments=2)",
+        "mandate.scope: unknown department(s) ['D4']",
+        "['D1', 'D2']",
+    )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import polars as pl
 import pytest
 
+from sim.compare import Results, paired_differences
 from sim.report import format_cell, outcome_table
-from sim.stats import mean_ci, outcome_range
+from sim.stats import difference_range, mean_ci, outcome_range
 
 
 def test_student_t_interval_matches_the_textbook_value():
@@ -53,3 +55,48 @@ def test_a_share_no_run_defines_is_not_called_never():
     assert cells["t50"] == "never"
     assert cells["shelfware_share"] == "n/a"
     assert cells["final_active_share"] == "0.0% [0.0%, 0.0%]"
+
+
+def test_difference_ranges():
+    assert difference_range("final_active_share") == (-1.0, 1.0)
+    assert difference_range("shelfware_share") == (-1.0, 1.0)
+    assert difference_range("t50") == (-math.inf, math.inf)
+    assert difference_range("cost_per_engaged_user") == (-math.inf, math.inf)
+
+
+def stored_run(folder, a_values: list[float], b_values: list[float]) -> Results:
+    """A results folder written by hand: plans a and b, one value per replicate."""
+    n = len(a_values)
+    manifest = {
+        "kind": "run",
+        "scenario": {"name": "hand", "plans": [{"name": "a"}, {"name": "b"}], "sweep": None},
+        "employees": {"a": 10, "b": 10},
+        "seed": 1,
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    values = a_values + b_values
+    pl.DataFrame(
+        {
+            "plan": ["a"] * n + ["b"] * n,
+            "point": [0] * (2 * n),
+            "replicate": list(range(n)) * 2,
+            "t50": [float(10 * v) for v in values],
+            "final_active_share": values,
+            "shelfware_share": values,
+            "cost_per_engaged_user": [float(100 * v) for v in values],
+        }
+    ).write_parquet(folder / "summary.parquet")
+    return Results(folder)
+
+
+def test_paired_differences_of_shares_are_clipped_to_minus_one_one(tmp_path):
+    # differences -0.5 and -0.1: t interval -0.3 ± 2.54, far outside what shares allow
+    results = stored_run(tmp_path, [0.0, 0.5], [0.5, 0.6])
+    rows = {r["outcome"]: r for r in paired_differences(results, "a", "b")}
+    for share in ("final_active_share", "shelfware_share"):
+        row = rows[share]
+        assert row["mean"] == pytest.approx(-0.3)
+        assert (row["low"], row["high"]) == (-1.0, 1.0)
+    # other outcomes are not bounded: their interval keeps its t width
+    assert rows["t50"]["low"] == pytest.approx(-3.0 - 25.4, abs=0.1)
+    assert rows["cost_per_engaged_user"]["high"] == pytest.approx(-30.0 + 254.1, abs=0.5)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -290,3 +292,168 @@ def test_reference_engine_sweep_gives_the_batched_rows(tmp_path):
         )
     manifest = (tmp_path / "reference" / "sw" / "manifest.json").read_text()
     assert '"engine": "reference"' in manifest
+
+
+# --- stopping, re-running and refusing without damage ------------------------------------
+
+
+def adoptsim(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Any adoptsim command (``sweep_cli`` is the same for ``sweep``)."""
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args], capture_output=True, text=True, timeout=timeout
+    )
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every path under folder (hidden ones too) with its content and modification time."""
+    return {
+        str(p.relative_to(folder)): (
+            (p.read_bytes(), p.stat().st_mtime_ns) if p.is_file() else (b"<dir>", 0)
+        )
+        for p in sorted(folder.rglob("*"))
+    }
+
+
+def test_sigterm_stops_the_workers_and_a_rerun_resumes(tmp_path):
+    psutil = pytest.importorskip("psutil")
+    scenario = write(tmp_path, name="termme", weeks=60, replicates=100, n=400)
+    folder = tmp_path / "stopped" / "termme"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sim", "sweep", str(scenario), "--workers", "2"]
+        + ["--results", str(tmp_path / "stopped")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    summary_parts = folder / "parts" / "summary"
+    deadline = time.time() + 300
+    while time.time() < deadline and len(list(summary_parts.glob("*.parquet"))) < 3:
+        time.sleep(0.05)
+    children = psutil.Process(process.pid).children(recursive=True)
+    assert len(children) >= 2  # the two spawn workers (and multiprocessing's tracker)
+    process.send_signal(signal.SIGTERM)  # to the sweep alone, as `kill PID` does
+    try:
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 143, stderr
+    assert "Traceback" not in stderr and "stopped by SIGTERM" in stderr
+    _, alive = psutil.wait_procs(children, timeout=15)
+    assert alive == [], f"workers outlived the sweep: {alive}"
+
+    finished = len(list(summary_parts.glob("*.parquet")))
+    total_tasks = 2 * 4 * 4  # plans x points x blocks of 25 replicates
+    assert 3 <= finished < total_tasks
+    assert not list(folder.rglob("*.tmp"))  # no half-written file
+    assert not (folder / "summary.parquet").exists()
+    time.sleep(1)
+    assert len(list(summary_parts.glob("*.parquet"))) == finished  # nobody writes any more
+
+    resumed = sweep_cli(str(scenario), "--workers", "2", "--results", str(tmp_path / "stopped"))
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{finished} already done" in " ".join(resumed.stdout.split())
+    clean = sweep_cli(str(scenario), "--workers", "2", "--results", str(tmp_path / "clean"))
+    assert clean.returncode == 0, clean.stderr
+    for part in ("trajectories", "departments", "summary"):
+        assert all_rows(folder, part).equals(all_rows(tmp_path / "clean" / "termme", part)), part
+
+
+@pytest.fixture(scope="module")
+def finished_sweep(tmp_path_factory) -> tuple[Path, Path]:
+    """A small finished sweep: (scenario file, its results folder)."""
+    base = tmp_path_factory.mktemp("finished")
+    scenario = write(base, weeks=6, replicates=4, n=60)
+    done = sweep_cli(str(scenario), "--workers", "1", "--results", str(base / "results"))
+    assert done.returncode == 0, done.stderr
+    return scenario, base / "results"
+
+
+def test_rerun_of_a_finished_sweep_writes_nothing(finished_sweep):
+    scenario, results = finished_sweep
+    before = snapshot(results)
+    again = sweep_cli(str(scenario), "--workers", "1", "--results", str(results))
+    assert again.returncode == 0, again.stderr
+    assert "nothing to do" in again.stdout
+    assert snapshot(results) == before
+    manifest = json.loads((results / "sw" / "manifest.json").read_text())
+    assert len(manifest["done"]) == 2 * 4 and manifest["finished"] >= manifest["started"]
+
+
+@pytest.mark.parametrize(
+    ("option", "difference"),
+    [
+        (["--replicates", "3"], "4 replicates per plan and point, now 3"),
+        (["--engine", "reference"], "engine batched, now reference"),
+    ],
+)
+def test_refusal_says_what_differs(finished_sweep, option, difference):
+    scenario, results = finished_sweep
+    before = snapshot(results)
+    refused = sweep_cli(str(scenario), "--workers", "1", "--results", str(results), *option)
+    assert refused.returncode == 2
+    assert "Traceback" not in refused.stderr
+    message = " ".join(refused.stderr.split())
+    assert difference in message and "--force" in message
+    assert "hash" not in message  # the scenario itself is the same
+    assert snapshot(results) == before
+
+
+def test_run_refuses_to_replace_a_sweep_unless_forced(finished_sweep, tmp_path):
+    scenario, finished = finished_sweep
+    results = tmp_path / "results"
+    shutil.copytree(finished, results)
+    before = snapshot(results)
+    refused = adoptsim("run", str(scenario), "--results", str(results))
+    assert refused.returncode == 2
+    message = " ".join(refused.stderr.split())
+    assert message.startswith(f"error: {results / 'sw'}: holds sweep results")
+    assert "--results" in message and "--force" in message
+    assert snapshot(results) == before
+
+    forced = adoptsim("run", str(scenario), "--results", str(results), "--force")
+    assert forced.returncode == 0, forced.stderr
+    note = [line for line in forced.stderr.splitlines() if line.startswith("note:")]
+    assert len(note) == 1
+    assert "[sweep] table" in note[0] and "base plans only" in note[0]
+    assert "adoptsim sweep" in note[0]
+    assert not (results / "sw" / "parts").exists()
+
+    compared = adoptsim("compare", str(results / "sw"))  # a run of a scenario with a [sweep]
+    assert compared.returncode == 0, compared.stderr
+    assert "bottom-up − top-down" in compared.stdout
+
+    swept = sweep_cli(str(scenario), "--workers", "1", "--results", str(results))
+    assert swept.returncode == 2
+    assert "results of `adoptsim run`, not of a sweep" in " ".join(swept.stderr.split())
+
+
+def test_sweep_point_that_does_not_fit_the_org_is_refused_before_writing(tmp_path):
+    scenario = tmp_path / "scope.toml"
+    scenario.write_text(
+        'name = "scope"\nweeks = 5\nreplicates = 2\n[org]\nn = 60\ndepartments = 3\n'
+        '[mandate]\nenabled = true\n[sweep]\nmandate.scope = ["org", ["ZZ"]]\n'
+    )
+    results = ["--results", str(tmp_path / "r")]
+    for args in (["check", str(scenario)], ["sweep", str(scenario), *results]):
+        proc = adoptsim(*args)
+        assert proc.returncode == 2, (args, proc.stdout)
+        message = " ".join(proc.stderr.split())
+        assert message.startswith(f"error: {scenario}: plan 'base', sweep point 1")
+        assert "mandate.scope: unknown department(s) ['ZZ']" in message
+        assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_unreachable_scheduler_is_refused_before_anything_is_written(tmp_path):
+    scenario = write(tmp_path, weeks=5, replicates=2, n=60)
+    address = f"tcp://127.0.0.1:{free_port()}"  # nothing listens there
+    started = time.time()
+    proc = sweep_cli(str(scenario), "--scheduler", address, "--results", str(tmp_path / "r"))
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    message = " ".join(proc.stderr.split())
+    assert message.startswith(f"error: --scheduler {address}: cannot connect")
+    assert time.time() - started < 25
+    assert not (tmp_path / "r").exists()
