@@ -235,9 +235,9 @@ def check(
         table.add_column(column)
     for item in prepared:
         c = item.config
+        seats = "unlimited" if c.freemium.free_seats is None else c.freemium.free_seats
         free = (
-            f"{c.freemium.workspace}, {c.freemium.free_seats} free seats, "
-            f"trial {c.freemium.trial_weeks}w"
+            f"{c.freemium.workspace}, {seats} free seats, trial {c.freemium.trial_weeks}w"
             if c.freemium.enabled
             else "off"
         )

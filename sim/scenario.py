@@ -163,7 +163,10 @@ class Freemium(Section):
         "team", description="the unit that shares a free plan and pays for it"
     )
     free_seats: int | None = Field(
-        5, ge=0, le=1_000_000, description="free seats per workspace (omit for unlimited)"
+        5,
+        ge=0,
+        le=1_000_000,
+        description='free seats per workspace, 0..1000000, or "unlimited"',
     )
     free_value: float = Field(
         0.6, ge=0, le=1, description="value of the free tier relative to paid, 0..1"
@@ -180,6 +183,12 @@ class Freemium(Section):
     holder_boost: float = Field(
         1.0, ge=0, le=100, description="added pay chance (relative) when the holder is a user"
     )
+
+    @field_validator("free_seats", mode="before")
+    @classmethod
+    def _unlimited(cls, value: object) -> object:
+        """TOML has no null: the word "unlimited" stands for no cap (stored as None)."""
+        return None if value == "unlimited" else value
 
 
 class Mandate(Section):

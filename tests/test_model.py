@@ -279,3 +279,20 @@ def test_empty_departments_are_never_reached():
     assert populated < 8
     summary = summarize(traj, dept, plan.org.n)
     assert summary["departments_reached"].to_list() == [populated]
+
+
+def test_unlimited_free_seats_never_block_anyone():
+    """free_seats = "unlimited" (TOML has no null) lifts the cap: nobody waits at a paywall."""
+    scenario = quiet(
+        weeks=20,
+        org=SMALL_ORG,
+        adoption={"rule": "linear", "p": 0.05, "q": 0.5},
+        freemium={"enabled": True, "free_seats": "unlimited", "decision_rate": 0.0},
+        seeding={"strategy": "team", "count": 6},
+    )
+    (plan,) = make_plans(scenario)
+    assert plan.config.freemium.free_seats is None
+    for simulate in ENGINES.values():
+        traj, _ = simulate(plan.config, plan.org, [0, 1])
+        assert traj["blocked"].max() == 0
+        assert traj["free_users"].max() > 100  # far above any team's 5 default seats
