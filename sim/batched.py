@@ -147,7 +147,8 @@ class BatchedModel:
         kept = np.zeros((n_ws, reps), dtype=np.int64)
         blocked_unlicensed = np.zeros((n_ws, reps), dtype=np.int64)
         active_unlicensed = np.zeros((n_ws, reps), dtype=np.int64)
-        count_nominal = self.rules.nominal_weight > 0 and bool((self.state == NOMINAL).any())
+        nominal_last_week = self.recorder.weeks[-1]["nominal"].any()
+        count_nominal = self.rules.nominal_weight > 0 and bool(nominal_last_week)
         kernels.decide(
             self.rules,
             self.weights.indptr,

@@ -182,7 +182,8 @@ def decide(
     free_off, discovery, abandonment, rule = not r.freemium, r.discovery, r.abandonment, r.rule
     engaged = np.zeros(reps, dtype=np.int32)  # in units of 1/64 (exact integers)
     nominal = np.zeros(reps, dtype=np.int32)
-    case = np.zeros(reps, dtype=np.int64)
+    case = np.zeros(reps, dtype=np.int32)
+    unused = np.zeros(reps)  # stands in for theta_i / k_i under the rules that ignore them
     for i in range(n):
         engaged[:] = 0
         nominal[:] = 0
@@ -198,7 +199,9 @@ def decide(
         d = degree[i]
         st_row, lic_row, u_row = state[i], licensed[i], u[i]
         covered_row, reluctant_row = covered[ws], reluctant[i]
-        theta_row, k_row = threshold[i], k_needed[i]
+        # only the rule that uses theta_i or k_i reads it (two N x R float64 arrays)
+        theta_row = threshold[i] if rule == rules.THRESHOLD else unused
+        k_row = k_needed[i] if rule == rules.COUNT else unused
         # Every quantity of eqs. 1-4 for every replicate, branch-free so that the loop
         # runs in SIMD lanes: its only output is each employee's row of the table.
         for c in range(reps):
