@@ -110,7 +110,7 @@ def progress_bar() -> Progress:
 
 
 def print_summary(summary, title: str) -> None:
-    from sim.report import OUTCOMES, format_cell, outcome_table
+    from sim.report import OUTCOMES, format_interval, outcome_table
 
     table_data = outcome_table(summary)
     plans = summary["plan"].unique(maintain_order=True).to_list()
@@ -122,7 +122,7 @@ def print_summary(summary, title: str) -> None:
         cells = []
         for plan in plans:
             mask = (table_data["plan"] == plan) & (table_data["outcome"] == column)
-            cells.append(format_cell(table_data.filter(mask).row(0, named=True)))
+            cells.append(format_interval(table_data.filter(mask).row(0, named=True)))
         table.add_row(label, *cells)
     out.print(table)
 
@@ -366,7 +366,8 @@ def finish_sweep(loaded, folder: Path, manifest: dict, tasks: list) -> None:
 
 def print_comparison(stored, plan_a: str, plan_b: str, max_points: int = 20) -> None:
     """The terminal table: per point, each plan's outcomes and the paired difference A − B."""
-    from sim.compare import COMPARED, find_row, format_interval, outcome_rows, paired_differences
+    from sim.compare import COMPARED, find_row, outcome_rows, paired_differences
+    from sim.report import format_interval
 
     outcomes = outcome_rows(stored)
     diffs = paired_differences(stored, plan_a, plan_b) if plan_a != plan_b else []

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from sim import store
-from sim.report import PALETTE, _rgba
+from sim.report import PALETTE, _rgba, format_interval
 from sim.scenario import ScenarioError
 from sim.stats import difference_range, mean_ci, outcome_range
 
@@ -159,17 +159,6 @@ def find_row(
         if row["point"] == point and row["outcome"] == outcome and row.get("plan") == plan:
             return row
     return None
-
-
-def format_interval(row: dict[str, Any] | None, signed: bool = False) -> str:
-    """``mean [low, high]`` in the outcome's format; "n/a" for a missing or empty row."""
-    if row is None or row["n"] == 0 or row["mean"] != row["mean"]:
-        return "n/a"
-    fmt = row["fmt"].replace("{:", "{:+") if signed else row["fmt"]
-    text = f"{fmt.format(row['mean'])} [{fmt.format(row['low'])}, {fmt.format(row['high'])}]"
-    if row.get("replicates") and row["n"] < row["replicates"]:
-        text += f" ({row['n']}/{row['replicates']})"
-    return text
 
 
 def default_pair(plans: list[str]) -> tuple[str, str]:

@@ -52,12 +52,24 @@ def outcome_table(summary: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
-def format_cell(row: dict) -> str:
-    if row["n"] == 0 or math.isnan(row["mean"]):
-        return "never" if row["outcome"] == "t50" else "n/a"  # e.g. no seat ever licensed
-    fmt = row["fmt"]
-    text = f"{fmt.format(row['mean'])} [{fmt.format(row['low'])}, {fmt.format(row['high'])}]"
-    if row["n"] < row["replicates"]:
+WEEK_OUTCOMES = ("t50", "t80", "deal_week")  # undefined in a run: the week never came
+
+
+def format_interval(row: dict | None, signed: bool = False) -> str:
+    """``mean [low, high]`` in the outcome's format, for tables in the terminal and reports.
+
+    No run defines the outcome: "never" for a week (t50: nobody reached 50%), else "n/a"
+    (e.g. shelfware share with no seat licensed). One run defines it: "mean [n/a]" (no
+    interval from one value). Fewer runs than replicates: "(n/replicates)" follows.
+    """
+    if row is None or row["n"] == 0 or math.isnan(row["mean"]):
+        return "never" if row is not None and row.get("outcome") in WEEK_OUTCOMES else "n/a"
+    fmt = row["fmt"].replace("{:", "{:+") if signed else row["fmt"]
+    if row["n"] == 1 or math.isnan(row["low"]) or math.isnan(row["high"]):
+        text = f"{fmt.format(row['mean'])} [n/a]"
+    else:
+        text = f"{fmt.format(row['mean'])} [{fmt.format(row['low'])}, {fmt.format(row['high'])}]"
+    if row.get("replicates") and row["n"] < row["replicates"]:
         text += f" ({row['n']}/{row['replicates']})"
     return text
 
@@ -180,7 +192,7 @@ def html_report(
             row = table.filter((pl.col("plan") == plan) & (pl.col("outcome") == column)).row(
                 0, named=True
             )
-            cells.append(f"<td>{html.escape(format_cell(row))}</td>")
+            cells.append(f"<td>{html.escape(format_interval(row))}</td>")
         body.append(f"<tr><th>{html.escape(label)}</th>{''.join(cells)}</tr>")
     figures = [
         adoption_figure(trajectories, n, f"Adoption by plan (mean, 95% CI band) — {subtitle}"),

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from sim.compare import Results, paired_differences
-from sim.report import format_cell, outcome_table
+from sim.report import format_interval, outcome_table
 from sim.stats import difference_range, mean_ci, outcome_range
 
 
@@ -51,7 +51,7 @@ def test_a_share_no_run_defines_is_not_called_never():
             "cost_per_engaged_user": pl.Float64,
         },
     )
-    cells = {r["outcome"]: format_cell(r) for r in outcome_table(summary).iter_rows(named=True)}
+    cells = {r["outcome"]: format_interval(r) for r in outcome_table(summary).iter_rows(named=True)}
     assert cells["t50"] == "never"
     assert cells["shelfware_share"] == "n/a"
     assert cells["final_active_share"] == "0.0% [0.0%, 0.0%]"
@@ -100,3 +100,10 @@ def test_paired_differences_of_shares_are_clipped_to_minus_one_one(tmp_path):
     # other outcomes are not bounded: their interval keeps its t width
     assert rows["t50"]["low"] == pytest.approx(-3.0 - 25.4, abs=0.1)
     assert rows["cost_per_engaged_user"]["high"] == pytest.approx(-30.0 + 254.1, abs=0.5)
+
+
+def test_one_value_gives_a_mean_but_no_interval():
+    mean, low, high = mean_ci([36.0, None])
+    row = {"outcome": "t50", "mean": mean, "low": low, "high": high, "n": 1, "replicates": 2}
+    assert format_interval({**row, "fmt": "{:.1f}"}) == "36.0 [n/a] (1/2)"
+    assert format_interval({**row, "n": 0, "mean": float("nan"), "fmt": "{:.1f}"}) == "never"
