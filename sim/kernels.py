@@ -180,7 +180,9 @@ def decide(
     a_free = appeal(r.free_value, r.resistance, 0.0)
     a_free_r = appeal(r.free_value, r.resistance, 1.0)
     free_off, discovery, abandonment, rule = not r.freemium, r.discovery, r.abandonment, r.rule
-    engaged = np.zeros(reps, dtype=np.int32)  # in units of 1/64 (exact integers)
+    # in units of 1/64, exact; int32 holds any sum: a tie weighs at most 16 x 64 (schema)
+    # and an employee has fewer than 10^6 ties, so a sum stays below 2^30
+    engaged = np.zeros(reps, dtype=np.int32)
     nominal = np.zeros(reps, dtype=np.int32)
     case = np.zeros(reps, dtype=np.int32)
     unused = np.zeros(reps)  # stands in for theta_i / k_i under the rules that ignore them
