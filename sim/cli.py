@@ -259,6 +259,14 @@ def check(
         )
     out.print(table)
     c0 = prepared[0].config
+    if loaded.sweep is not None:
+        design = loaded.sweep.design.replace("_", " ")
+        out.print(
+            f"sweep ({design}): {len(loaded.points)} points over "
+            f"{', '.join(loaded.sweep.parameters)}; every plan checked at every point "
+            f"({len(loaded.plans) * len(loaded.points)} runs of {c0.replicates} replicates)",
+            highlight=False,
+        )
     out.print(f"weeks {c0.weeks}, replicates {c0.replicates}, seed {c0.seed}: OK")
 
 

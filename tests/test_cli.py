@@ -142,6 +142,14 @@ def test_check_shipped_scenarios(name):
     assert proc.stdout.rstrip().endswith("OK")
 
 
+def test_check_says_what_a_sweep_runs():
+    proc = cli("check", "scenarios/freemium_sweep.toml")
+    assert proc.returncode == 0, proc.stderr
+    text = " ".join(proc.stdout.split())  # the terminal may wrap the line
+    assert "sweep (grid): 9 points over freemium.free_seats, freemium.free_value" in text
+    assert "(18 runs of 20 replicates)" in text
+
+
 def test_check_json_is_the_resolved_scenario():
     proc = cli("check", "scenarios/krackhardt.toml", "--json")
     assert proc.returncode == 0, proc.stderr
