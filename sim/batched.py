@@ -35,9 +35,9 @@ from sim.randomness import (
     replicate_rng,
 )
 from sim.rules import State
-from sim.scenario import Config
+from sim.scenario import Config, ScenarioError
 
-ACTIVE, AWARE, UNAWARE, NOMINAL = State.ACTIVE, State.AWARE, State.UNAWARE, State.NOMINAL
+ACTIVE, AWARE, UNAWARE = State.ACTIVE, State.AWARE, State.UNAWARE
 
 
 def kernel_rules(config: Config) -> kernels.Rules:
@@ -253,10 +253,12 @@ MIN_REPLICATES_PER_THREAD = 8  # fewer: one thread (a sub-batch must amortize it
 
 def default_threads() -> int:
     """Threads for one batched run: ``$ADOPTSIM_THREADS``, else one per usable core."""
-    setting = os.environ.get("ADOPTSIM_THREADS")
-    if setting:
-        return max(1, int(setting))
-    return max(1, len(os.sched_getaffinity(0)))
+    setting = os.environ.get("ADOPTSIM_THREADS", "").strip()
+    if not setting:
+        return max(1, len(os.sched_getaffinity(0)))
+    if not setting.isdigit() or int(setting) < 1:
+        raise ScenarioError(f"ADOPTSIM_THREADS={setting!r}: expected a whole number >= 1")
+    return int(setting)
 
 
 def split_replicates(replicates: list[int], threads: int) -> list[list[int]]:
