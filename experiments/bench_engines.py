@@ -23,10 +23,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from sim.batched import BatchedModel, advance, default_threads, split_replicates
-from sim.model import AdoptionModel
-from sim.runner import build_orgs
-from sim.scenario import _deep_merge, parse_scenario
+from sim.engines.batched import BatchedModel, advance, default_threads, split_replicates
+from sim.engines.reference import AdoptionModel
+from sim.engines.runner import build_orgs
+from sim.scenario import deep_merge, parse_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 EVERY_MECHANISM = {"freemium": {"trial_weeks": 4}, "mandate": {"enabled": True, "week": 8}}
@@ -36,7 +36,7 @@ def hybrid_plan(n: int):
     raw = tomllib.loads((ROOT / "scenarios" / "default.toml").read_text())
     raw["org"]["n"] = n
     raw["plans"] = [p for p in raw["plans"] if p["name"] == "hybrid"]
-    raw["plans"][0] = _deep_merge(raw["plans"][0], EVERY_MECHANISM)
+    raw["plans"][0] = deep_merge(raw["plans"][0], EVERY_MECHANISM)
     (prepared,) = build_orgs(parse_scenario(raw, f"bench-{n}"))
     return prepared
 

@@ -9,13 +9,13 @@ from typing import Any
 import plotly.graph_objects as go
 import polars as pl
 
-from sim import store
-from sim.batched import simulate_batched
+from sim.results import store
+from sim.engines.batched import simulate_batched
 from sim.metrics import summarize
 from sim.org import Org
-from sim.runner import build_orgs
-from sim.scenario import Config, _deep_merge, parse_scenario
-from sim.stats import mean_ci
+from sim.engines.runner import build_orgs
+from sim.scenario import Config, deep_merge, parse_scenario
+from sim.results.stats import mean_ci
 
 ROOT = Path(__file__).resolve().parents[1]
 QUIET: dict[str, Any] = {
@@ -30,7 +30,7 @@ QUIET: dict[str, Any] = {
 
 def quiet(**overrides: Any) -> dict[str, Any]:
     """A scenario with every mechanism off, then the overrides merged in."""
-    return _deep_merge(QUIET, overrides)
+    return deep_merge(QUIET, overrides)
 
 
 def prepare(data: dict[str, Any], name: str = "experiment") -> tuple[Config, Org]:

@@ -29,12 +29,12 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 import polars as pl
-from common import Output, _deep_merge, interval, paired, prepare, scenario_base
+from common import Output, deep_merge, interval, paired, prepare, scenario_base
 from plotly.subplots import make_subplots
 
-from sim.batched import simulate_batched
+from sim.engines.batched import simulate_batched
 from sim.metrics import summarize
-from sim.population import workspaces
+from sim.engines.population import workspaces
 
 SCENARIO = "scenarios/freemium_sweep.toml"
 SEATS: tuple[int | None, ...] = (1, 2, 3, 4, 5, 6, 7, 8, None)  # None: unlimited
@@ -62,7 +62,7 @@ def run_grid(base: dict) -> tuple[pl.DataFrame, int, int, int, int]:
     for variant, overrides in VARIANTS.items():
         for i, seats in enumerate(SEATS):
             for j, value in enumerate(VALUES):
-                data = _deep_merge(
+                data = deep_merge(
                     base, {**overrides, "freemium": {"free_seats": seats, "free_value": value}}
                 )
                 config, org = prepare(data, "freemium_trap")

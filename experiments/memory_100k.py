@@ -14,8 +14,8 @@ import time
 import tomllib
 from pathlib import Path
 
-from sim.batched import simulate_batched
-from sim.runner import build_orgs
+from sim.engines.batched import simulate_batched
+from sim.engines.runner import build_orgs
 from sim.scenario import parse_scenario
 
 ROOT = Path(__file__).resolve().parents[1]

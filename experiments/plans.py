@@ -18,7 +18,7 @@ import polars as pl
 from common import PALETTE, ROOT, Output, add_band, bands, ci_row, excludes_zero, interval, paired
 from plotly.subplots import make_subplots
 
-from sim.runner import build_orgs, run_scenario
+from sim.engines.runner import build_orgs, run_scenario
 from sim.scenario import load_scenario
 
 ORGS = (  # (label, scenario file, replicates: more for the small, noisy org)

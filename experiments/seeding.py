@@ -28,7 +28,7 @@ import polars as pl
 from common import (
     PALETTE,
     Output,
-    _deep_merge,
+    deep_merge,
     add_band,
     bands,
     ci_row,
@@ -41,7 +41,7 @@ from common import (
 )
 from plotly.subplots import make_subplots
 
-from sim.batched import simulate_batched
+from sim.engines.batched import simulate_batched
 from sim.metrics import summarize
 
 SCENARIO = "scenarios/default.toml"
@@ -60,12 +60,12 @@ def run(base: dict) -> tuple[pl.DataFrame, pl.DataFrame, int, int]:
     summaries, curves = [], []
     n = weeks = 0
     for cross in CROSS:
-        org_data = _deep_merge(base, {"org": {"cross_department_share": cross}})
+        org_data = deep_merge(base, {"org": {"cross_department_share": cross}})
         _, org = prepare(org_data, "seeding")  # one org per cross share, shared by all runs
         n = org.n
         for setting, overrides in SETTINGS.items():
             for strategy in STRATEGIES:
-                data = _deep_merge(
+                data = deep_merge(
                     org_data,
                     {**overrides, "seeding": {"strategy": strategy, "count": CHAMPIONS}},
                 )
@@ -91,7 +91,7 @@ def run(base: dict) -> tuple[pl.DataFrame, pl.DataFrame, int, int]:
 
 def main() -> None:
     out = Output("seeding")
-    base = _deep_merge(scenario_base(SCENARIO), OFF)
+    base = deep_merge(scenario_base(SCENARIO), OFF)
     seed = base["seed"]
     summary, curves, n, weeks = run(base)
     out.table(summary, "runs")

@@ -29,12 +29,12 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 import polars as pl
-from common import Output, _deep_merge, configure, interval, prepare, scenario_base
+from common import Output, deep_merge, configure, interval, prepare, scenario_base
 from plotly.subplots import make_subplots
 from SALib.analyze import morris as morris_analyze
 from SALib.sample import morris as morris_sample
 
-from sim.batched import simulate_batched
+from sim.engines.batched import simulate_batched
 from sim.metrics import summarize
 
 SCENARIO = "scenarios/freemium_sweep.toml"
@@ -90,7 +90,7 @@ def evaluate(base: dict, samples: np.ndarray) -> tuple[pl.DataFrame, int, int, i
         point = dict(zip(PARAMETERS, x.tolist(), strict=True))
         outcome = {}
         for plan, overrides in PLANS.items():
-            config = configure(_deep_merge(_deep_merge(base, nested(point)), overrides))
+            config = configure(deep_merge(deep_merge(base, nested(point)), overrides))
             weeks, seed = config.weeks, config.seed
             traj, dept = simulate_batched(config, org, list(range(REPLICATES)))
             tags = [pl.lit(plan).alias("plan"), pl.lit(0, pl.Int64).alias("point")]

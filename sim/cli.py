@@ -110,7 +110,7 @@ def progress_bar() -> Progress:
 
 
 def print_summary(summary, title: str) -> None:
-    from sim.report import OUTCOMES, format_interval, outcome_table
+    from sim.results.report import OUTCOMES, format_interval, outcome_table
 
     table_data = outcome_table(summary)
     plans = summary["plan"].unique(maintain_order=True).to_list()
@@ -146,15 +146,15 @@ def run(
 
     Example:  adoptsim run scenarios/default.toml --replicates 10
     """
-    from sim.runner import build_orgs, engines, run_scenario
+    from sim.engines.runner import build_orgs, engines, run_scenario
 
     if engine not in engines():
         raise ScenarioError(f"--engine {engine!r}: allowed: {', '.join(engines())}")
     loaded = load_scenario(scenario)  # a bad file fails here, before the heavier imports
     target = results_folder(results, loaded.name)
     refuse_to_replace_sweep(target, force)
-    from sim import store
-    from sim.report import html_report
+    from sim.results import store
+    from sim.results.report import html_report
 
     prepared = build_orgs(loaded)
     if loaded.sweep is not None:
@@ -221,7 +221,7 @@ def check(
 
     Example:  adoptsim check scenarios/krackhardt.toml
     """
-    from sim.runner import build_orgs
+    from sim.engines.runner import build_orgs
     from sim.sweep import check_points
 
     loaded = load_scenario(scenario)
@@ -293,7 +293,7 @@ def sweep(
     Example:  adoptsim sweep scenarios/freemium_sweep.toml --workers 2
     """
     from sim import sweep as sweeps
-    from sim.runner import engines
+    from sim.engines.runner import engines
 
     # Everything that can refuse the sweep comes first: nothing is written until it all passed.
     if engine not in engines():
@@ -359,9 +359,9 @@ def run_sweep_tasks(todo: list, total: int, folder: Path, workers: int | None, c
 
 def finish_sweep(loaded, folder: Path, manifest: dict, tasks: list) -> None:
     """All tasks done: combined summary, points table, report.html and the comparison table."""
-    from sim import store
     from sim import sweep as sweeps
-    from sim.compare import Results, default_pair, html_report
+    from sim.results import store
+    from sim.results.compare import Results, default_pair, html_report
 
     sweeps.finish_folder(folder, manifest, tasks)
     store.write_parquet(sweeps.points_frame(loaded), folder / "points.parquet")
@@ -374,8 +374,8 @@ def finish_sweep(loaded, folder: Path, manifest: dict, tasks: list) -> None:
 
 def print_comparison(stored, plan_a: str, plan_b: str, max_points: int = 20) -> None:
     """The terminal table: per point, each plan's outcomes and the paired difference A − B."""
-    from sim.compare import COMPARED, find_row, outcome_rows, paired_differences
-    from sim.report import format_interval
+    from sim.results.compare import COMPARED, find_row, outcome_rows, paired_differences
+    from sim.results.report import format_interval
 
     outcomes = outcome_rows(stored)
     diffs = paired_differences(stored, plan_a, plan_b) if plan_a != plan_b else []
@@ -420,8 +420,8 @@ def compare(
 
     Example:  adoptsim compare results/default --a hybrid --b top-down
     """
-    from sim import store
-    from sim.compare import Results, html_report
+    from sim.results import store
+    from sim.results.compare import Results, html_report
 
     stored = Results(results_folder)
     plan_a, plan_b = chosen_pair(stored, plan_a, plan_b)
@@ -438,7 +438,7 @@ def chosen_pair(stored, plan_a: str | None, plan_b: str | None) -> tuple[str, st
     from the defaults, never equal to the one given (unless the folder has only one plan,
     whose outcomes are then shown alone).
     """
-    from sim.compare import default_pair
+    from sim.results.compare import default_pair
 
     for plan in (plan_a, plan_b):
         if plan is not None and plan not in stored.plans:

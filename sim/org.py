@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 import networkx as nx
 import numpy as np
 
+from sim.errors import AdoptsimError
+
 if TYPE_CHECKING:
     from sim.scenario import OrgSpec
 
@@ -28,7 +30,7 @@ TIE_KINDS = ("manager", "peer", "informal")
 KRACKHARDT_DIR = Path(__file__).parent / "data" / "krackhardt_hightech"
 
 
-class OrgDataError(ValueError):
+class OrgDataError(AdoptsimError):
     """A graph file is missing or malformed; the message names the file and the problem."""
 
 

@@ -1,25 +1,119 @@
-"""The randomness contract, in one place, shared by both engines.
+"""The randomness contract (v2, counter-based), in one place, shared by both engines.
 
-* Replicate ``r`` of a run with seed ``s`` draws from its own generator, derived by
-  ``SeedSequence(s, spawn_key=(1, r))``: the same for any number of replicates or workers.
-* The org graph is built from ``SeedSequence(s, spawn_key=(0,))``: every replicate and
-  every plan of one run sees the same organization, so plan comparisons are paired.
-* Each step a replicate draws one block of uniforms: :data:`AGENT_DECISIONS` rows of N,
-  then :data:`WORKSPACE_DECISIONS` rows of W, whether or not a draw is used, so the
-  streams of the two engines never drift apart.
-* An employee makes one random decision a week: the transitions open to its state are
-  competing outcomes that partition [0, 1) (see ``sim.rules``), so one row of N suffices.
-  Generators are SFC64 (fast, passes PractRand/BigCrush) seeded from the SeedSequence.
+Every uniform the model reads is a pure function of (seed, replicate, purpose, week, index):
+
+    key  = stream_key(seed, replicate, purpose)            one 64-bit key per stream,
+                                                           hashed from the three
+    bits = mix64(key XOR mix64((counter + 1) * GOLDEN))    counter = week * 2^32 + index
+    u    = (bits >> 11) * 2^-53                            a float64 in [0, 1)
+
+``mix64`` is the output function of SplitMix64 (Steele, Lea & Flood 2014, "Fast splittable
+pseudorandom number generators", OOPSLA; the constants are Stafford's "Mix13" variant of
+MurmurHash3's 64-bit finalizer), and ``mix64((c + 1) * GOLDEN)`` is exactly the c-th output
+of SplitMix64 seeded with 0.  Hashing the key into that again makes the map from (key,
+counter) to bits non-linear, so no two streams overlap the way two SplitMix64 sequences
+with nearby seeds would.  This is the counter-based design of Salmon et al. (2011, "Parallel
+random numbers: as easy as 1, 2, 3", SC'11): no generator state, so
+
+* a draw does not depend on which other draws were made: switching a mechanism on or off,
+  or adding one with a new purpose, never changes another purpose's numbers;
+* the reference engine computes a week's numbers vectorised in numpy, the batched engine
+  inside its compiled passes (``mix64`` below compiles unchanged with numba); both get the
+  same bits, for any split of replicates over threads, processes or machines.
+
+Purposes are keyed by their position in :data:`PURPOSES`: append new ones, never reorder.
+``tests/test_randomness.py`` checks the output distribution and the independence of streams.
+
+The org graph is built from its own seed (:func:`org_seed`), the same for every replicate
+and plan of one run, so plan comparisons are paired.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba.extending import register_jitable
+from scipy.special import ndtri
 
-AGENT_DECISIONS = ("transition",)
-WORKSPACE_DECISIONS = ("payment",)
-TRANSITION = 0
-PAYMENT = 0
+# One stream per purpose. Append only: a purpose's key is derived from its position.
+PURPOSES = (
+    "transition",  # an employee's one decision a week (eqs. 2-5)
+    "payment",  # a workspace's budget holder at the paywall (eq. 8)
+    "adopter_category",  # Rogers category of each employee (week 0)
+    "heterogeneity_normal",  # normal heterogeneity z_i (week 0)
+    "seeding_keys",  # tie-breaking keys for choosing champions (week 0)
+)
+TRANSITION, PAYMENT, ADOPTER_CATEGORY, HETEROGENEITY_NORMAL, SEEDING_KEYS = range(len(PURPOSES))
+
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # 2^64 / golden ratio, SplitMix64's increment
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
+_S11, _S32 = np.uint64(11), np.uint64(32)
+_ONE = np.uint64(1)
+_TO_UNIT = 2.0**-53
+
+
+@register_jitable
+def mix64(z):
+    """SplitMix64's output function: a bijection of 64-bit words with full avalanche.
+
+    Takes numpy uint64 arrays (vectorised; products wrap modulo 2^64) or, compiled with
+    numba, uint64 scalars: every operand is a uint64, so no step leaves 64-bit integers.
+    """
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    return z ^ (z >> _S31)
+
+
+@register_jitable
+def counter_hash(week, index):
+    """mix64((counter + 1) * GOLDEN) for counter = week * 2^32 + index: the same for every
+    stream, so a compiled pass computes it once per employee and week for all replicates."""
+    return mix64((((week << _S32) | index) + _ONE) * GOLDEN)
+
+
+@register_jitable
+def unit_float(bits):
+    """The top 53 bits as a float64 in [0, 1): exact, every value a multiple of 2^-53."""
+    return (bits >> _S11) * _TO_UNIT
+
+
+@register_jitable
+def uniform_from_hash(key, hashed_counter):
+    """u = unit_float(mix64(key ^ counter_hash)): one draw of the stream ``key``."""
+    return unit_float(mix64(key ^ hashed_counter))
+
+
+def stream_key(seed: int, replicate: int, purpose: int) -> np.uint64:
+    """The 64-bit key of one stream: absorb seed, replicate and purpose in turn, each
+    hashed as a SplitMix64 output before it is mixed in (so small integers that differ in
+    a few bits give unrelated keys)."""
+    with np.errstate(over="ignore"):
+        key = np.zeros(1, dtype=np.uint64)
+        for part in (seed, replicate, purpose):
+            hashed = mix64((np.array([part], dtype=np.uint64) + _ONE) * GOLDEN)
+            key = mix64(key ^ hashed)
+        return np.uint64(key[0])
+
+
+def stream_keys(seed: int, replicates: list[int], purpose: int) -> np.ndarray:
+    """The keys of one purpose for several replicates, as a uint64 array (for the kernels)."""
+    return np.array([stream_key(seed, r, purpose) for r in replicates], dtype=np.uint64)
+
+
+def uniforms(seed: int, replicate: int, purpose: int, week: int, count: int) -> np.ndarray:
+    """Draws 0..count-1 of one purpose in one week of one replicate, as float64 in [0, 1)."""
+    key = stream_key(seed, replicate, purpose)
+    index = np.arange(count, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        return uniform_from_hash(key, counter_hash(np.uint64(week), index))
+
+
+def standard_normals(seed: int, replicate: int, purpose: int, week: int, count: int):
+    """Standard normal draws by inversion (z = Phi^-1(u), u in (0, 1)): one uniform each,
+    so draw i depends on nothing but its own counter."""
+    half_step = 2.0**-54  # centres u in its 2^-53 cell: never 0, so z is finite
+    return ndtri(uniforms(seed, replicate, purpose, week, count) + half_step)
 
 
 def org_seed(seed: int) -> int:
@@ -28,40 +122,7 @@ def org_seed(seed: int) -> int:
     return int(state[0])
 
 
-def replicate_rng(seed: int, replicate: int) -> np.random.Generator:
-    """The decision stream of one replicate."""
-    return np.random.Generator(
-        np.random.SFC64(np.random.SeedSequence(seed, spawn_key=(1, replicate)))
-    )
-
-
 def framework_seed(seed: int, replicate: int) -> int:
     """A seed for Mesa's own generators (never used by the adoption rules)."""
     state = np.random.SeedSequence(seed, spawn_key=(2, replicate)).generate_state(1, np.uint32)
     return int(state[0])
-
-
-def fill_step_uniforms(
-    rng: np.random.Generator, agent_out: np.ndarray, workspace_out: np.ndarray
-) -> None:
-    """Draw one step's block into float32 buffers of shape (agent rows, N) and (ws rows, W)."""
-    rng.random(agent_out.shape, dtype=np.float32, out=agent_out)
-    rng.random(workspace_out.shape, dtype=np.float32, out=workspace_out)
-
-
-def fill_step_block(rng: np.random.Generator, out: np.ndarray) -> None:
-    """Draw one step's block into one contiguous float32 row of length
-    ``len(AGENT_DECISIONS) * N + len(WORKSPACE_DECISIONS) * W``: the same numbers, in the
-    same order, as :func:`fill_step_uniforms` (a float32 fill is one sequential stream),
-    in one call instead of two (the batched engine makes one per replicate and week)."""
-    rng.random(out.shape, dtype=np.float32, out=out)
-
-
-def step_uniforms(
-    rng: np.random.Generator, n_agents: int, n_workspaces: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """One step's block: (agent rows x N, workspace rows x W) float32 uniforms in [0, 1)."""
-    agent = np.empty((len(AGENT_DECISIONS), n_agents), dtype=np.float32)
-    workspace = np.empty((len(WORKSPACE_DECISIONS), n_workspaces), dtype=np.float32)
-    fill_step_uniforms(rng, agent, workspace)
-    return agent, workspace

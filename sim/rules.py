@@ -1,10 +1,12 @@
-"""The adoption rules as pure formulas, shared by both engines.
+"""Every decision of the adoption model, as plain functions: the one place to read it.
 
-Each function takes plain numbers (one employee, one week) and uses only ``+ - * /``,
-comparisons and ``max``.  The reference engine calls them as plain Python; the batched
-engine compiles the very same functions with numba (``sim.kernels``: IEEE float64, no
-fast-math), so both engines make bit-identical decisions.  ``docs/model.md`` states each
-formula; keep the two in step.
+Each function takes plain numbers (one employee, workspace or org, one week) and returns
+plain numbers; none keeps state or draws random numbers.  The reference engine
+(``sim.engines.reference``, Mesa agents) calls them as ordinary Python; the batched engine
+(``sim.engines.kernels``) calls the very same functions from its numba-compiled passes
+(``register_jitable``: compiled from this source, IEEE float64, no fast-math), so both
+engines make bit-identical decisions.  ``docs/model.md`` states each rule with the same
+equation numbers; change the two together.
 
 Symbols (per employee i, read at the end of the previous week):
     S_i  weighted number of users among the neighbours:
@@ -12,6 +14,9 @@ Symbols (per employee i, read at the end of the previous week):
     D_i  weighted degree, sum_j w_ij
     s_i  S_i / D_i, the weighted active share (0 when D_i = 0)
     a_i  appeal: value multiplier / (1 + resistance * reluctant_i)
+
+``r`` is the scenario's parameter block (:func:`sim.engines.params.params_of`): one field
+per schema field, named ``section_field`` (``r.adoption_p``, ``r.freemium_free_seats``).
 """
 
 from __future__ import annotations
@@ -19,6 +24,10 @@ from __future__ import annotations
 from enum import IntEnum
 
 import numpy as np
+from numba.extending import register_jitable
+
+# Compiled into the batched engine's passes; plain Python everywhere else.
+rule = register_jitable
 
 
 class State(IntEnum):
@@ -32,15 +41,24 @@ class State(IntEnum):
     BLOCKED = 5  # wants a seat, the workspace's free plan is full (paywall)
 
 
+class Intent(IntEnum):
+    """What an unlicensed employee asks of its workspace this week (eq. 9)."""
+
+    NONE = 0
+    KEEP = 1  # an active free user keeps its seat if the cap allows
+    REQUEST = 2  # asks for a free seat
+
+
 STATE_NAMES = tuple(s.name.lower() for s in State)
 
 # Rogers (1962/2003) adopter categories: innovators, early adopters, early majority,
 # late majority, laggards, as cumulative population shares.
 ROGERS_CUMULATIVE = np.array([0.025, 0.16, 0.50, 0.84, 1.0])
 
-# Peer-influence rule families, as the integer codes the rule functions take.
+# Peer-influence rule families, in the order of the schema's adoption.rule choices.
 LINEAR, THRESHOLD, COUNT = 0, 1, 2
 RULES = ("linear", "threshold", "count")
+UNLIMITED_SEATS = -1  # freemium.free_seats in the parameter block when there is no cap
 
 
 def rule_code(name: str) -> int:
@@ -48,6 +66,8 @@ def rule_code(name: str) -> int:
     return RULES.index(name)
 
 
+# -- what an employee perceives (eqs. S, 1) ------------------------------------------------
+@rule
 def weighted_users(weighted_active, weighted_nominal, nominal_weight):
     """S = S_active + nominal_weight * S_nominal.
 
@@ -58,29 +78,43 @@ def weighted_users(weighted_active, weighted_nominal, nominal_weight):
     return weighted_active + nominal_weight * weighted_nominal
 
 
+@rule
 def active_share(weighted_active, weighted_degree):
     """s = S / D, and 0 where an employee has no ties."""
     return weighted_active / weighted_degree if weighted_degree > 0.0 else 0.0
 
 
-def appeal(value_multiplier, resistance, reluctant):
+@rule
+def value_multiplier(r, licensed, covered):
+    """m = 1 with full value (freemium off, licensed, or workspace covered), else free_value."""
+    if (not r.freemium_enabled) or licensed or covered:
+        return 1.0
+    return r.freemium_free_value
+
+
+@rule
+def appeal(value_multiplier_, resistance, reluctant):
     """a = m / (1 + resistance * reluctant): how attractive the tool is to this employee."""
-    return value_multiplier / (1.0 + resistance * reluctant)
+    return value_multiplier_ / (1.0 + resistance * reluctant)
 
 
+# -- the probabilities of one week (eqs. 2-4) -----------------------------------------------
+@rule
 def awareness_probability(external_rate, word_of_mouth, share):
     """P(unaware -> aware) = external_rate + word_of_mouth * s."""
     return external_rate + word_of_mouth * share
 
 
-def want_probability(rule, appeal_, p, q, share):
+@rule
+def want_probability(rule_, appeal_, p, q, share):
     """P_w, the random part of wanting the tool: a * (p + q * s) for linear, a * p otherwise."""
-    if rule == LINEAR:
+    if rule_ == LINEAR:
         return appeal_ * (p + q * share)
     return appeal_ * p
 
 
-def wants_to_adopt(rule, u, p_want, appeal_, share, weighted_active, threshold, k_needed):
+@rule
+def wants_to_adopt(rule_, u, p_want, appeal_, share, weighted_active, threshold, k_needed):
     """Whether an aware (or nominal) employee chooses to use the tool this week.
 
     linear:    u < P_w                                   (Bass on a network)
@@ -90,12 +124,13 @@ def wants_to_adopt(rule, u, p_want, appeal_, share, weighted_active, threshold, 
     Written without branches (``&``, ``|`` on booleans) so that the compiled batched pass
     can evaluate it for many replicates at once in SIMD lanes.
     """
-    pushed = ((rule == THRESHOLD) & (appeal_ * share >= threshold)) | (
-        (rule == COUNT) & (appeal_ * weighted_active >= k_needed)
+    pushed = ((rule_ == THRESHOLD) & (appeal_ * share >= threshold)) | (
+        (rule_ == COUNT) & (appeal_ * weighted_active >= k_needed)
     )
     return pushed | (u < p_want)
 
 
+@rule
 def complies(u, p_want, compliance):
     """A licensed employee who does not want the tool uses it nominally: u < P_w + c (1 - P_w).
 
@@ -105,11 +140,131 @@ def complies(u, p_want, compliance):
     return u < p_want + compliance * (1.0 - p_want)
 
 
+@rule
 def lapse_probability(rate, appeal_, standalone_value, share):
     """P(active -> lapsed) = rate * (1 - a * (v0 + (1 - v0) * s)): users lapse as value falls."""
     return rate * (1.0 - appeal_ * (standalone_value + (1.0 - standalone_value) * share))
 
 
+@rule
+def week_facts(r, u, share, weighted_active, appeal_, threshold, k_needed):
+    """The five facts the transition table reads, from one uniform ``u`` (eqs. 2-5):
+
+    (discovers, wants, complies, gives_up, lapses).  The transitions open to a state are
+    competing outcomes that partition [0, 1), so one uniform per employee and week suffices.
+    Branch-free, so the batched pass runs it for a row of replicates in SIMD lanes.
+    """
+    p_want = want_probability(r.adoption_rule, appeal_, r.adoption_p, r.adoption_q, share)
+    p_aware = awareness_probability(
+        r.discovery_external_rate, r.discovery_word_of_mouth, share
+    )
+    p_lapse = lapse_probability(r.abandonment_rate, appeal_, r.tool_standalone_value, share)
+    p_give_up = lapse_probability(r.abandonment_rate, 0.0, 0.0, 0.0)  # blocked: no value
+    lapse_on = r.abandonment_enabled
+    return (
+        r.discovery_enabled & (u < p_aware),
+        wants_to_adopt(
+            r.adoption_rule, u, p_want, appeal_, share, weighted_active, threshold, k_needed
+        ),
+        complies(u, p_want, r.mandate_compliance),
+        lapse_on & (u < p_give_up),
+        lapse_on & (u < p_lapse),
+    )
+
+
+# -- the transition table (docs/model.md, "Transitions") -------------------------------------
+@rule
+def next_state(state, licensed, discovers, wants, complies_, gives_up, lapses):
+    """(next state, seat intent) of one employee: first matching line of the table wins.
+
+    | state    | condition                        | next state / intent        |
+    |----------|----------------------------------|----------------------------|
+    | unaware  | discovers                        | aware                      |
+    | aware    | wants, licensed                  | active                     |
+    | aware    | wants, not licensed              | requests a seat            |
+    | aware    | licensed, complies               | nominal                    |
+    | blocked  | gives up                         | lapsed                     |
+    | blocked  | licensed                         | active                     |
+    | blocked  | otherwise                        | requests a seat            |
+    | active   | lapses                           | lapsed                     |
+    | active   | not licensed                     | keeps its seat if it can   |
+    | nominal  | wants                            | active                     |
+    | lapsed   |                                  | lapsed (absorbing)         |
+    | any      | otherwise                        | unchanged                  |
+
+    Requesters and keepers learn their seat from :func:`gets_seat` (eq. 9).
+    """
+    if state == State.UNAWARE:
+        return (State.AWARE if discovers else State.UNAWARE), Intent.NONE
+    if state == State.AWARE:
+        if wants:
+            return (State.ACTIVE, Intent.NONE) if licensed else (State.AWARE, Intent.REQUEST)
+        return (State.NOMINAL if licensed and complies_ else State.AWARE), Intent.NONE
+    if state == State.BLOCKED:
+        if gives_up:
+            return State.LAPSED, Intent.NONE
+        return (State.ACTIVE, Intent.NONE) if licensed else (State.BLOCKED, Intent.REQUEST)
+    if state == State.ACTIVE:
+        if lapses:
+            return State.LAPSED, Intent.NONE
+        return State.ACTIVE, (Intent.NONE if licensed else Intent.KEEP)
+    if state == State.NOMINAL:
+        return (State.ACTIVE if wants else State.NOMINAL), Intent.NONE
+    if state == State.LAPSED:
+        return State.LAPSED, Intent.NONE
+    raise ValueError("next_state: a state with no row in the transition table")
+
+
+# -- workspaces: cover, seats, paywall, trial (eqs. 6, 8, 9) ---------------------------------
+@rule
+def covered(paid, trial_weeks, trial_start, week):
+    """Eq. 6: full value at the end of ``week`` when paid, or on a trial that has not
+    started yet (it starts with the first free user) or started fewer than trial_weeks ago."""
+    on_trial = (trial_weeks > 0) & ((trial_start < 0) | (week - trial_start < trial_weeks))
+    return paid | on_trial
+
+
+@rule
+def seats_unlimited(r, covered_):
+    """Eq. 9: no cap applies when freemium is off, the cap is unlimited or the workspace is
+    covered."""
+    return (not r.freemium_enabled) | (r.freemium_free_seats < 0) | covered_
+
+
+@rule
+def gets_seat(unlimited, taken, cap):
+    """Eq. 9: the next keeper or requester (in employee id order) gets a free seat while
+    fewer than ``cap`` are taken."""
+    return unlimited | (taken < cap)
+
+
+@rule
+def seat_outcome(granted):
+    """Eq. 9: a keeper or requester with a seat is active; without one, blocked."""
+    return State.ACTIVE.value if granted else State.BLOCKED.value
+
+
+@rule
+def free_user(state, licensed):
+    """An engaged user without a licence: holds a free seat (or a paid workspace seat)."""
+    return (state == State.ACTIVE) & (not licensed)
+
+
+@rule
+def paywall_demand(state, licensed):
+    """Eq. 8's demand, one member's share: (blocked at the paywall, engaged free user),
+    counting only members without a licence."""
+    return (state == State.BLOCKED) & (not licensed), free_user(state, licensed)
+
+
+@rule
+def at_paywall(r, paid, deal, blocked):
+    """Eq. 8: a workspace's budget holder decides this week when freemium is on, it is not
+    paid, no enterprise deal is signed, and some unlicensed member is blocked."""
+    return r.freemium_enabled & (not paid) & (not deal) & (blocked > 0)
+
+
+@rule
 def pay_probability(decision_rate, price, value, demand, demand_scale, holder_boost, holder_active):
     """P(budget holder pays this week) at the paywall.
 
@@ -118,3 +273,43 @@ def pay_probability(decision_rate, price, value, demand, demand_scale, holder_bo
     surplus = max(1.0 - price / value, 0.0)
     pressure = demand / (demand + demand_scale)
     return decision_rate * surplus * pressure * (1.0 + holder_boost * holder_active)
+
+
+@rule
+def pays(r, v, blocked, active_unlicensed, holder_active):
+    """Eq. 8: whether the budget holder pays, from its uniform ``v`` (call at the paywall)."""
+    demand = float(blocked + active_unlicensed)
+    p_pay = pay_probability(
+        r.freemium_decision_rate,
+        r.tool_price_per_seat_week,
+        r.tool_value_per_seat_week,
+        demand,
+        r.freemium_demand_scale,
+        r.freemium_holder_boost,
+        1.0 if holder_active else 0.0,
+    )
+    return v < p_pay
+
+
+@rule
+def trial_starts(trial_start, has_free_user):
+    """A workspace's trial starts in the week it first has an engaged unlicensed user."""
+    return (trial_start < 0) & has_free_user
+
+
+# -- end-of-week events (eqs. 7, 10) ----------------------------------------------------------
+@rule
+def mandate_effect(state, in_scope):
+    """Eq. 10, for one employee at the end of the mandate week: (state, licensed now,
+    becomes reluctant).  Everyone in scope is licensed; unaware ones become aware; those
+    who neither use the tool nor asked for it (blocked at the paywall) become reluctant."""
+    if not in_scope:
+        return int(state), False, False
+    wanted_it = (state == State.ACTIVE) | (state == State.BLOCKED)
+    return (State.AWARE.value if state == State.UNAWARE else int(state)), True, not wanted_it
+
+
+@rule
+def deal_signed(r, deal, engaged, n):
+    """Eq. 7: the enterprise deal is signed once ``engaged`` reaches threshold * N."""
+    return r.enterprise_enabled & (not deal) & (engaged >= r.enterprise_threshold * n)

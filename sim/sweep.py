@@ -27,7 +27,7 @@ from typing import Any
 
 import polars as pl
 
-from sim import store
+from sim.results import store
 from sim.scenario import Config, Scenario, ScenarioError, check_against_org
 
 PARTS = ("trajectories", "departments", "summary")  # summary last: it marks a task done
@@ -78,7 +78,7 @@ class Terminated(Exception):
 
 def check_orgs(scenario: Scenario) -> None:
     """Fail early (before any file is written) on graph files or department names."""
-    from sim.runner import build_orgs
+    from sim.engines.runner import build_orgs
 
     build_orgs(scenario)
     check_points(scenario)
@@ -116,8 +116,8 @@ def _org(org_json: str, seed: int):
 
 def run_task(task: Task, folder: str) -> dict[str, Any]:
     """Run one task and write its parts under ``folder/parts``; returns a small receipt."""
+    from sim.engines.runner import engines
     from sim.metrics import summarize
-    from sim.runner import engines
 
     started = time.perf_counter()
     config = Config.model_validate(task.config)
@@ -204,7 +204,7 @@ def execute_local(
 
 def _one_thread_each() -> None:
     """In a worker process: the workers already use every core between them, so each
-    batched run keeps to one thread (see ``sim.batched.default_threads``)."""
+    batched run keeps to one thread (see ``sim.engines.batched.default_threads``)."""
     os.environ["ADOPTSIM_THREADS"] = "1"
 
 

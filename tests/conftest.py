@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from sim.runner import build_orgs
-from sim.scenario import _deep_merge, parse_scenario
+from sim.engines.runner import build_orgs
+from sim.scenario import deep_merge, parse_scenario
 
 QUIET = {
     "discovery": {"enabled": False},
@@ -30,7 +30,7 @@ def make_plans(base: dict, plans: list[dict] | None = None, name: str = "test"):
 
 def quiet(**overrides) -> dict:
     """A scenario with every mechanism off, then the given overrides merged in."""
-    return _deep_merge(QUIET, overrides)
+    return deep_merge(QUIET, overrides)
 
 
 @pytest.fixture

@@ -65,30 +65,14 @@ def test_another_seed_gives_other_numbers(tmp_path):
     assert first != second
 
 
-def test_one_call_block_draw_equals_the_two_call_draw():
-    """The batched engine draws a replicate's week in one call (fill_step_block); the
-    reference in two (step_uniforms). Same stream, same numbers, for odd and even sizes."""
-    import numpy as np
-
-    from sim.randomness import fill_step_block, replicate_rng, step_uniforms
-
-    for n, w in ((10_001, 7), (10_000, 8), (3, 5)):
-        two_calls, one_call = replicate_rng(5, 1), replicate_rng(5, 1)
-        for _ in range(3):
-            agent, workspace = step_uniforms(two_calls, n, w)
-            block = np.empty(n + w, dtype=np.float32)
-            fill_step_block(one_call, block)
-            assert np.array_equal(block, np.concatenate([agent.ravel(), workspace.ravel()]))
-
-
 def test_a_bad_thread_setting_is_named(monkeypatch):
     import pytest
 
-    from sim.batched import default_threads
-    from sim.scenario import ScenarioError
+    from sim.engines.batched import default_threads
+    from sim.errors import AdoptsimError
 
     monkeypatch.setenv("ADOPTSIM_THREADS", "two")
-    with pytest.raises(ScenarioError, match="ADOPTSIM_THREADS='two': expected a whole number"):
+    with pytest.raises(AdoptsimError, match="ADOPTSIM_THREADS='two': expected a whole number"):
         default_threads()
     monkeypatch.setenv("ADOPTSIM_THREADS", "3")
     assert default_threads() == 3

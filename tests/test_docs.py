@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from sim import scenario_docs
+from sim.scenario import docs as scenario_docs
 from sim.metrics import SUMMARY_COLUMNS
 from sim.observe import TRAJECTORY_COLUMNS
 
@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_scenario_reference_is_generated_from_the_schema():
     assert (ROOT / "docs" / "scenarios.md").read_text() == scenario_docs.render(), (
-        "run: python -m sim.scenario_docs > docs/scenarios.md"
+        "run: python -m sim.scenario.docs > docs/scenarios.md"
     )
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from sim.batched import simulate_batched, split_replicates
-from sim.model import simulate_reference
+from sim.engines.batched import simulate_batched, split_replicates
+from sim.engines.reference import simulate_reference
 from tests.conftest import make_plans
 
 BASE = {

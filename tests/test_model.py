@@ -6,8 +6,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from sim.batched import simulate_batched
-from sim.model import AdoptionModel, simulate_reference
+from sim.engines.batched import simulate_batched
+from sim.engines.reference import AdoptionModel, simulate_reference
 from sim.rules import State
 from tests.conftest import make_plans, quiet
 

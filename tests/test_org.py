@@ -328,7 +328,7 @@ def test_krackhardt_via_build_org(krack):
 
 
 def test_team_seeding_returns_distinct_people(krack):
-    from sim.population import choose_champions
+    from sim.engines.population import choose_champions
 
     keys = np.random.default_rng(1).random(krack.n)
     chosen = choose_champions(krack, "team", 21, keys)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sim.org import KRACKHARDT_DIR, OrgDataError
-from sim.runner import build_orgs
+from sim.engines.runner import build_orgs
 from sim.scenario import WEIGHT_QUANTUM, ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""Confidence intervals for replicate outcomes (sim.stats) and how tables label them."""
+"""Confidence intervals for replicate outcomes (sim.results.stats) and how tables label them."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import math
 import polars as pl
 import pytest
 
-from sim.compare import Results, paired_differences
-from sim.report import format_interval, outcome_table
-from sim.stats import difference_range, mean_ci, outcome_range
+from sim.results.compare import Results, paired_differences
+from sim.results.report import format_interval, outcome_table
+from sim.results.stats import difference_range, mean_ci, outcome_range
 
 
 def test_student_t_interval_matches_the_textbook_value():

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from sim.compare import Results, paired_differences
+from sim.results.compare import Results, paired_differences
 from sim.scenario import ScenarioError, parse_scenario
 
 SWEEP = """

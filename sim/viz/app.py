@@ -74,7 +74,7 @@ def employee_facts(model: VizModel, i: int) -> dict[str, Any]:
     for _, _, kind in org.graph.edges(i, data="kind"):
         kinds[kind] = kinds.get(kind, 0) + 1
     ws = e.workspace
-    share = e.weighted_active() / e.weighted_degree if e.weighted_degree > 0 else 0.0
+    share = e.weighted_users() / e.weighted_degree if e.weighted_degree > 0 else 0.0
     return {
         "state": State(e.state).name.lower(),
         "licensed": "yes" if e.licensed else "no",

@@ -23,7 +23,7 @@ from sim.viz.model import DEFAULT_SCENARIO, ViewSpec, VizModel
 
 def resized(spec: ViewSpec, n: int) -> ViewSpec:
     """The spec's first plan with ``n`` employees (seeding capped at n)."""
-    from sim.runner import PreparedPlan, build_orgs
+    from sim.engines.runner import PreparedPlan, build_orgs
     from sim.scenario import Plan, Scenario
 
     plan = spec.prepared[0].plan

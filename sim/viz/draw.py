@@ -258,7 +258,7 @@ class LivePlots:
     """The three live plots of one model run: axes drawn once, frames only add the data.
 
     ``model`` needs ``recorder`` (weekly counts and department actives), ``org`` and
-    ``config.weeks``, as :class:`~sim.model.AdoptionModel` has.
+    ``config.weeks``, as :class:`~sim.engines.reference.AdoptionModel` has.
     """
 
     def __init__(self, model) -> None:

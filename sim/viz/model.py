@@ -2,7 +2,7 @@
 
 :class:`ViewSpec` holds what ``adoptsim viz`` was started with (scenario, plan) and the
 orgs built from it (once; the layout and network painter are cached per org).
-:class:`VizModel` is :class:`~sim.model.AdoptionModel` built from keyword parameters, as
+:class:`VizModel` is :class:`~sim.engines.reference.AdoptionModel` built from keyword parameters, as
 SolaraViz's Reset needs: the plan, the seed, and the main parameters.
 
 Parameter semantics: the controls start at the launched plan's values.  A control left
@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from sim.model import AdoptionModel
-from sim.runner import PreparedPlan, build_orgs
+from sim.engines.reference import AdoptionModel
+from sim.engines.runner import PreparedPlan, build_orgs
 from sim.scenario import Config, Scenario, ScenarioError, load_scenario
 
 SCENARIO_ENV = "ADOPTSIM_VIZ_SCENARIO"

@@ -22,8 +22,8 @@ Engine = Callable[[Config, Org, list[int], int | None], tuple[pl.DataFrame, pl.D
 
 def engines() -> dict[str, Engine]:
     """The available engines by name (imported lazily: the Mesa one is heavier)."""
-    from sim.batched import simulate_batched
-    from sim.model import simulate_reference
+    from sim.engines.batched import simulate_batched
+    from sim.engines.reference import simulate_reference
 
     return {"batched": simulate_batched, "reference": simulate_reference}
 

@@ -1,17 +1,13 @@
 """The batched engine: the reference model's rules on arrays, R replicates at once.
 
 State is held as N x R arrays (one column per replicate) and W x R for workspaces.  Each
-week is three compiled passes (:mod:`sim.kernels`): every employee's decision, with the
-weighted users among its ties summed straight from the CSR tie-weight matrix (eq. S) and
-the keepers' seats; the paywall decisions; the requesters' seats and the commit.  A fourth
-pass counts what is recorded.  The decisions call :mod:`sim.rules`' own functions, and tie
-weights are multiples of 1/64, so the two engines produce identical trajectories for the
-same scenario and seed (``tests/test_engines_agree.py``).
+week is a few compiled passes (:mod:`sim.engines.kernels`) that call :mod:`sim.rules` for
+every decision and :mod:`sim.randomness` for every uniform, so the two engines produce
+identical trajectories for the same scenario and seed (``tests/test_engines_agree.py``).
 
 The update order mirrors ``AdoptionModel.step`` line for line:
-draw the block -> workspace cover -> agent decisions and keepers' seats -> paywall
-decisions -> requesters' seats -> commit -> trial starts -> end-of-week events (mandate,
-deal) -> record.
+cover -> agent decisions and keepers' seats -> paywall decisions -> requesters' seats ->
+commit -> trial starts -> end-of-week events (mandate, deal) -> record.
 """
 
 from __future__ import annotations
@@ -22,49 +18,21 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import polars as pl
 
-from sim import kernels, rules
-from sim.observe import Prices, Recorder, weekly_counts
-from sim.org import Org
-from sim.population import adjacency, choose_champions, draw_traits, mandate_scope, workspaces
-from sim.randomness import (
-    AGENT_DECISIONS,
-    PAYMENT,
-    TRANSITION,
-    WORKSPACE_DECISIONS,
-    fill_step_block,
-    replicate_rng,
+from sim import randomness, rules
+from sim.engines import kernels
+from sim.engines.params import params_of
+from sim.engines.population import (
+    adjacency,
+    choose_champions,
+    draw_traits,
+    mandate_scope,
+    workspaces,
 )
+from sim.errors import AdoptsimError
+from sim.observe import TALLY_ROWS, Prices, Recorder, tally, weekly_counts
+from sim.org import Org
 from sim.rules import State
-from sim.scenario import Config, ScenarioError
-
-ACTIVE, AWARE, UNAWARE = State.ACTIVE, State.AWARE, State.UNAWARE
-
-
-def kernel_rules(config: Config) -> kernels.Rules:
-    """The scenario's numbers in the form the compiled passes take."""
-    a, f, m = config.adoption, config.freemium, config.mandate
-    return kernels.Rules(
-        rule=rules.rule_code(a.rule),
-        p=float(a.p),
-        q=float(a.q),
-        discovery=bool(config.discovery.enabled),
-        external_rate=float(config.discovery.external_rate),
-        word_of_mouth=float(config.discovery.word_of_mouth),
-        freemium=bool(f.enabled),
-        free_value=float(f.free_value),
-        cap=-1 if f.free_seats is None else int(f.free_seats),
-        resistance=float(m.resistance),
-        compliance=float(m.compliance),
-        nominal_weight=float(m.nominal_weight),
-        abandonment=bool(config.abandonment.enabled),
-        lapse_rate=float(config.abandonment.rate),
-        standalone_value=float(config.tool.standalone_value),
-        decision_rate=float(f.decision_rate),
-        price=float(config.tool.price_per_seat_week),
-        value=float(config.tool.value_per_seat_week),
-        demand_scale=float(f.demand_scale),
-        holder_boost=float(f.holder_boost),
-    )
+from sim.scenario import Config
 
 
 class BatchedModel:
@@ -73,10 +41,11 @@ class BatchedModel:
     def __init__(self, config: Config, org: Org, replicates: list[int], seed: int | None = None):
         seed = config.seed if seed is None else seed
         self.config, self.org, self.replicates = config, org, list(replicates)
-        self.rules = kernel_rules(config)
+        self.params = params_of(config)
         n, r = org.n, len(self.replicates)
-        self.rngs = [replicate_rng(seed, rep) for rep in self.replicates]
-        traits = [draw_traits(rng, n, config.adoption) for rng in self.rngs]
+        self.transition_keys = randomness.stream_keys(seed, self.replicates, randomness.TRANSITION)
+        self.payment_keys = randomness.stream_keys(seed, self.replicates, randomness.PAYMENT)
+        traits = [draw_traits(seed, rep, n, config.adoption) for rep in self.replicates]
         self.threshold = np.stack([t.threshold for t in traits], axis=1)
         self.k_needed = np.stack([t.k_needed for t in traits], axis=1)
 
@@ -88,14 +57,14 @@ class BatchedModel:
         self.weights_64ths = weights_64ths.astype(np.int64)
         self.scope = workspaces(org, config.freemium.workspace)
         w = self.scope.count
-        self.mandated = mandate_scope(org, config)[:, None] if config.mandate.enabled else None
+        self.mandated = mandate_scope(org, config) if config.mandate.enabled else None
         self.prices = Prices(
             config.tool.price_per_seat_week,
             config.licence_price,
             config.enterprise.price_per_seat_week,
         )
 
-        initial = AWARE if not config.discovery.enabled else UNAWARE
+        initial = State.AWARE if not config.discovery.enabled else State.UNAWARE
         self.state = np.full((n, r), initial, dtype=np.int8)
         self.licensed = np.zeros((n, r), dtype=bool)
         self.reluctant = np.zeros((n, r), dtype=bool)
@@ -103,9 +72,6 @@ class BatchedModel:
         self.trial_start = np.full((w, r), -1, dtype=np.int64)
         self.deal = np.zeros(r, dtype=bool)
         self.week = 0
-        draws = len(AGENT_DECISIONS) * n + len(WORKSPACE_DECISIONS) * w
-        self._block = np.empty((r, draws), dtype=np.float32)  # row c: replicate c's week
-        self._u = np.empty((n, r), dtype=np.float32)
         self._next = np.empty((n, r), dtype=np.int8)
         self._request = np.empty((n, r), dtype=bool)
         self.recorder = Recorder(self.replicates, org.department, org.department_names)
@@ -116,41 +82,23 @@ class BatchedModel:
             champions[picked, col] = True
         # Week 0: champions ask for seats like any adopter, then the end-of-week events.
         no_seats_kept = np.zeros((w, r), dtype=np.int64)
-        self._grant_and_commit(self.state.copy(), champions, no_seats_kept, self._cover(-1), week=0)
-
-    # -- derived quantities -----------------------------------------------------------------
-    def _cover(self, week: int) -> np.ndarray:
-        """W x R: paid, or on a trial not yet started or still running, at the end of ``week``."""
-        trial_weeks = self.config.freemium.trial_weeks
-        if trial_weeks <= 0:
-            return self.paid.copy()
-        on_trial = (self.trial_start < 0) | (week - self.trial_start < trial_weeks)
-        return self.paid | on_trial
-
-    def _draw(self) -> tuple[np.ndarray, np.ndarray]:
-        """This week's uniforms as (N x R, R x W) arrays: column / row c from replicate c's
-        stream (transposed once so the weekly pass reads them in state order)."""
-        for col, rng in enumerate(self.rngs):
-            fill_step_block(rng, self._block[col])
-        reps, split = len(self.rngs), len(AGENT_DECISIONS) * self.org.n
-        agent = self._block[:, :split].reshape(reps, len(AGENT_DECISIONS), self.org.n)
-        workspace = self._block[:, split:].reshape(reps, len(WORKSPACE_DECISIONS), -1)
-        np.copyto(self._u, agent[:, TRANSITION, :].T)
-        return self._u, np.ascontiguousarray(workspace[:, PAYMENT, :])
+        covered = kernels.cover(self.params, self.paid, self.trial_start, -1)
+        self._grant_and_commit(self.state.copy(), champions, no_seats_kept, covered, week=0)
 
     # -- one week ---------------------------------------------------------------------------------
     def step(self) -> None:
         """One week for all replicates, mirroring ``AdoptionModel.step``."""
-        u, v = self._draw()
-        covered = self._cover(self.week)
+        week = self.week + 1
+        covered = kernels.cover(self.params, self.paid, self.trial_start, self.week)
         n_ws, reps = self.paid.shape
         kept = np.zeros((n_ws, reps), dtype=np.int64)
         blocked_unlicensed = np.zeros((n_ws, reps), dtype=np.int64)
         active_unlicensed = np.zeros((n_ws, reps), dtype=np.int64)
+        # nominal ties matter only when they weigh something and someone is nominal
         nominal_last_week = self.recorder.weeks[-1]["nominal"].any()
-        count_nominal = self.rules.nominal_weight > 0 and bool(nominal_last_week)
+        count_nominal = self.params.mandate_nominal_weight > 0 and bool(nominal_last_week)
         kernels.decide(
-            self.rules,
+            self.params,
             self.weights.indptr,
             self.weights.indices,
             self.weights_64ths,
@@ -160,7 +108,8 @@ class BatchedModel:
             self.reluctant,
             covered,
             self.scope.of_agent,
-            u,
+            self.transition_keys,
+            week,
             self.threshold,
             self.k_needed,
             count_nominal,
@@ -171,17 +120,18 @@ class BatchedModel:
             active_unlicensed,
         )
         pays = kernels.decide_payment(
-            self.rules,
+            self.params,
             self.state,
             self.paid,
             self.deal,
             self.scope.holder,
             blocked_unlicensed,
             active_unlicensed,
-            v,
+            self.payment_keys,
+            week,
         )
         self.paid |= pays
-        self._grant_and_commit(self._next, self._request, kept, covered, week=self.week + 1)
+        self._grant_and_commit(self._next, self._request, kept, covered, week=week)
 
     def _grant_and_commit(
         self,
@@ -194,12 +144,12 @@ class BatchedModel:
         """Requesters' seats (eq. 9), commit as ``week``, trials started by first free users,
         then the end-of-week events and the record."""
         has_free_user = np.zeros(self.paid.shape, dtype=bool)
-        tallied = np.zeros((kernels.TALLY_ROWS, len(self.replicates)), dtype=np.int64)
+        tallied = np.zeros((TALLY_ROWS, len(self.replicates)), dtype=np.int64)
         department_active = np.zeros(
             (len(self.org.department_names), len(self.replicates)), dtype=np.int64
         )
         kernels.grant_and_commit(
-            self.rules,
+            self.params,
             nxt,
             request,
             kept,
@@ -213,11 +163,10 @@ class BatchedModel:
             tallied,
             department_active,
         )
-        if self.config.freemium.trial_weeks > 0:  # trial_start matters only with trials
-            self.trial_start[(self.trial_start < 0) & has_free_user] = week
+        kernels.start_trials(self.trial_start, has_free_user, week)
         self.week = week
         if self._end_of_week_events(engaged=tallied[State.ACTIVE]):
-            tallied, department_active = kernels.tally(
+            tallied, department_active = tally(
                 self.state,
                 self.licensed,
                 self.paid,
@@ -231,20 +180,15 @@ class BatchedModel:
     def _end_of_week_events(self, engaged: np.ndarray) -> bool:
         """The mandate (at its week), then enterprise deals (``engaged``: active users per
         replicate, which the mandate does not change).  True if anything changed."""
-        cfg = self.config
         changed = False
-        if self.mandated is not None and self.week == cfg.mandate.week:
-            scope = np.broadcast_to(self.mandated, self.state.shape)
-            self.licensed |= scope
-            self.state[scope & (self.state == UNAWARE)] = AWARE
-            wanted_it = (self.state == ACTIVE) | (self.state == State.BLOCKED)
-            self.reluctant |= scope & ~wanted_it
+        if self.mandated is not None and self.week == self.config.mandate.week:
+            kernels.apply_mandate(self.state, self.licensed, self.reluctant, self.mandated)
             changed = True
-        if cfg.enterprise.enabled and not self.deal.all():
-            signs = ~self.deal & (engaged >= cfg.enterprise.threshold * self.org.n)
-            self.deal |= signs
-            self.licensed[:, signs] = True
-            changed = changed or bool(signs.any())
+        for c in range(len(self.replicates)):
+            if rules.deal_signed(self.params, self.deal[c], engaged[c], self.org.n):
+                self.deal[c] = True
+                self.licensed[:, c] = True
+                changed = True
         return changed
 
 
@@ -257,7 +201,7 @@ def default_threads() -> int:
     if not setting:
         return max(1, len(os.sched_getaffinity(0)))
     if not setting.isdigit() or int(setting) < 1:
-        raise ScenarioError(f"ADOPTSIM_THREADS={setting!r}: expected a whole number >= 1")
+        raise AdoptsimError(f"ADOPTSIM_THREADS={setting!r}: expected a whole number >= 1")
     return int(setting)
 
 

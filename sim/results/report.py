@@ -10,7 +10,7 @@ import polars as pl
 from plotly.subplots import make_subplots
 from scipy import stats
 
-from sim.stats import mean_ci, outcome_range
+from sim.results.stats import mean_ci, outcome_range
 
 OUTCOMES = (
     ("t50", "weeks to 50% active", "{:.1f}"),

@@ -20,13 +20,15 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from sim.errors import AdoptsimError
+
 if TYPE_CHECKING:
     from sim.org import Org
 
 WEIGHT_QUANTUM = 64  # tie weights are rounded to multiples of 1/64: sums are then exact floats
 
 
-class ScenarioError(ValueError):
+class ScenarioError(AdoptsimError):
     """A scenario file is wrong. The message names the file, the field and what is allowed."""
 
 
@@ -39,6 +41,17 @@ class Section(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
+    def summary(self) -> str:
+        """One line for ``adoptsim check``: "off" for a switched-off mechanism, else its
+        fields as ``name value``.  A section may say it better by overriding this."""
+        if getattr(self, "enabled", True) is False:
+            return "off"
+        return ", ".join(
+            f"{name} {value}"
+            for name, value in self.model_dump().items()
+            if name != "enabled" and not isinstance(value, dict | list)
+        )
+
 
 class TieWeights(Section):
     manager: float = Field(1.0, ge=0, le=16, description="weight of a reporting-line tie, 0..16")
@@ -49,6 +62,11 @@ class TieWeights(Section):
     @classmethod
     def _quantize(cls, w: float) -> float:
         return round(w * WEIGHT_QUANTUM) / WEIGHT_QUANTUM
+
+    def summary(self) -> str:
+        if not self.enabled:
+            return "off"
+        return f"week {self.week}, {self.scope}, compliance {self.compliance}"
 
 
 class OrgSpec(Section):
@@ -141,6 +159,9 @@ class Adoption(Section):
         "late majority, laggards (each 0..100)",
     )
 
+    def summary(self) -> str:
+        return f"{self.rule}, p {self.p}, q {self.q}, {self.heterogeneity}"
+
     @model_validator(mode="after")
     def _checks(self) -> Adoption:
         if self.rule == "linear" and self.p + self.q > 1:
@@ -155,6 +176,9 @@ class Seeding(Section):
         "random", description="who the first champions are"
     )
     count: int = Field(10, ge=0, le=1_000_000, description="number of champions at week 0")
+
+    def summary(self) -> str:
+        return f"{self.strategy} x{self.count}"
 
 
 class Freemium(Section):
@@ -189,6 +213,12 @@ class Freemium(Section):
     def _unlimited(cls, value: object) -> object:
         """TOML has no null: the word "unlimited" stands for no cap (stored as None)."""
         return None if value == "unlimited" else value
+
+    def summary(self) -> str:
+        if not self.enabled:
+            return "off"
+        seats = "unlimited" if self.free_seats is None else self.free_seats
+        return f"{self.workspace}, {seats} free seats, trial {self.trial_weeks}w"
 
 
 class Mandate(Section):
@@ -229,8 +259,13 @@ class Enterprise(Section):
         1.5, ge=0, le=10_000, description="enterprise licence price per seat-week"
     )
 
+    def summary(self) -> str:
+        return f"at {self.threshold:.0%}" if self.enabled else "off"
+
 
 class Abandonment(Section):
+    """Active users lapse as the value they get falls (eq. 4)."""
+
     enabled: bool = Field(True, description="whether users can lapse")
     rate: float = Field(
         0.03, ge=0, le=1, description="weekly lapse chance of a user who gets no value, 0..1"
@@ -267,6 +302,22 @@ class Config(Section):
     def licence_price(self) -> float:
         price = self.mandate.price_per_seat_week
         return self.tool.price_per_seat_week if price is None else price
+
+
+# The model's mechanisms: the Config sections whose fields feed the rule layer.  Each one's
+# fields become the parameter block the rules read (``r.<section>_<field>``, built by
+# ``sim.engines.params``), a column of ``adoptsim check`` (``Section.summary``) and a row
+# of docs/scenarios.md.  A new mechanism adds its section to Config and its name here.
+MECHANISMS = (
+    "tool",
+    "discovery",
+    "adoption",
+    "seeding",
+    "freemium",
+    "mandate",
+    "enterprise",
+    "abandonment",
+)
 
 
 class Plan(BaseModel):
@@ -332,11 +383,11 @@ _NOT_SWEPT = {"seed", "replicates"}  # shared by every point: the comparison sta
 _NAME_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
 
-def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     merged = copy.deepcopy(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
+            merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = copy.deepcopy(value)
     return merged
@@ -465,7 +516,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
                 raise fail(
                     f"{where} ({plan_name}).{key}", "is shared by all plans; set it at the top"
                 )
-        merged = _deep_merge(base, overrides)
+        merged = deep_merge(base, overrides)
         try:
             config = Config.model_validate(merged)
         except ValidationError as err:

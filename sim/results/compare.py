@@ -16,10 +16,10 @@ from typing import Any
 import plotly.graph_objects as go
 import polars as pl
 
-from sim import store
-from sim.report import PALETTE, _rgba, format_interval
+from sim.results import store
+from sim.results.report import PALETTE, _rgba, format_interval
+from sim.results.stats import difference_range, mean_ci, outcome_range
 from sim.scenario import ScenarioError
-from sim.stats import difference_range, mean_ci, outcome_range
 
 COMPARED = (
     ("t50", "weeks to 50% active", "{:.1f}"),

@@ -1,6 +1,6 @@
 """Generate docs/scenarios.md's field reference from the schema (one source of truth).
 
-python -m sim.scenario_docs > docs/scenarios.md
+python -m sim.scenario.docs > docs/scenarios.md
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ strict: a number is a TOML number (`0.5`, not `"0.5"`), a count an integer, a sw
 `true`/`false`; an integer is accepted where a fraction is expected. Relative
 `org.path` values are resolved against the scenario file's folder.
 
-This reference is generated from the schema in `sim/scenario.py`
-(`python -m sim.scenario_docs > docs/scenarios.md`); a test keeps it in step.
+This reference is generated from the schema in `sim/scenario/schema.py`
+(`python -m sim.scenario.docs > docs/scenarios.md`); a test keeps it in step.
 """
 
 

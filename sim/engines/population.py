@@ -1,7 +1,7 @@
 """Who the employees are at week 0: traits, workspaces, tie weights and champions.
 
 Shared by both engines, so that they start from the very same population.  Everything
-here is a pure function of the org, the configuration and an explicit generator.
+here is a pure function of the org, the configuration and the seed.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from sim import randomness
 from sim.org import Org
 from sim.rules import ROGERS_CUMULATIVE
 from sim.scenario import Adoption, Config, TieWeights
@@ -26,11 +27,12 @@ class Traits:
     keys: np.ndarray  # uniform tie-breaking keys (random seeding order)
 
 
-def draw_traits(rng: np.random.Generator, n: int, adoption: Adoption) -> Traits:
-    """Draw traits: always N uniforms, N normals and N keys, in that order (stream-stable)."""
-    u = rng.random(n)
-    z = rng.standard_normal(n)
-    keys = rng.random(n)
+def draw_traits(seed: int, replicate: int, n: int, adoption: Adoption) -> Traits:
+    """One replicate's traits, from its week-0 streams (randomness contract v2): employee
+    i's adopter category, normal deviate and seeding key are draws i of their purposes."""
+    u = randomness.uniforms(seed, replicate, randomness.ADOPTER_CATEGORY, 0, n)
+    z = randomness.standard_normals(seed, replicate, randomness.HETEROGENEITY_NORMAL, 0, n)
+    keys = randomness.uniforms(seed, replicate, randomness.SEEDING_KEYS, 0, n)
     if adoption.heterogeneity == "rogers":
         category = np.searchsorted(ROGERS_CUMULATIVE, u, side="right")
         multiplier = np.asarray(adoption.rogers_multipliers, dtype=np.float64)[category]

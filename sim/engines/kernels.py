@@ -1,0 +1,272 @@
+"""The batched engine's inner loops, compiled by numba: one pass per phase of a week.
+
+These passes hold no decision of their own: every decision is a call to a :mod:`sim.rules`
+function (compiled from the source the reference engine runs as plain Python), and every
+random number a call to :mod:`sim.randomness` (the same counter-based bits the reference
+computes with numpy).  What is here is only the walking:
+
+* state arrays have one row per employee and one column per replicate (N x R, C order);
+  every pass walks the employees in id order and, for each, its row of R replicates, so
+  per-workspace seat counters are updated in the order the reference engine's workspaces
+  hand out seats (lowest id first);
+* the innermost loops run over one contiguous row (the weighted-users sum of eq. S reads
+  each tie's row once, like a CSR sparse product), branch-free where the rules allow, so
+  LLVM runs them in SIMD lanes;
+* tie weights are summed as integers in units of 1/64, exact in any order.
+
+Every function releases the GIL (``nogil``): the batched engine runs sub-batches of
+replicates in threads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from sim import randomness, rules
+from sim.observe import count_row
+from sim.rules import Intent, State
+
+N_STATES = len(State)
+FACT_BITS = 6  # licensed + the five facts of rules.week_facts
+_ACTIVE, _BLOCKED = np.int8(State.ACTIVE), np.int8(State.BLOCKED)
+
+_compile = njit(cache=True, nogil=True)
+
+
+@_compile
+def _case(state, licensed, discovers, wants, complies_, gives_up, lapses) -> int:
+    """The row of :func:`transition_table` for one employee's week: state and 6 facts."""
+    return (
+        state * 64
+        + licensed * 32
+        + discovers * 16
+        + wants * 8
+        + complies_ * 4
+        + gives_up * 2
+        + lapses * 1
+    )
+
+
+@_compile
+def transition_table() -> tuple[np.ndarray, np.ndarray]:
+    """:func:`sim.rules.next_state` tabulated over every combination of its inputs
+    (6 states x 2^6 facts), so that the weekly pass looks its answer up instead of
+    branching on mixed states in SIMD lanes."""
+    rows = N_STATES * 2**FACT_BITS
+    next_state = np.empty(rows, dtype=np.int8)
+    next_intent = np.empty(rows, dtype=np.int8)
+    for st in range(N_STATES):
+        for bits in range(2**FACT_BITS):
+            f = [(bits >> shift) & 1 == 1 for shift in range(FACT_BITS - 1, -1, -1)]
+            case = _case(st, f[0], f[1], f[2], f[3], f[4], f[5])
+            nx, intent = rules.next_state(np.int8(st), f[0], f[1], f[2], f[3], f[4], f[5])
+            next_state[case] = nx
+            next_intent[case] = intent
+    return next_state, next_intent
+
+
+@_compile
+def appeal_table(r) -> np.ndarray:
+    """Eq. 1 memoised: a_i for every (licensed, covered, reluctant), from the rules."""
+    table = np.empty(8)
+    for k in range(8):
+        licensed, covered, reluctant = (k >> 2) & 1 == 1, (k >> 1) & 1 == 1, k & 1 == 1
+        multiplier = rules.value_multiplier(r, licensed, covered)
+        table[k] = rules.appeal(multiplier, r.mandate_resistance, 1.0 if reluctant else 0.0)
+    return table
+
+
+@_compile
+def cover(r, paid: np.ndarray, trial_start: np.ndarray, week: int) -> np.ndarray:
+    """Eq. 6 for every workspace and replicate (W x R) at the end of ``week``."""
+    n_ws, reps = paid.shape
+    out = np.empty((n_ws, reps), dtype=np.bool_)
+    for w in range(n_ws):
+        for c in range(reps):
+            out[w, c] = rules.covered(
+                paid[w, c], r.freemium_trial_weeks, trial_start[w, c], week
+            )
+    return out
+
+
+@_compile
+def decide(
+    r,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weights_64ths: np.ndarray,
+    degree: np.ndarray,
+    state: np.ndarray,
+    licensed: np.ndarray,
+    reluctant: np.ndarray,
+    covered: np.ndarray,
+    workspace_of: np.ndarray,
+    transition_keys: np.ndarray,
+    week: int,
+    threshold: np.ndarray,
+    k_needed: np.ndarray,
+    count_nominal: bool,
+    nxt: np.ndarray,
+    request: np.ndarray,
+    kept: np.ndarray,
+    blocked_unlicensed: np.ndarray,
+    active_unlicensed: np.ndarray,
+) -> None:
+    """Phase 1 of ``week``: every employee's move and the keepers' seats (eq. 9).
+
+    Reads the state at the end of last week; writes ``nxt`` (next state, requesters still
+    pending), ``request`` (asks for a seat), per workspace and replicate ``kept`` (free
+    seats kept) and last week's paywall demand (blocked and active unlicensed members).
+    Employee i's uniform in replicate c is draw (week, i) of stream ``transition_keys[c]``.
+    """
+    n, reps = state.shape
+    nu = r.mandate_nominal_weight
+    rule_ = r.adoption_rule
+    next_state, next_intent = transition_table()
+    appeal_of = appeal_table(r)
+    week_bits = np.uint64(week)
+    # in units of 1/64, exact; int32 holds any sum: a tie weighs at most 16 x 64 (schema)
+    # and an employee has fewer than 10^6 ties, so a sum stays below 2^30
+    engaged = np.zeros(reps, dtype=np.int32)
+    nominal = np.zeros(reps, dtype=np.int32)
+    case = np.zeros(reps, dtype=np.int32)
+    unused = np.zeros(reps)  # stands in for theta_i / k_i under the rules that ignore them
+    for i in range(n):
+        engaged[:] = 0
+        nominal[:] = 0
+        for nz in range(indptr[i], indptr[i + 1]):
+            w = np.int32(weights_64ths[nz])
+            tie = state[indices[nz]]
+            for c in range(reps):  # a plain loop over one row: vectorized
+                engaged[c] += w * np.int32(tie[c] == State.ACTIVE)
+            if count_nominal:
+                for c in range(reps):
+                    nominal[c] += w * np.int32(tie[c] == State.NOMINAL)
+        ws = workspace_of[i]
+        d = degree[i]
+        hashed = randomness.counter_hash(week_bits, np.uint64(i))
+        st_row, lic_row = state[i], licensed[i]
+        covered_row, reluctant_row = covered[ws], reluctant[i]
+        # only the rule that uses theta_i or k_i reads it (two N x R float64 arrays)
+        theta_row = threshold[i] if rule_ == rules.THRESHOLD else unused
+        k_row = k_needed[i] if rule_ == rules.COUNT else unused
+        for c in range(reps):  # branch-free: its only output is each row of the table
+            lic = lic_row[c]
+            u = randomness.uniform_from_hash(transition_keys[c], hashed)
+            s_users = rules.weighted_users(engaged[c] / 64.0, nominal[c] / 64.0, nu)
+            share = rules.active_share(s_users, d)
+            a = appeal_of[lic * 4 + covered_row[c] * 2 + reluctant_row[c]]
+            discovers, wants, complies_, gives_up, lapses = rules.week_facts(
+                r, u, share, s_users, a, theta_row[c], k_row[c]
+            )
+            case[c] = _case(st_row[c], lic, discovers, wants, complies_, gives_up, lapses)
+        for c in range(reps):
+            nx, intent = next_state[case[c]], next_intent[case[c]]
+            blocked, free = rules.paywall_demand(st_row[c], lic_row[c])
+            blocked_unlicensed[ws, c] += blocked
+            active_unlicensed[ws, c] += free
+            if intent == Intent.KEEP:  # keepers first, lowest id first (eq. 9)
+                unlimited = rules.seats_unlimited(r, covered_row[c])
+                granted = rules.gets_seat(unlimited, kept[ws, c], r.freemium_free_seats)
+                kept[ws, c] += granted
+                nx = rules.seat_outcome(granted)
+            request[i, c] = intent == Intent.REQUEST
+            nxt[i, c] = nx
+
+
+@_compile
+def decide_payment(
+    r,
+    state: np.ndarray,
+    paid: np.ndarray,
+    deal: np.ndarray,
+    holder: np.ndarray,
+    blocked_unlicensed: np.ndarray,
+    active_unlicensed: np.ndarray,
+    payment_keys: np.ndarray,
+    week: int,
+) -> np.ndarray:
+    """Eq. 8: W x R, the workspaces whose budget holder pays this week.  Workspace w's
+    uniform in replicate c is draw (week, w) of stream ``payment_keys[c]``."""
+    n_ws, reps = paid.shape
+    pays = np.zeros((n_ws, reps), dtype=np.bool_)
+    week_bits = np.uint64(week)
+    for w in range(n_ws):
+        hashed = randomness.counter_hash(week_bits, np.uint64(w))
+        for c in range(reps):
+            blocked = blocked_unlicensed[w, c]
+            if rules.at_paywall(r, paid[w, c], deal[c], blocked):
+                v = randomness.uniform_from_hash(payment_keys[c], hashed)
+                holder_active = state[holder[w], c] == State.ACTIVE
+                pays[w, c] = rules.pays(r, v, blocked, active_unlicensed[w, c], holder_active)
+    return pays
+
+
+@_compile
+def grant_and_commit(
+    r,
+    nxt: np.ndarray,
+    request: np.ndarray,
+    kept: np.ndarray,
+    covered: np.ndarray,
+    workspace_of: np.ndarray,
+    licensed: np.ndarray,
+    paid: np.ndarray,
+    department: np.ndarray,
+    state: np.ndarray,
+    has_free_user: np.ndarray,
+    counts: np.ndarray,
+    department_active: np.ndarray,
+) -> None:
+    """Phase 2: requesters get the seats keepers left (lowest id first), then commit.
+
+    Writes the new state into ``state``; flags, per workspace and replicate, whether it
+    has an unlicensed engaged user now (a trial starts with its first free user); and
+    tallies the new state as :func:`sim.observe.tally` does (valid unless an end-of-week
+    event changes it).  ``counts``, ``department_active`` and ``has_free_user`` come in
+    zeroed.
+    """
+    n, reps = nxt.shape
+    granted = np.zeros(kept.shape, dtype=np.int64)
+    for i in range(n):
+        ws = workspace_of[i]
+        row = nxt[i]
+        for c in range(reps):
+            if request[i, c]:  # rare: a plain branch
+                unlimited = rules.seats_unlimited(r, covered[ws, c])
+                taken = kept[ws, c] + granted[ws, c]
+                seat = rules.gets_seat(unlimited, taken, r.freemium_free_seats)
+                granted[ws, c] += seat
+                row[c] = rules.seat_outcome(seat)
+        state[i] = row
+        lic_row = licensed[i]
+        for c in range(reps):
+            has_free_user[ws, c] |= rules.free_user(row[c], lic_row[c])
+        count_row(counts, department_active, row, lic_row, paid[ws], department[i])
+
+
+@_compile
+def start_trials(trial_start: np.ndarray, has_free_user: np.ndarray, week: int) -> None:
+    """Workspaces whose trial starts this week (their first free user) record ``week``."""
+    n_ws, reps = trial_start.shape
+    for w in range(n_ws):
+        for c in range(reps):
+            if rules.trial_starts(trial_start[w, c], has_free_user[w, c]):
+                trial_start[w, c] = week
+
+
+@_compile
+def apply_mandate(
+    state: np.ndarray, licensed: np.ndarray, reluctant: np.ndarray, in_scope: np.ndarray
+) -> None:
+    """Eq. 10 at the end of the mandate week, for every employee and replicate."""
+    n, reps = state.shape
+    for i in range(n):
+        scope = in_scope[i]
+        for c in range(reps):
+            new_state, licenses, resists = rules.mandate_effect(state[i, c], scope)
+            state[i, c] = new_state
+            licensed[i, c] |= licenses
+            reluctant[i, c] |= resists
+

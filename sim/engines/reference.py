@@ -1,0 +1,292 @@
+"""The reference engine: a Mesa model with one agent per employee and one per workspace.
+
+This is the readable face of the adoption model: each agent gathers what it sees at the
+end of last week and asks :mod:`sim.rules` what to do (``docs/model.md`` gives the same
+rules as equations).  No decision is made here.  Each week is synchronous: every decision
+reads the state at the end of the previous week, and new states are committed together.
+
+* :class:`Employee` (a ``FixedAgent`` on a ``mesa.discrete_space.Network`` cell) looks at
+  its ties and its workspace, and gets its next state from ``rules.next_state``.
+* :class:`Workspace` (the team, department or org that shares one free plan) decides
+  whether its budget holder pays at the paywall, and hands out free seats.
+* :class:`AdoptionModel` computes the week's uniforms (``sim.randomness``, vectorised),
+  runs the two phases, applies the end-of-week events (mandate, enterprise deal) and records.
+
+To try a new rule, write it in ``sim/rules.py`` (both engines then run it); see
+``docs/extending.md``.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+from mesa.discrete_space import FixedAgent, Network
+
+from sim import randomness, rules
+from sim.engines.params import params_of
+from sim.engines.population import (
+    choose_champions,
+    draw_traits,
+    edge_weight,
+    mandate_scope,
+    workspaces,
+)
+from sim.observe import Prices, Recorder, observe_week
+from sim.org import Org
+from sim.randomness import framework_seed
+from sim.rules import Intent, State
+from sim.scenario import Config
+
+
+class Employee(FixedAgent):
+    """One employee on the org network."""
+
+    def __init__(self, model: AdoptionModel, cell, index: int, threshold: float, k_needed: float):
+        super().__init__(model)
+        self.cell = cell
+        self.index = index
+        self.threshold = threshold
+        self.k_needed = k_needed
+        self.state = State.AWARE if not model.config.discovery.enabled else State.UNAWARE
+        self.licensed = False
+        self.reluctant = False
+        self.workspace: Workspace | None = None
+        self.ties: list[tuple[Employee, float]] = []
+        self.weighted_degree = 0.0
+        self.history: list[int] = []
+        self._next = self.state
+        self._intent = Intent.NONE
+
+    # -- what this employee sees at the end of last week -------------------------------
+    def weighted_users(self) -> float:
+        """S_i: engaged colleagues, plus nominal ones at ``mandate.nominal_weight`` (eq. S)."""
+        engaged = nominal = 0.0
+        for other, weight in self.ties:
+            if other.state == State.ACTIVE:
+                engaged += weight
+            elif other.state == State.NOMINAL:
+                nominal += weight
+        return rules.weighted_users(engaged, nominal, self.model.params.mandate_nominal_weight)
+
+    def appeal(self) -> float:
+        """a_i (eq. 1): the value it would get now, lowered if it resists a mandate."""
+        r = self.model.params
+        multiplier = rules.value_multiplier(r, self.licensed, self.workspace.covered)
+        return rules.appeal(multiplier, r.mandate_resistance, 1.0 if self.reluctant else 0.0)
+
+    # -- phase 1: decide -----------------------------------------------------------------
+    def step(self) -> None:
+        """Choose next week's state from last week's world (synchronous update): the facts
+        of this week's one uniform ``u``, looked up in the transition table."""
+        u = float(self.model.uniforms[randomness.TRANSITION][self.index])
+        users = self.weighted_users()
+        share = rules.active_share(users, self.weighted_degree)
+        facts = rules.week_facts(
+            self.model.params, u, share, users, self.appeal(), self.threshold, self.k_needed
+        )
+        self._next, self._intent = rules.next_state(self.state, self.licensed, *facts)
+
+    # -- phase 2: commit -----------------------------------------------------------------
+    def advance(self) -> None:
+        self.state = State(self._next)
+        self._intent = Intent.NONE
+
+
+class Workspace(mesa.Agent):
+    """A team, department or the whole org sharing one free plan; its holder pays."""
+
+    def __init__(self, model: AdoptionModel, index: int, holder: int):
+        super().__init__(model)
+        self.index = index
+        self.holder_id = holder
+        self.members: list[Employee] = []  # sorted by employee id
+        self.paid = False
+        self.trial_start = -1
+        self.covered = False  # paid or on trial, as of the end of last week
+        self._pays = False
+
+    def update_cover(self, week: int) -> None:
+        """Cover at the end of ``week`` (eq. 6)."""
+        trial_weeks = self.model.params.freemium_trial_weeks
+        self.covered = bool(rules.covered(self.paid, trial_weeks, self.trial_start, week))
+
+    def decide_payment(self) -> None:
+        """At the paywall (someone blocked), the budget holder may pay from this week on."""
+        blocked = active = 0
+        for member in self.members:
+            is_blocked, is_free_user = rules.paywall_demand(member.state, member.licensed)
+            blocked += is_blocked
+            active += is_free_user
+        r = self.model.params
+        if rules.at_paywall(r, self.paid, self.model.deal, blocked):
+            v = float(self.model.uniforms[randomness.PAYMENT][self.index])
+            holder_active = self.model.employee(self.holder_id).state == State.ACTIVE
+            self._pays = bool(rules.pays(r, v, blocked, active, holder_active))
+
+    def resolve_seats(self) -> None:
+        """Grant seats to this week's keepers, then requesters, lowest employee id first."""
+        r = self.model.params
+        unlimited = rules.seats_unlimited(r, self.covered)
+        taken = 0
+        for intent in (Intent.KEEP, Intent.REQUEST):
+            for member in self.members:
+                if member._intent == intent:
+                    granted = rules.gets_seat(unlimited, taken, r.freemium_free_seats)
+                    taken += granted
+                    member._next = rules.seat_outcome(granted)
+
+    def commit(self, week: int) -> None:
+        if self._pays:
+            self.paid, self._pays = True, False
+        has_free_user = any(rules.free_user(m.state, m.licensed) for m in self.members)
+        if rules.trial_starts(self.trial_start, has_free_user):
+            self.trial_start = week
+
+
+class AdoptionModel(mesa.Model):
+    """One replicate of one plan: employees adopting a tool on an org network."""
+
+    def __init__(self, config: Config, org: Org, replicate: int = 0, seed: int | None = None):
+        seed = config.seed if seed is None else seed
+        super().__init__(seed=framework_seed(seed, replicate))
+        # The rules' uniforms come from the counter-based streams of (seed, replicate), never
+        # from Mesa's own ``self.rng`` / ``self.random`` (seeded by framework_seed), so that
+        # Mesa, the browser view or a subclass drawing from those cannot shift them.
+        self.seed = seed
+        self.config, self.org, self.replicate = config, org, replicate
+        self.params = params_of(config)
+        self.uniforms: dict[int, np.ndarray] = {}
+        self.deal = False
+        self.week = 0
+        self.prices = Prices(
+            config.tool.price_per_seat_week,
+            config.licence_price,
+            config.enterprise.price_per_seat_week,
+        )
+        traits = draw_traits(seed, replicate, org.n, config.adoption)
+        self.network = Network(org.graph, random=self.random)
+        self.employees: list[Employee] = []
+        for i in range(org.n):
+            self.employees.append(
+                Employee(
+                    self, self.network[i], i, float(traits.threshold[i]), float(traits.k_needed[i])
+                )
+            )
+        self._connect(org)
+        self.scope = workspaces(org, config.freemium.workspace)
+        self.workspaces = [Workspace(self, w, int(h)) for w, h in enumerate(self.scope.holder)]
+        for employee in self.employees:
+            employee.workspace = self.workspaces[self.scope.of_agent[employee.index]]
+            employee.workspace.members.append(employee)
+        self.mandated = mandate_scope(org, config) if config.mandate.enabled else None
+        self.recorder = Recorder([replicate], org.department, org.department_names)
+        self.latest: dict[str, float] = {}
+        self._place_champions(
+            choose_champions(org, config.seeding.strategy, config.seeding.count, traits.keys)
+        )
+
+    def _connect(self, org: Org) -> None:
+        """Each employee's weighted ties, read from the Mesa network's cells."""
+        weights = self.config.org.tie_weights
+        for employee in self.employees:
+            for cell in employee.cell.connections.values():
+                other = self.employees[cell.coordinate]
+                kind = org.graph.edges[employee.index, other.index].get("kind", "informal")
+                employee.ties.append((other, edge_weight(kind, weights)))
+            employee.ties.sort(key=lambda tie: tie[0].index)
+            employee.weighted_degree = sum(w for _, w in employee.ties)
+
+    def employee(self, index: int) -> Employee:
+        return self.employees[index]
+
+    def _place_champions(self, champions: np.ndarray) -> None:
+        """Week 0: champions ask for seats like any adopter; then end-of-week events."""
+        for workspace in self.workspaces:
+            workspace.update_cover(-1)
+        for employee in self.employees:
+            employee._next = employee.state
+        for index in champions:
+            self.employees[index]._intent = Intent.REQUEST
+        for workspace in self.workspaces:
+            workspace.resolve_seats()
+        self._commit(week=0)
+
+    def step(self) -> None:
+        """One week: uniforms, decide (employees, then workspaces), commit, events."""
+        week = self.week + 1
+        counts = {randomness.TRANSITION: self.org.n, randomness.PAYMENT: len(self.workspaces)}
+        self.uniforms = {
+            purpose: randomness.uniforms(self.seed, self.replicate, purpose, week, count)
+            for purpose, count in counts.items()
+        }
+        for workspace in self.workspaces:
+            workspace.update_cover(self.week)
+        self.agents_by_type[Employee].do("step")
+        for workspace in self.workspaces:
+            workspace.decide_payment()
+            workspace.resolve_seats()
+        self._commit(week=week)
+
+    def _commit(self, week: int) -> None:
+        self.agents_by_type[Employee].do("advance")
+        for workspace in self.workspaces:
+            workspace.commit(week)
+        self.week = week
+        self._end_of_week_events()
+        self._record()
+
+    def _end_of_week_events(self) -> None:
+        """The mandate at its week (eq. 10), then the enterprise deal (eq. 7)."""
+        if self.mandated is not None and self.week == self.config.mandate.week:
+            for employee in self.employees:
+                state, licenses, resists = rules.mandate_effect(
+                    employee.state, bool(self.mandated[employee.index])
+                )
+                employee.state = State(state)
+                employee.licensed |= licenses
+                employee.reluctant |= resists
+        engaged = sum(1 for e in self.employees if e.state == State.ACTIVE)
+        if rules.deal_signed(self.params, self.deal, engaged, self.org.n):
+            self.deal = True
+            for employee in self.employees:
+                employee.licensed = True
+
+    def state_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(state, licensed, paid) as N x 1, N x 1 and W x 1 arrays."""
+        state = np.fromiter((e.state for e in self.employees), np.int8, self.org.n)
+        licensed = np.fromiter((e.licensed for e in self.employees), bool, self.org.n)
+        paid = np.fromiter((w.paid for w in self.workspaces), bool, len(self.workspaces))
+        return state[:, None], licensed[:, None], paid[:, None]
+
+    def _record(self) -> None:
+        state, licensed, paid = self.state_arrays()
+        # after the end-of-week events, so a mandate's unaware -> aware shows in the history
+        for employee, value in zip(self.employees, state[:, 0].tolist(), strict=True):
+            employee.history.append(value)
+        deal = np.array([self.deal])
+        counts, department_active = observe_week(
+            state,
+            licensed,
+            paid,
+            self.scope.of_agent,
+            self.org.department,
+            len(self.org.department_names),
+            deal,
+            self.prices,
+        )
+        self.recorder.record(counts, deal, department_active)
+        self.latest = {k: float(v[0]) for k, v in self.recorder.weeks[-1].items()}
+
+
+def simulate_reference(config: Config, org: Org, replicates: list[int], seed: int | None = None):
+    """Run each replicate with the Mesa engine; return (trajectories, departments) tables."""
+    import polars as pl
+
+    trajectories, departments = [], []
+    for replicate in replicates:
+        model = AdoptionModel(config, org, replicate, seed)
+        for _ in range(config.weeks):
+            model.step()
+        trajectories.append(model.recorder.trajectories())
+        departments.append(model.recorder.departments())
+    return pl.concat(trajectories), pl.concat(departments)

@@ -1,0 +1,15 @@
+"""The errors adoptsim reports to its users: one base class, one exit code.
+
+Every error caused by input (a scenario, a graph file, an option, a results folder) is an
+:class:`AdoptsimError`.  The command line prints its message on one line and exits with
+status 2; Python callers catch it like any exception.  The message names the file, the
+field and what is allowed.
+"""
+
+from __future__ import annotations
+
+
+class AdoptsimError(ValueError):
+    """Bad input or a refused action; the message says what and what is allowed."""
+
+    exit_code = 2
