@@ -25,7 +25,7 @@ from rich.table import Table
 
 from sim.engines.batched import BatchedModel, advance, default_threads, split_replicates
 from sim.engines.reference import AdoptionModel
-from sim.engines.runner import build_orgs
+from sim.engines.runner import prepare
 from sim.scenario import deep_merge, parse_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +37,7 @@ def hybrid_plan(n: int):
     raw["org"]["n"] = n
     raw["plans"] = [p for p in raw["plans"] if p["name"] == "hybrid"]
     raw["plans"][0] = deep_merge(raw["plans"][0], EVERY_MECHANISM)
-    (prepared,) = build_orgs(parse_scenario(raw, f"bench-{n}"))
+    (prepared,) = prepare(parse_scenario(raw, f"bench-{n}"))
     return prepared
 
 

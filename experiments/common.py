@@ -9,13 +9,13 @@ from typing import Any
 import plotly.graph_objects as go
 import polars as pl
 
-from sim.results import store
 from sim.engines.batched import simulate_batched
+from sim.engines.runner import prepare
 from sim.metrics import summarize
 from sim.org import Org
-from sim.engines.runner import build_orgs
-from sim.scenario import Config, deep_merge, parse_scenario
+from sim.results import store
 from sim.results.stats import mean_ci
+from sim.scenario import Config, deep_merge, parse_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 QUIET: dict[str, Any] = {
@@ -33,15 +33,15 @@ def quiet(**overrides: Any) -> dict[str, Any]:
     return deep_merge(QUIET, overrides)
 
 
-def prepare(data: dict[str, Any], name: str = "experiment") -> tuple[Config, Org]:
+def plan_and_org(data: dict[str, Any], name: str = "experiment") -> tuple[Config, Org]:
     """One plan's config and org from a scenario dict (validated by the schema)."""
-    (prepared,) = build_orgs(parse_scenario({"name": name, **data}, f"<{name}>"))
+    (prepared,) = prepare(parse_scenario({"name": name, **data}, f"<{name}>"))
     return prepared.config, prepared.org
 
 
 def simulate(data: dict[str, Any], replicates: int, name: str = "experiment"):
     """(trajectories, summary, org) for a scenario dict on the batched engine."""
-    config, org = prepare(data, name)
+    config, org = plan_and_org(data, name)
     trajectories, departments = simulate_batched(config, org, list(range(replicates)))
     tags = [pl.lit(name).alias("plan"), pl.lit(0, pl.Int64).alias("point")]
     trajectories = trajectories.with_columns(tags)

@@ -29,12 +29,12 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 import polars as pl
-from common import Output, deep_merge, interval, paired, prepare, scenario_base
+from common import Output, deep_merge, interval, paired, plan_and_org, scenario_base
 from plotly.subplots import make_subplots
 
 from sim.engines.batched import simulate_batched
-from sim.metrics import summarize
 from sim.engines.population import workspaces
+from sim.metrics import summarize
 
 SCENARIO = "scenarios/freemium_sweep.toml"
 SEATS: tuple[int | None, ...] = (1, 2, 3, 4, 5, 6, 7, 8, None)  # None: unlimited
@@ -65,7 +65,7 @@ def run_grid(base: dict) -> tuple[pl.DataFrame, int, int, int, int]:
                 data = deep_merge(
                     base, {**overrides, "freemium": {"free_seats": seats, "free_value": value}}
                 )
-                config, org = prepare(data, "freemium_trap")
+                config, org = plan_and_org(data, "freemium_trap")
                 n, weeks = org.n, config.weeks
                 scope = workspaces(org, config.freemium.workspace)
                 w, largest = scope.count, int(np.bincount(scope.of_agent).max())

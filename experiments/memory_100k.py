@@ -15,7 +15,7 @@ import tomllib
 from pathlib import Path
 
 from sim.engines.batched import simulate_batched
-from sim.engines.runner import build_orgs
+from sim.engines.runner import prepare
 from sim.scenario import parse_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,7 +26,7 @@ def main(n: int = 100_000, replicates: int = 20, weeks: int = 104) -> None:
     raw["org"]["n"], raw["weeks"] = n, weeks
     raw["plans"] = [p for p in raw["plans"] if p["name"] == "hybrid"]
     start = time.perf_counter()
-    (prepared,) = build_orgs(parse_scenario(raw, f"memory-{n}"))
+    (prepared,) = prepare(parse_scenario(raw, f"memory-{n}"))
     org_built = time.perf_counter()
     prepared.org.betweenness()  # the hybrid plan seeds brokers: estimated once, then cached
     built = time.perf_counter()

@@ -18,7 +18,7 @@ import polars as pl
 from common import PALETTE, ROOT, Output, add_band, bands, ci_row, excludes_zero, interval, paired
 from plotly.subplots import make_subplots
 
-from sim.engines.runner import build_orgs, run_scenario
+from sim.engines.runner import prepare, run_scenario
 from sim.scenario import load_scenario
 
 ORGS = (  # (label, scenario file, replicates: more for the small, noisy org)
@@ -38,7 +38,7 @@ PAIRS = (("bottom-up", "top-down"), ("hybrid", "top-down"))
 
 def study(out: Output, label: str, path: str, replicates: int) -> tuple[list, list, str]:
     scenario = load_scenario(ROOT / path)
-    prepared = build_orgs(scenario)
+    prepared = prepare(scenario)
     result = run_scenario(prepared, "batched", replicates)
     plans = [p.name for p in scenario.plans]
     config = scenario.plans[0].config

@@ -28,15 +28,15 @@ import polars as pl
 from common import (
     PALETTE,
     Output,
-    deep_merge,
     add_band,
     bands,
     ci_row,
     configure,
+    deep_merge,
     excludes_zero,
     interval,
     paired,
-    prepare,
+    plan_and_org,
     scenario_base,
 )
 from plotly.subplots import make_subplots
@@ -61,7 +61,7 @@ def run(base: dict) -> tuple[pl.DataFrame, pl.DataFrame, int, int]:
     n = weeks = 0
     for cross in CROSS:
         org_data = deep_merge(base, {"org": {"cross_department_share": cross}})
-        _, org = prepare(org_data, "seeding")  # one org per cross share, shared by all runs
+        _, org = plan_and_org(org_data, "seeding")  # one org per cross share, shared by all runs
         n = org.n
         for setting, overrides in SETTINGS.items():
             for strategy in STRATEGIES:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 import polars as pl
-from common import Output, deep_merge, configure, interval, prepare, scenario_base
+from common import Output, configure, deep_merge, interval, plan_and_org, scenario_base
 from plotly.subplots import make_subplots
 from SALib.analyze import morris as morris_analyze
 from SALib.sample import morris as morris_sample
@@ -82,7 +82,7 @@ def nested(point: dict[str, float]) -> dict:
 
 
 def evaluate(base: dict, samples: np.ndarray) -> tuple[pl.DataFrame, int, int, int]:
-    _, org = prepare(base, "sensitivity")  # the org is not varied: build it once
+    _, org = plan_and_org(base, "sensitivity")  # the org is not varied: build it once
     n = org.n
     rows = []
     weeks = seed = 0

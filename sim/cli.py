@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -23,8 +22,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from sim.org import OrgDataError
-from sim.scenario import ScenarioError, load_scenario
+from sim.errors import AdoptsimError
 
 app = typer.Typer(
     help="Simulate how a tool spreads through an organization and compare rollout plans: "
@@ -60,37 +58,12 @@ def friendly_errors(command):
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except (ScenarioError, OrgDataError) as error:
+        except AdoptsimError as error:
             # escape: the message ends with an "[allowed range]" hint, not a rich style tag
             err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
-            raise typer.Exit(code=2) from None
+            raise typer.Exit(code=error.exit_code) from None
 
     return wrapper
-
-
-def results_folder(results: Path, name: str) -> Path:
-    """``results/<name>``, refused (exit 2) when it or a folder above it is a file."""
-    folder = results / name
-    for path in (folder, *folder.parents):
-        if path.exists() and not path.is_dir():
-            raise ScenarioError(f"--results {results}: {path} is a file, expected a folder")
-    return folder
-
-
-def refuse_to_replace_sweep(folder: Path, force: bool) -> None:
-    """``run`` replaces its folder whole: refuse when that would discard a sweep's results."""
-    manifest = folder / "manifest.json"
-    if force or not manifest.is_file():
-        return
-    try:
-        kind = json.loads(manifest.read_text()).get("kind")
-    except (ValueError, OSError):
-        return
-    if kind == "sweep":
-        raise ScenarioError(
-            f"{folder}: holds sweep results (from `adoptsim sweep`), which `run` would "
-            "replace; use another --results folder, or pass --force to replace them"
-        )
 
 
 def progress_bar() -> Progress:
@@ -146,24 +119,19 @@ def run(
 
     Example:  adoptsim run scenarios/default.toml --replicates 10
     """
-    from sim.engines.runner import build_orgs, engines, run_scenario
+    from sim import api
 
-    if engine not in engines():
-        raise ScenarioError(f"--engine {engine!r}: allowed: {', '.join(engines())}")
-    loaded = load_scenario(scenario)  # a bad file fails here, before the heavier imports
-    target = results_folder(results, loaded.name)
-    refuse_to_replace_sweep(target, force)
-    from sim.results import store
-    from sim.results.report import html_report
-
-    prepared = build_orgs(loaded)
+    loaded = api.load_scenario(scenario)  # a bad file fails here, before the heavier imports
+    api.check_engine(engine, "--engine")
+    target = api.results_folder(results, loaded.name, "--results")
+    api.refuse_to_replace_sweep(target, force)
+    prepared = api.prepare(loaded)
     if loaded.sweep is not None:
         note = (
             f"note: {scenario} has a [sweep] table: `run` runs the base plans only; "
             "`adoptsim sweep` runs the grid"
         )
         err.print(escape(note), highlight=False, soft_wrap=True)
-    started = store.now()
     total = sum(replicates or p.config.replicates for p in prepared)
     clock = time.perf_counter()
     with progress_bar() as bar:
@@ -174,40 +142,10 @@ def run(
             rate = done / max(time.perf_counter() - clock, 1e-9)
             bar.update(task, advance=k, rate=f"{rate:.1f} runs/s")
 
-        output = run_scenario(prepared, engine, replicates, advance)
+        result = api.run(loaded, engine, replicates, advance, prepared=prepared)
+    target = result.save(results, force=force)
     n = prepared[0].org.n
-    manifest = {
-        "scenario": loaded.resolved(),
-        "scenario_file": str(scenario),
-        "scenario_hash": loaded.digest(),
-        "kind": "run",
-        "engine": engine,
-        "seed": prepared[0].config.seed,
-        "replicates": {p.plan.name: replicates or p.config.replicates for p in prepared},
-        "employees": {p.plan.name: p.org.n for p in prepared},
-        "versions": store.package_versions(),
-        "command": " ".join(sys.argv),
-        "started": started,
-    }
-
-    def fill(folder: Path) -> None:
-        store.write_parquet(output.trajectories, folder / "trajectories.parquet")
-        store.write_parquet(output.departments, folder / "departments.parquet")
-        store.write_parquet(output.summary, folder / "summary.parquet")
-        page = html_report(
-            loaded.name,
-            loaded.description,
-            output.trajectories,
-            output.departments,
-            output.summary,
-            n,
-            manifest,
-        )
-        store.write_text(page, folder / "report.html")
-        store.write_json({**manifest, "finished": store.now()}, folder / "manifest.json")
-
-    store.publish(target, fill)
-    print_summary(output.summary, f"{loaded.name}: {n:,} employees")
+    print_summary(result.summary, f"{loaded.name}: {n:,} employees")
     out.print(f"results: {target}/  (report.html, summary.parquet, trajectories.parquet)")
 
 
@@ -221,42 +159,29 @@ def check(
 
     Example:  adoptsim check scenarios/krackhardt.toml
     """
-    from sim.engines.runner import build_orgs
-    from sim.sweep import check_points
+    from sim import api
+    from sim.scenario import MECHANISMS
 
-    loaded = load_scenario(scenario)
-    prepared = build_orgs(loaded)
-    check_points(loaded)  # every plan at every sweep point, as `adoptsim sweep` checks them
+    loaded = api.load_scenario(scenario)
+    prepared = api.prepare(loaded)  # every plan at every sweep point, as `sweep` checks them
     if as_json:
         out.print_json(json.dumps(loaded.resolved(), default=str))
         return
     table = Table(title=f"{scenario}: {loaded.name} (hash {loaded.digest()})", title_justify="left")
-    for column in ("plan", "org", "rule", "seeding", "freemium", "mandate", "enterprise"):
-        table.add_column(column)
+    # one row per mechanism, from the schema's declarations (Section.summary)
+    table.add_column("")
     for item in prepared:
-        c = item.config
-        seats = "unlimited" if c.freemium.free_seats is None else c.freemium.free_seats
-        free = (
-            f"{c.freemium.workspace}, {seats} free seats, trial {c.freemium.trial_weeks}w"
-            if c.freemium.enabled
-            else "off"
-        )
-        mandate = (
-            f"week {c.mandate.week}, {c.mandate.scope}, compliance {c.mandate.compliance}"
-            if c.mandate.enabled
-            else "off"
-        )
-        deal = f"at {c.enterprise.threshold:.0%}" if c.enterprise.enabled else "off"
-        table.add_row(
-            item.plan.name,
-            f"{c.org.generator}: {item.org.n:,} people, {item.org.graph.number_of_edges():,} ties, "
-            f"{len(item.org.department_names)} depts",
-            c.adoption.rule,
-            f"{c.seeding.strategy} x{c.seeding.count}",
-            free,
-            mandate,
-            deal,
-        )
+        table.add_column(item.plan.name)
+    table.add_row(
+        "org",
+        *(
+            f"{p.config.org.generator}: {p.org.n:,} people, "
+            f"{p.org.graph.number_of_edges():,} ties, {len(p.org.department_names)} depts"
+            for p in prepared
+        ),
+    )
+    for section in MECHANISMS:
+        table.add_row(section, *(getattr(p.config, section).summary() for p in prepared))
     out.print(table)
     c0 = prepared[0].config
     if loaded.sweep is not None:
@@ -292,83 +217,48 @@ def sweep(
 
     Example:  adoptsim sweep scenarios/freemium_sweep.toml --workers 2
     """
-    from sim import sweep as sweeps
-    from sim.engines.runner import engines
+    from sim import api
 
-    # Everything that can refuse the sweep comes first: nothing is written until it all passed.
-    if engine not in engines():
-        raise ScenarioError(f"--engine {engine!r}: allowed: {', '.join(engines())}")
-    if scheduler is not None and not scheduler.startswith(("tcp://", "tls://", "inproc://")):
-        raise ScenarioError(f"--scheduler {scheduler!r}: expected an address like tcp://HOST:PORT")
-    loaded = load_scenario(scenario)
-    sweeps.check_orgs(loaded)  # every plan at every sweep point fits its org
-    folder = results_folder(results, loaded.name)
-    tasks = sweeps.make_tasks(loaded, replicates, engine)
-    manifest = sweeps.sweep_manifest(loaded, tasks, engine)
-    existing = sweeps.existing_manifest(folder, manifest, force)
-    todo = tasks if force else [t for t in tasks if not sweeps.is_done(folder, t)]
-    if existing is not None and not todo and (folder / "summary.parquet").exists():
-        out.print(f"{folder}: all {len(tasks)} tasks already done; nothing to do (--force redoes)")
-        return
-    client = sweeps.connect(scheduler) if scheduler else None
-    try:
-        manifest = sweeps.open_folder(folder, manifest, existing, force)
-        sweeps.clean_partial_writes(folder)
-        where = scheduler or f"{workers or sweeps.default_workers()} local worker(s)"
-        out.print(
-            f"{loaded.name}: {len(loaded.plans)} plan(s) x {len(loaded.points)} point(s): "
-            f"{len(tasks)} tasks, {len(tasks) - len(todo)} already done; running on {where}"
-        )
-        run_sweep_tasks(todo, len(tasks), folder, workers, client)
-    finally:
-        if client is not None:
-            client.close()
-    finish_sweep(loaded, folder, manifest, tasks)
-
-
-def run_sweep_tasks(todo: list, total: int, folder: Path, workers: int | None, client) -> None:
-    """Run the unfinished tasks with a progress bar; on SIGTERM stop cleanly with exit 143."""
-    from sim import sweep as sweeps
-
+    api.check_engine(engine, "--engine")
+    api.check_scheduler(scheduler, "--scheduler")
+    loaded = api.load_scenario(scenario)
+    folder = api.results_folder(results, loaded.name, "--results")
     clock = time.perf_counter()
-    already = total - len(todo)
-    try:
-        with sweeps.sigterm_raises_terminated(), progress_bar() as bar:
-            task_bar = bar.add_task("tasks", total=total, completed=already, rate="")
+    with progress_bar() as bar:
+        bars: list = []
 
-            def done(receipt: dict) -> None:
-                finished = bar.tasks[task_bar].completed + 1 - already
-                rate = finished / max(time.perf_counter() - clock, 1e-9)
-                bar.update(task_bar, advance=1, rate=f"{rate:.2f} tasks/s")
+        def started(line: str, total: int, already: int) -> None:
+            out.print(line)
+            bars.append(bar.add_task("tasks", total=total, completed=already, rate=""))
+            bars.append(already)
 
-            if client is not None:
-                sweeps.execute_dask(todo, folder, client, done)
-            else:
-                sweeps.execute_local(todo, folder, workers or sweeps.default_workers(), done)
-    except sweeps.Terminated:
-        sweeps.clean_partial_writes(folder)
-        finished = sum(sweeps.is_done(folder, t) for t in todo) + already
-        err.print(
-            f"stopped by SIGTERM: {finished} of {total} tasks done and kept in {folder}; "
-            "run the same command again to finish the rest",
-            highlight=False,
-            soft_wrap=True,
+        def done(receipt: dict) -> None:
+            task_bar, already = bars
+            finished = bar.tasks[task_bar].completed + 1 - already
+            rate = finished / max(time.perf_counter() - clock, 1e-9)
+            bar.update(task_bar, advance=1, rate=f"{rate:.2f} tasks/s")
+
+        try:
+            result = api.sweep(
+                loaded, results, workers, scheduler, replicates, engine, force, started, done
+            )
+        except api.SweepStopped as stop:
+            err.print(
+                f"stopped by SIGTERM: {stop.finished} of {stop.total} tasks done and kept in "
+                f"{stop.folder}; run the same command again to finish the rest",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(code=143) from None
+    if result.ran == 0 and result.already_done == result.tasks:
+        out.print(
+            f"{folder}: all {result.tasks} tasks already done; nothing to do (--force redoes)"
         )
-        raise typer.Exit(code=143) from None
+        return
+    from sim.results.compare import Results, default_pair
 
-
-def finish_sweep(loaded, folder: Path, manifest: dict, tasks: list) -> None:
-    """All tasks done: combined summary, points table, report.html and the comparison table."""
-    from sim import sweep as sweeps
-    from sim.results import store
-    from sim.results.compare import Results, default_pair, html_report
-
-    sweeps.finish_folder(folder, manifest, tasks)
-    store.write_parquet(sweeps.points_frame(loaded), folder / "points.parquet")
     stored = Results(folder)
-    plan_a, plan_b = default_pair(stored.plans)
-    store.write_text(html_report(stored, plan_a, plan_b), folder / "report.html")
-    print_comparison(stored, plan_a, plan_b)
+    print_comparison(stored, *default_pair(stored.plans))
     out.print(f"results: {folder}/  (report.html, summary.parquet, parts/)")
 
 
@@ -442,9 +332,9 @@ def chosen_pair(stored, plan_a: str | None, plan_b: str | None) -> tuple[str, st
 
     for plan in (plan_a, plan_b):
         if plan is not None and plan not in stored.plans:
-            raise ScenarioError(f"{stored.folder}: no plan {plan!r}; plans: {stored.plans}")
+            raise AdoptsimError(f"{stored.folder}: no plan {plan!r}; plans: {stored.plans}")
     if plan_a is not None and plan_a == plan_b:
-        raise ScenarioError(
+        raise AdoptsimError(
             f"--a and --b both name plan {plan_a!r}; compare two different plans "
             f"(plans: {stored.plans})"
         )
@@ -454,10 +344,6 @@ def chosen_pair(stored, plan_a: str | None, plan_b: str | None) -> tuple[str, st
     given = plan_a if plan_a is not None else plan_b
     others = [p for p in (default_a, default_b, *stored.plans) if p != given] or [given]
     return (given, others[0]) if plan_a is not None else (others[0], given)
-
-
-def main() -> None:
-    app()
 
 
 @app.command()

@@ -14,7 +14,10 @@ import polars as pl
 from numba import njit
 
 from sim import rules
+from sim.jit import invalidate_if_rules_changed
 from sim.rules import STATE_NAMES, State
+
+invalidate_if_rules_changed(__file__)  # numba's cache must not outlive a rules edit
 
 N_STATES = len(State)
 # rows of the weekly tally (after the N_STATES state counts)

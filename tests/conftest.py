@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from sim.engines.runner import build_orgs
+from sim.engines.runner import prepare
 from sim.scenario import deep_merge, parse_scenario
 
 QUIET = {
@@ -25,7 +25,7 @@ def make_plans(base: dict, plans: list[dict] | None = None, name: str = "test"):
     data["name"] = name
     if plans:
         data["plans"] = plans
-    return build_orgs(parse_scenario(data, f"<{name}>"))
+    return prepare(parse_scenario(data, f"<{name}>"))
 
 
 def quiet(**overrides) -> dict:

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from sim.scenario import docs as scenario_docs
 from sim.metrics import SUMMARY_COLUMNS
 from sim.observe import TRAJECTORY_COLUMNS
+from sim.scenario import docs as scenario_docs
 
 ROOT = Path(__file__).resolve().parents[1]
 

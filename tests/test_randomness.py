@@ -40,7 +40,9 @@ def test_splitmix64_reference_values():
     ]
 
 
-@pytest.mark.parametrize(("seed", "replicate", "purpose", "week"), [(0, 0, 0, 0), (12345, 7, 1, 52)])
+@pytest.mark.parametrize(
+    ("seed", "replicate", "purpose", "week"), [(0, 0, 0, 0), (12345, 7, 1, 52)]
+)
 def test_numpy_and_numba_compute_the_same_bits(seed, replicate, purpose, week):
     key = stream_key(seed, replicate, purpose)
     vectorised = uniforms(seed, replicate, purpose, week, 5_000)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from sim.engines.runner import prepare
 from sim.org import KRACKHARDT_DIR, OrgDataError
-from sim.engines.runner import build_orgs
 from sim.scenario import WEIGHT_QUANTUM, ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +27,7 @@ def error_of(path: Path, build: bool = False) -> str:
     with pytest.raises(ScenarioError) as info:
         scenario = load_scenario(path)
         if build:
-            build_orgs(scenario)
+            prepare(scenario)
     message = str(info.value)
     assert "\n" not in message, f"message spans several lines: {message!r}"
     assert message.startswith(f"{path}:"), f"message does not start with the file: {message!r}"
@@ -356,7 +356,7 @@ def test_mandate_scope_known_departments_build(tmp_path):
     path = write(
         tmp_path, '[org]\nn = 60\ndepartments = 3\n[mandate]\nenabled = true\nscope = ["D2"]\n'
     )
-    (prepared,) = build_orgs(load_scenario(path))
+    (prepared,) = prepare(load_scenario(path))
     assert prepared.org.department_names == ("D1", "D2", "D3")
 
 
@@ -392,7 +392,7 @@ def test_krackhardt_folder_missing_a_file(tmp_path, missing, monkeypatch):
     scenario = load_scenario(path)
     assert scenario.plans[0].config.org.path == str(folder.resolve())
     with pytest.raises(OrgDataError) as info:
-        build_orgs(scenario)
+        prepare(scenario)
     assert str(info.value) == f"{folder.resolve() / missing}: file not found"
 
 
@@ -400,7 +400,7 @@ def test_krackhardt_empty_folder_names_the_attribute_file(tmp_path):
     (tmp_path / "empty").mkdir()
     path = write(tmp_path, '[org]\ngenerator = "krackhardt"\npath = "empty"\n')
     with pytest.raises(OrgDataError, match=r"empty/Krack-High-Tec-Attributes\.csv: file not found"):
-        build_orgs(load_scenario(path))
+        prepare(load_scenario(path))
 
 
 def test_krackhardt_only_reads_the_relations_it_uses(tmp_path):
@@ -409,7 +409,7 @@ def test_krackhardt_only_reads_the_relations_it_uses(tmp_path):
     path = write(
         tmp_path, '[org]\ngenerator = "krackhardt"\npath = "krack"\ninformal = ["friendship"]\n'
     )
-    (prepared,) = build_orgs(load_scenario(path))
+    (prepared,) = prepare(load_scenario(path))
     assert prepared.org.n == 21
 
 
@@ -421,7 +421,7 @@ def test_krackhardt_malformed_edge_list_names_file_and_line(tmp_path):
     edges.write_text("\n".join(lines) + "\n")
     path = write(tmp_path, '[org]\ngenerator = "krackhardt"\npath = "krack"\n')
     with pytest.raises(OrgDataError) as info:
-        build_orgs(load_scenario(path))
+        prepare(load_scenario(path))
     assert str(info.value) == f"{edges.resolve()}:5: id out of range 1..21"
 
 
@@ -472,7 +472,7 @@ def test_default_scenario_loads_and_builds(tmp_path):
     assert top_down.mandate.compliance == 0.3  # base value kept where the plan is silent
     assert top_down.weeks == 104 and top_down.seed == 20261122
     assert scenario.plans[0].config.org.tie_weights.informal == 0.75
-    prepared = build_orgs(scenario)
+    prepared = prepare(scenario)
     assert [p.org.n for p in prepared] == [2000, 2000, 2000]
     # the same org spec and seed: one org shared by every plan (paired comparison)
     assert prepared[0].org is prepared[1].org is prepared[2].org
@@ -482,7 +482,7 @@ def test_default_scenario_loads_and_builds(tmp_path):
 def test_krackhardt_scenario_loads_and_builds():
     scenario = load_scenario(SCENARIOS / "krackhardt.toml")
     assert [p.name for p in scenario.plans] == ["bottom-up", "top-down", "hybrid"]
-    prepared = build_orgs(scenario)
+    prepared = prepare(scenario)
     org = prepared[0].org
     assert org.n == 21
     assert org.department_names == ("D0", "D1", "D2", "D3", "D4")
@@ -497,7 +497,7 @@ def test_shipped_sweep_scenario_loads_and_builds():
     plan = scenario.plans[1]
     assert [c.freemium.free_value for c in plan.point_configs[:3]] == [0.3, 0.6, 0.9]
     assert all(c.mandate.enabled for c in plan.point_configs)
-    prepared = build_orgs(scenario)
+    prepared = prepare(scenario)
     assert prepared[0].org.n == 500
 
 
@@ -593,15 +593,14 @@ def test_krackhardt_path_in_a_plan_names_the_plan(tmp_path):
 
 
 def test_every_sweep_point_is_checked_against_its_org(tmp_path):
-    from sim.sweep import check_points
-
+    """prepare() checks every plan at every sweep point, not only the base plans."""
     swept_scope = write(
         tmp_path,
         '[org]\nn = 100\n[mandate]\nenabled = true\n[sweep]\nmandate.scope = ["org", ["ZZ"]]\n',
         "scope.toml",
     )
     with pytest.raises(ScenarioError) as info:
-        check_points(load_scenario(swept_scope))
+        prepare(load_scenario(swept_scope))
     assert_names(
         str(info.value), f"{swept_scope}: plan 'base', sweep point 1 (mandate.scope=['ZZ'])", "ZZ"
     )
@@ -612,10 +611,9 @@ def test_every_sweep_point_is_checked_against_its_org(tmp_path):
         '[[plans]]\nname = "a"\nmandate = { scope = ["D4"] }\n',
         "depts.toml",
     )
-    scenario = load_scenario(fewer_departments)
-    build_orgs(scenario)  # the base org (6 departments) has a D4
+    scenario = load_scenario(fewer_departments)  # the base org (6 departments) has a D4
     with pytest.raises(ScenarioError) as info:
-        check_points(scenario)
+        prepare(scenario)
     assert_names(
         str(info.value),
         "plan 'a', sweep point 0 (org.departments=2)",

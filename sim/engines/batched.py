@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import polars as pl
 
-from sim import randomness, rules
+from sim import randomness
 from sim.engines import kernels
 from sim.engines.params import params_of
 from sim.engines.population import (
@@ -184,10 +184,11 @@ class BatchedModel:
         if self.mandated is not None and self.week == self.config.mandate.week:
             kernels.apply_mandate(self.state, self.licensed, self.reluctant, self.mandated)
             changed = True
-        for c in range(len(self.replicates)):
-            if rules.deal_signed(self.params, self.deal[c], engaged[c], self.org.n):
-                self.deal[c] = True
-                self.licensed[:, c] = True
+        if self.config.enterprise.enabled and not self.deal.all():
+            signs = kernels.sign_deals(self.params, self.deal, engaged, self.org.n)
+            if signs.any():
+                self.deal |= signs
+                self.licensed[:, signs] = True
                 changed = True
         return changed
 

@@ -24,8 +24,11 @@ import numpy as np
 from numba import njit
 
 from sim import randomness, rules
+from sim.jit import invalidate_if_rules_changed
 from sim.observe import count_row
 from sim.rules import Intent, State
+
+invalidate_if_rules_changed(__file__)  # numba's cache must not outlive a rules edit
 
 N_STATES = len(State)
 FACT_BITS = 6  # licensed + the five facts of rules.week_facts
@@ -254,6 +257,15 @@ def start_trials(trial_start: np.ndarray, has_free_user: np.ndarray, week: int) 
         for c in range(reps):
             if rules.trial_starts(trial_start[w, c], has_free_user[w, c]):
                 trial_start[w, c] = week
+
+
+@_compile
+def sign_deals(r, deal: np.ndarray, engaged: np.ndarray, n: int) -> np.ndarray:
+    """Eq. 7 per replicate: which replicates sign the enterprise deal this week."""
+    signs = np.zeros(len(deal), dtype=np.bool_)
+    for c in range(len(deal)):
+        signs[c] = rules.deal_signed(r, deal[c], engaged[c], n)
+    return signs
 
 
 @_compile

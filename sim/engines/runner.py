@@ -1,7 +1,7 @@
 """Run a scenario: build each plan's org, simulate R replicates with an engine, summarize.
 
-Everything that can fail on bad input (schema, graph files, department names) happens in
-:func:`prepare`, before any simulation starts or any file is written.
+Everything that can fail on bad input (schema, graph files, department names, every sweep
+point) happens in :func:`prepare`, before any simulation starts or any file is written.
 """
 
 from __future__ import annotations
@@ -56,18 +56,33 @@ class RunOutput:
     summary: pl.DataFrame
 
 
-def build_orgs(scenario: Scenario) -> list[PreparedPlan]:
-    """Build (once per distinct org spec and seed) the org of every plan and check it fits."""
+def prepare(scenario: Scenario) -> list[PreparedPlan]:
+    """Validate a loaded scenario against its orgs and build each distinct org once.
+
+    Every plan is checked against its org (department names, champion counts), and with a
+    ``[sweep]`` every plan at every sweep point against the org of that point, so that
+    ``run``, ``check``, ``sweep`` and ``viz`` refuse the same inputs before any work or
+    any write.  Returns the base plans with their orgs.
+    """
     cache: dict[str, Org] = {}
-    prepared = []
-    for plan in scenario.plans:
-        cfg = plan.config
-        key = json.dumps([cfg.org.model_dump(), cfg.seed], sort_keys=True, default=str)
+
+    def org_of(cfg: Config) -> Org:
+        key = json.dumps([cfg.org.model_dump(mode="json"), cfg.seed], sort_keys=True)
         if key not in cache:
             cache[key] = build_org(cfg.org, org_seed(cfg.seed))
-        org = cache[key]
-        check_against_org(cfg, org, scenario.source, plan.name)
+        return cache[key]
+
+    prepared = []
+    for plan in scenario.plans:
+        org = org_of(plan.config)
+        check_against_org(plan.config, org, scenario.source, plan.name)
         prepared.append(PreparedPlan(plan, org))
+    if scenario.sweep is not None:
+        for plan in scenario.plans:
+            for index, point in enumerate(scenario.points):
+                config = plan.at(index)
+                org = org_of(config)
+                check_against_org(config, org, scenario.source, plan.name, (index, point))
     return prepared
 
 

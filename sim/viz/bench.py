@@ -23,7 +23,7 @@ from sim.viz.model import DEFAULT_SCENARIO, ViewSpec, VizModel
 
 def resized(spec: ViewSpec, n: int) -> ViewSpec:
     """The spec's first plan with ``n`` employees (seeding capped at n)."""
-    from sim.engines.runner import PreparedPlan, build_orgs
+    from sim.engines.runner import PreparedPlan, prepare
     from sim.scenario import Plan, Scenario
 
     plan = spec.prepared[0].plan
@@ -34,7 +34,7 @@ def resized(spec: ViewSpec, n: int) -> ViewSpec:
     scenario = Scenario(
         name=f"{spec.scenario.name}-{n}", plans=[Plan(name=plan.name, config=config)]
     )
-    prepared: list[PreparedPlan] = build_orgs(scenario)
+    prepared: list[PreparedPlan] = prepare(scenario)
     return ViewSpec(scenario, plan.name, prepared)
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from sim.engines.reference import AdoptionModel
-from sim.engines.runner import PreparedPlan, build_orgs
+from sim.engines.runner import PreparedPlan, prepare
 from sim.scenario import Config, Scenario, ScenarioError, load_scenario
 
 SCENARIO_ENV = "ADOPTSIM_VIZ_SCENARIO"
@@ -47,7 +47,7 @@ class ViewSpec:
         names = [p.name for p in scenario.plans]
         if plan is not None and plan not in names:
             raise ScenarioError(f"{path}: no plan {plan!r}; plans: {', '.join(names)}")
-        return cls(scenario, plan or names[0], build_orgs(scenario))
+        return cls(scenario, plan or names[0], prepare(scenario))
 
     @property
     def plan_names(self) -> list[str]:

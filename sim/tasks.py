@@ -28,7 +28,7 @@ from typing import Any
 import polars as pl
 
 from sim.results import store
-from sim.scenario import Config, Scenario, ScenarioError, check_against_org
+from sim.scenario import Config, Scenario, ScenarioError
 
 PARTS = ("trajectories", "departments", "summary")  # summary last: it marks a task done
 REPLICATES_PER_TASK = 25
@@ -74,29 +74,6 @@ def make_tasks(
 
 class Terminated(Exception):
     """The sweep was sent SIGTERM: its workers are stopped, finished tasks are kept."""
-
-
-def check_orgs(scenario: Scenario) -> None:
-    """Fail early (before any file is written) on graph files or department names."""
-    from sim.engines.runner import build_orgs
-
-    build_orgs(scenario)
-    check_points(scenario)
-
-
-def check_points(scenario: Scenario) -> None:
-    """Check every plan at every sweep point against the org built for that point.
-
-    A swept value (``org.departments``, ``mandate.scope``, ``seeding.count``, ...) can make
-    a plan refer to departments or people that the org at that point does not have.
-    """
-    if scenario.sweep is None:
-        return
-    for plan in scenario.plans:
-        for index, point in enumerate(scenario.points):
-            config = plan.at(index)
-            org = _org(_org_key(config.org.model_dump(mode="json")), config.seed)
-            check_against_org(config, org, scenario.source, plan.name, (index, point))
 
 
 def _org_key(org: dict[str, Any]) -> str:
@@ -274,19 +251,11 @@ def execute_dask(tasks: list[Task], folder: Path, client, on_done: Callable[[dic
         raise
 
 
-def sweep_manifest(scenario: Scenario, tasks: list[Task], engine: str) -> dict[str, Any]:
-    return {
-        "kind": "sweep",
-        "scenario": scenario.resolved(),
-        "scenario_file": scenario.source,
-        "scenario_hash": scenario.digest(),
-        "engine": engine,
-        "seed": scenario.plans[0].config.seed,
-        "tasks": [
-            {k: v for k, v in asdict(t).items() if k != "config"} | {"name": t.name} for t in tasks
-        ],
-        "versions": store.package_versions(),
-    }
+def task_records(tasks: list[Task]) -> list[dict[str, Any]]:
+    """The task list as the manifest stores it (without the configs, which the scenario has)."""
+    return [
+        {k: v for k, v in asdict(t).items() if k != "config"} | {"name": t.name} for t in tasks
+    ]
 
 
 def existing_manifest(folder: Path, manifest: dict[str, Any], force: bool) -> dict[str, Any] | None:
@@ -372,10 +341,6 @@ def points_frame(scenario: Scenario) -> pl.DataFrame:
     """One row per sweep point with the swept values (columns named by dotted path)."""
     rows = [{"point": i, **point} for i, point in enumerate(scenario.points)]
     return pl.DataFrame(rows)
-
-
-def iter_results(folder: Path, part: str) -> Iterator[Path]:
-    yield from sorted((folder / "parts" / part).glob("*.parquet"))
 
 
 def default_workers() -> int:

@@ -1,0 +1,272 @@
+"""The Python API: everything the command line does, as plain calls.
+
+    from sim import load_scenario, run, sweep
+
+    result = run("scenarios/default.toml", replicates=10)   # every plan, paired
+    result.summary                                         # one row per plan x replicate
+    result.save("results")                                 # results/<name>/ + report.html
+
+    sweep("scenarios/freemium_sweep.toml", "results")      # resumable, parallel
+
+The command line only parses options, calls these functions, prints tables and progress
+bars, and maps :class:`~sim.errors.AdoptsimError` to exit status 2.  Experiments and
+notebooks use the same calls, so a result made in Python is the same as one made by
+``adoptsim``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from sim import tasks as sweeps
+from sim.engines.runner import DEFAULT_ENGINE, PreparedPlan, engines, prepare, run_scenario
+from sim.errors import AdoptsimError
+from sim.results import store
+from sim.scenario import Scenario, load_scenario
+
+__all__ = [
+    "RunResult",
+    "SweepResult",
+    "SweepStopped",
+    "build_manifest",
+    "load_scenario",
+    "prepare",
+    "run",
+    "sweep",
+]
+
+
+def as_scenario(scenario: Scenario | str | Path) -> Scenario:
+    """A loaded scenario, from a Scenario or the path of a TOML file."""
+    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+
+
+def check_engine(engine: str, option: str = "engine") -> None:
+    """Refuse an unknown engine (``option``: how the caller named the setting)."""
+    if engine not in engines():
+        raise AdoptsimError(f"{option} {engine!r}: allowed: {', '.join(engines())}")
+
+
+def check_scheduler(scheduler: str | None, option: str = "scheduler") -> None:
+    """Refuse a Dask scheduler address that is not tcp://, tls:// or inproc://."""
+    if scheduler is not None and not scheduler.startswith(("tcp://", "tls://", "inproc://")):
+        raise AdoptsimError(f"{option} {scheduler!r}: expected an address like tcp://HOST:PORT")
+
+
+def results_folder(results: Path | str, name: str, option: str = "results") -> Path:
+    """``results/<name>``, refused when it or a folder above it is a file."""
+    folder = Path(results) / name
+    for path in (folder, *folder.parents):
+        if path.exists() and not path.is_dir():
+            raise AdoptsimError(f"{option} {results}: {path} is a file, expected a folder")
+    return folder
+
+
+def build_manifest(
+    scenario: Scenario, kind: str, engine: str, prepared: list[PreparedPlan], **extra: Any
+) -> dict[str, Any]:
+    """The one manifest builder: ``run`` and ``sweep`` folders carry the same keys
+    (scenario as resolved and its hash, seed, head count per plan, versions, command)."""
+    return {
+        "kind": kind,
+        "scenario": scenario.resolved(),
+        "scenario_file": scenario.source,
+        "scenario_hash": scenario.digest(),
+        "engine": engine,
+        "seed": scenario.plans[0].config.seed,
+        "employees": {p.plan.name: p.org.n for p in prepared},
+        "versions": store.package_versions(),
+        "command": " ".join(sys.argv),
+        **extra,
+    }
+
+
+# -- run ------------------------------------------------------------------------------------
+@dataclass
+class RunResult:
+    """Every plan x replicate of one scenario, in memory; :meth:`save` writes it."""
+
+    scenario: Scenario
+    prepared: list[PreparedPlan] = field(repr=False)
+    trajectories: pl.DataFrame = field(repr=False)
+    departments: pl.DataFrame = field(repr=False)
+    summary: pl.DataFrame = field(repr=False)
+    manifest: dict[str, Any] = field(repr=False)
+
+    @property
+    def employees(self) -> dict[str, int]:
+        """Head count per plan (plans may run on orgs of different sizes)."""
+        return {p.plan.name: p.org.n for p in self.prepared}
+
+    def save(self, results: Path | str = "results", force: bool = False) -> Path:
+        """Write ``results/<name>/`` (Parquet tables, report.html, manifest.json), swapped
+        in whole.  Refuses to replace a sweep's results unless ``force``."""
+        from sim.results.report import html_report
+
+        target = results_folder(results, self.scenario.name)
+        refuse_to_replace_sweep(target, force)
+        manifest = {**self.manifest, "finished": store.now()}
+
+        def fill(folder: Path) -> None:
+            store.write_parquet(self.trajectories, folder / "trajectories.parquet")
+            store.write_parquet(self.departments, folder / "departments.parquet")
+            store.write_parquet(self.summary, folder / "summary.parquet")
+            page = html_report(
+                self.scenario.name,
+                self.scenario.description,
+                self.trajectories,
+                self.departments,
+                self.summary,
+                self.prepared[0].org.n,
+                manifest,
+            )
+            store.write_text(page, folder / "report.html")
+            store.write_json(manifest, folder / "manifest.json")
+
+        return store.publish(target, fill)
+
+
+def refuse_to_replace_sweep(folder: Path, force: bool) -> None:
+    """``run`` replaces its folder whole: refuse when that would discard a sweep's results."""
+    manifest = folder / "manifest.json"
+    if force or not manifest.is_file():
+        return
+    try:
+        kind = store.read_json(manifest).get("kind")
+    except (ValueError, OSError):
+        return
+    if kind == "sweep":
+        raise AdoptsimError(
+            f"{folder}: holds sweep results (from `adoptsim sweep`), which `run` would "
+            "replace; use another --results folder, or pass --force to replace them"
+        )
+
+
+def run(
+    scenario: Scenario | str | Path,
+    engine: str = DEFAULT_ENGINE,
+    replicates: int | None = None,
+    on_replicates_done: Callable[[int], None] | None = None,
+    prepared: list[PreparedPlan] | None = None,
+) -> RunResult:
+    """Run every plan of ``scenario`` (its base plans; a ``[sweep]`` is :func:`sweep`'s)
+    with R replicates, paired: every plan sees the same org and the same random numbers.
+
+    ``replicates`` overrides the scenario's; ``on_replicates_done(k)`` is called as
+    replicates finish (progress bars); ``prepared`` reuses :func:`prepare`'s orgs.
+    """
+    check_engine(engine)
+    loaded = as_scenario(scenario)
+    prepared = prepared if prepared is not None else prepare(loaded)
+    started = store.now()
+    output = run_scenario(prepared, engine, replicates, on_replicates_done)
+    manifest = build_manifest(
+        loaded,
+        "run",
+        engine,
+        prepared,
+        replicates={p.plan.name: replicates or p.config.replicates for p in prepared},
+        started=started,
+    )
+    return RunResult(
+        loaded, prepared, output.trajectories, output.departments, output.summary, manifest
+    )
+
+
+# -- sweep ------------------------------------------------------------------------------------
+@dataclass
+class SweepResult:
+    """Where a sweep's results are, and how much of it this call did."""
+
+    folder: Path
+    tasks: int
+    already_done: int
+    ran: int
+
+
+class SweepStopped(Exception):
+    """The sweep was stopped (SIGTERM); finished tasks are kept, the rest can be resumed."""
+
+    def __init__(self, folder: Path, finished: int, total: int):
+        super().__init__(f"stopped: {finished} of {total} tasks done and kept in {folder}")
+        self.folder, self.finished, self.total = folder, finished, total
+
+
+def sweep(
+    scenario: Scenario | str | Path,
+    results: Path | str = "results",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    replicates: int | None = None,
+    engine: str = DEFAULT_ENGINE,
+    force: bool = False,
+    on_start: Callable[[str, int, int], None] | None = None,
+    on_task_done: Callable[[dict[str, Any]], None] | None = None,
+) -> SweepResult:
+    """Every plan x sweep point x replicate, in ``results/<name>/``: parallel (local
+    processes, or a Dask cluster at ``scheduler``), streamed to Parquet and resumable:
+    called again after a kill, it redoes only the unfinished tasks.
+
+    ``on_start(line, tasks, already_done)`` gets a one-line description before work
+    starts; ``on_task_done`` a receipt per finished task.  Raises :class:`SweepStopped` on SIGTERM.
+    """
+    # Everything that can refuse the sweep comes first: nothing is written until it passed.
+    check_engine(engine)
+    check_scheduler(scheduler)
+    loaded = as_scenario(scenario)
+    prepared = prepare(loaded)  # every plan at every sweep point fits its org
+    folder = results_folder(results, loaded.name)
+    tasks = sweeps.make_tasks(loaded, replicates, engine)
+    manifest = build_manifest(
+        loaded, "sweep", engine, prepared, tasks=sweeps.task_records(tasks)
+    )
+    existing = sweeps.existing_manifest(folder, manifest, force)
+    todo = tasks if force else [t for t in tasks if not sweeps.is_done(folder, t)]
+    already = len(tasks) - len(todo)
+    if existing is not None and not todo and (folder / "summary.parquet").exists():
+        return SweepResult(folder, len(tasks), already, 0)
+    client = sweeps.connect(scheduler) if scheduler else None
+    try:
+        manifest = sweeps.open_folder(folder, manifest, existing, force)
+        sweeps.clean_partial_writes(folder)
+        where = scheduler or f"{workers or sweeps.default_workers()} local worker(s)"
+        if on_start:
+            on_start(
+                f"{loaded.name}: {len(loaded.plans)} plan(s) x {len(loaded.points)} point(s): "
+                f"{len(tasks)} tasks, {already} already done; running on {where}",
+                len(tasks),
+                already,
+            )
+        done = on_task_done or (lambda receipt: None)
+        try:
+            with sweeps.sigterm_raises_terminated():
+                if client is not None:
+                    sweeps.execute_dask(todo, folder, client, done)
+                else:
+                    sweeps.execute_local(todo, folder, workers or sweeps.default_workers(), done)
+        except sweeps.Terminated:
+            sweeps.clean_partial_writes(folder)
+            finished = sum(sweeps.is_done(folder, t) for t in todo) + already
+            raise SweepStopped(folder, finished, len(tasks)) from None
+    finally:
+        if client is not None:
+            client.close()
+    finish_sweep(loaded, folder, manifest, tasks)
+    return SweepResult(folder, len(tasks), already, len(todo))
+
+
+def finish_sweep(scenario: Scenario, folder: Path, manifest: dict, tasks: list) -> None:
+    """All tasks done: combined summary, points table and report.html."""
+    from sim.results.compare import Results, default_pair, html_report
+
+    sweeps.finish_folder(folder, manifest, tasks)
+    store.write_parquet(sweeps.points_frame(scenario), folder / "points.parquet")
+    stored = Results(folder)
+    plan_a, plan_b = default_pair(stored.plans)
+    store.write_text(html_report(stored, plan_a, plan_b), folder / "report.html")

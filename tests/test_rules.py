@@ -1,0 +1,420 @@
+"""The rule layer (``sim/rules.py``) against hand-computed values from docs/model.md, section
+"Submodels" (equations 1-11 and the transition table), and the numba-compiled rules against
+the plain-Python ones.
+
+Every expected number is written out by hand from the equation it checks; the defaults of
+the parameter block (``params_of(Config())``) are only a starting point, and each test
+``_replace``s the fields it reads so that it does not depend on them.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numba
+import numpy as np
+import pytest
+
+from sim import rules
+from sim.engines.params import params_of
+from sim.rules import COUNT, LINEAR, THRESHOLD, Intent, State
+from sim.scenario import Config
+
+BASE = params_of(Config())
+
+
+def params(**fields):
+    """The default parameter block with ``fields`` replaced."""
+    return BASE._replace(**fields)
+
+
+def below(x):
+    """The largest float64 below ``x``."""
+    return float(np.nextafter(x, -np.inf))
+
+
+def above(x):
+    """The smallest float64 above ``x``."""
+    return float(np.nextafter(x, np.inf))
+
+
+# -- the transition table ------------------------------------------------------------------
+U, AW, AC, NO, LA, BL = (
+    State.UNAWARE,
+    State.AWARE,
+    State.ACTIVE,
+    State.NOMINAL,
+    State.LAPSED,
+    State.BLOCKED,
+)
+T, F = True, False
+
+# (id, state, licensed, discovers, wants, complies, gives_up, lapses, next state, intent)
+TABLE = [
+    # unaware | discovers | aware
+    ("unaware-discovers", U, F, T, F, F, F, F, AW, Intent.NONE),
+    ("unaware-discovers-ignores-other-facts", U, T, T, T, T, T, T, AW, Intent.NONE),
+    ("unaware-otherwise-unchanged", U, T, F, T, T, T, T, U, Intent.NONE),
+    # aware | wants, licensed | active
+    ("aware-wants-licensed", AW, T, F, T, F, F, F, AC, Intent.NONE),
+    ("aware-wants-licensed-beats-complies", AW, T, F, T, T, F, F, AC, Intent.NONE),
+    # aware | wants, not licensed | requests a seat
+    ("aware-wants-unlicensed-requests", AW, F, F, T, F, F, F, AW, Intent.REQUEST),
+    ("aware-wants-unlicensed-complies-requests", AW, F, F, T, T, F, F, AW, Intent.REQUEST),
+    # aware | licensed, complies | nominal
+    ("aware-licensed-complies-nominal", AW, T, F, F, T, F, F, NO, Intent.NONE),
+    ("aware-unlicensed-complies-unchanged", AW, F, F, F, T, F, F, AW, Intent.NONE),
+    ("aware-otherwise-unchanged", AW, T, T, F, F, T, T, AW, Intent.NONE),
+    # blocked | gives up | lapsed
+    ("blocked-gives-up", BL, F, F, F, F, T, F, LA, Intent.NONE),
+    ("blocked-gives-up-beats-licensed", BL, T, F, F, F, T, F, LA, Intent.NONE),
+    ("blocked-gives-up-beats-wants", BL, F, F, T, F, T, F, LA, Intent.NONE),
+    # blocked | licensed | active
+    ("blocked-licensed-active", BL, T, F, F, F, F, F, AC, Intent.NONE),
+    # blocked | otherwise | requests a seat
+    ("blocked-otherwise-requests", BL, F, F, F, F, F, F, BL, Intent.REQUEST),
+    ("blocked-lapses-is-not-gives-up", BL, F, T, T, T, F, T, BL, Intent.REQUEST),
+    # active | lapses | lapsed
+    ("active-lapses", AC, T, F, F, F, F, T, LA, Intent.NONE),
+    ("active-lapses-unlicensed-beats-keep", AC, F, F, F, F, F, T, LA, Intent.NONE),
+    # active | not licensed | keeps its seat if it can
+    ("active-unlicensed-keeps", AC, F, F, F, F, F, F, AC, Intent.KEEP),
+    ("active-unlicensed-gives-up-is-not-lapses", AC, F, T, T, T, T, F, AC, Intent.KEEP),
+    ("active-licensed-unchanged", AC, T, T, T, T, T, F, AC, Intent.NONE),
+    # nominal | wants | active
+    ("nominal-wants-active", NO, T, F, T, F, F, F, AC, Intent.NONE),
+    ("nominal-otherwise-unchanged", NO, T, T, F, T, T, T, NO, Intent.NONE),
+    # lapsed | | lapsed (absorbing)
+    ("lapsed-absorbing-all-facts", LA, T, T, T, T, T, T, LA, Intent.NONE),
+    ("lapsed-absorbing-no-facts", LA, F, F, F, F, F, F, LA, Intent.NONE),
+]
+
+
+@pytest.mark.parametrize(
+    "state, licensed, discovers, wants, complies_, gives_up, lapses, expected_state, intent",
+    [row[1:] for row in TABLE],
+    ids=[row[0] for row in TABLE],
+)
+def test_next_state_row(
+    state, licensed, discovers, wants, complies_, gives_up, lapses, expected_state, intent
+):
+    """Each line of the transition table, the first matching line winning."""
+    got = rules.next_state(state, licensed, discovers, wants, complies_, gives_up, lapses)
+    assert got == (expected_state, intent)
+
+
+def test_next_state_rejects_unknown_state():
+    """A state with no row in the table is an error, not a silent 'unchanged'."""
+    with pytest.raises(ValueError):
+        rules.next_state(len(State), True, True, True, True, True, True)
+
+
+# -- what an employee perceives (eqs. S, 1) ------------------------------------------------
+def test_weighted_users():
+    """S = S_active + nominal_weight * S_nominal."""
+    assert rules.weighted_users(2.0, 4.0, 0.25) == 3.0
+    assert rules.weighted_users(2.0, 4.0, 0.0) == 2.0
+    assert rules.weighted_users(0.0, 1.5, 1.0) == 1.5
+
+
+def test_active_share():
+    """s = S / D, and 0 when D = 0 (no ties), not NaN."""
+    assert rules.active_share(1.5, 3.0) == 0.5
+    assert rules.active_share(3.0, 3.0) == 1.0
+    assert rules.active_share(0.0, 0.0) == 0.0
+
+
+def test_value_multiplier():
+    """m = 1 when freemium is off, licensed or covered; else freemium.free_value."""
+    r = params(freemium_enabled=True, freemium_free_value=0.6)
+    assert rules.value_multiplier(r, False, False) == 0.6
+    assert rules.value_multiplier(r, True, False) == 1.0
+    assert rules.value_multiplier(r, False, True) == 1.0
+    assert rules.value_multiplier(r._replace(freemium_enabled=False), False, False) == 1.0
+
+
+def test_appeal():
+    """Eq. 1: a = m / (1 + resistance * reluctant)."""
+    assert rules.appeal(0.6, 0.5, 1.0) == pytest.approx(0.6 / 1.5)
+    assert rules.appeal(0.6, 0.5, 0.0) == 0.6
+    assert rules.appeal(1.0, 0.0, 1.0) == 1.0
+
+
+# -- the probabilities of one week (eqs. 2-5) ---------------------------------------------
+def test_awareness_probability():
+    """Eq. 2: P(aware) = external_rate + word_of_mouth * s."""
+    assert rules.awareness_probability(0.01, 0.5, 0.2) == pytest.approx(0.11)
+    assert rules.awareness_probability(0.01, 0.5, 0.0) == 0.01
+
+
+def test_want_probability():
+    """P_w = a (p + q s) for linear; a p for threshold and count (s only pushes there)."""
+    assert rules.want_probability(LINEAR, 0.4, 0.005, 0.3, 0.5) == pytest.approx(0.062)
+    assert rules.want_probability(THRESHOLD, 0.4, 0.005, 0.3, 0.5) == pytest.approx(0.002)
+    assert rules.want_probability(COUNT, 0.4, 0.005, 0.3, 0.5) == pytest.approx(0.002)
+    # the reluctant free user of the defaults: a = 0.6 / 1.5, no colleagues
+    assert rules.want_probability(LINEAR, 0.6 / 1.5, 0.005, 0.3, 0.0) == pytest.approx(
+        0.005 * 0.6 / 1.5
+    )
+
+
+def _wants(
+    rule_, u, p_want=0.01, appeal_=0.5, share=0.4, weighted_active=4.0, threshold=0.2, k_needed=2.0
+):
+    return rules.wants_to_adopt(
+        rule_, u, p_want, appeal_, share, weighted_active, threshold, k_needed
+    )
+
+
+def test_wants_linear_is_the_draw_only():
+    """Eq. 3a: linear wants iff u < P_w; a share above the threshold does not push."""
+    assert _wants(LINEAR, below(0.01))
+    assert not _wants(LINEAR, 0.01)
+    assert not _wants(LINEAR, 0.99, share=1.0, weighted_active=100.0)
+
+
+def test_wants_threshold_pushed_at_the_threshold():
+    """Eq. 3b: a s >= theta pushes even with u high (0.5 * 0.4 = 0.2 = theta)."""
+    assert _wants(THRESHOLD, 0.99, threshold=0.2)
+    assert not _wants(THRESHOLD, 0.99, threshold=above(0.2))
+    assert _wants(THRESHOLD, below(0.01), threshold=above(0.2))  # the draw still counts
+    assert not _wants(THRESHOLD, 0.99, threshold=0.9, weighted_active=100.0, k_needed=0.0)
+
+
+def test_wants_count_pushed_at_k():
+    """Eq. 3c: a S >= k pushes even with u high (0.5 * 4 = 2 = k)."""
+    assert _wants(COUNT, 0.99, k_needed=2.0)
+    assert not _wants(COUNT, 0.99, k_needed=above(2.0))
+    assert _wants(COUNT, below(0.01), k_needed=above(2.0))
+    assert not _wants(COUNT, 0.99, k_needed=3.0, share=1.0, threshold=0.0)
+
+
+def test_complies_boundary():
+    """Eq. 5: nominal iff u < P_w + c (1 - P_w): 0.25 + 0.5 * 0.75 = 0.625 (exact)."""
+    assert rules.complies(below(0.625), 0.25, 0.5)
+    assert not rules.complies(0.625, 0.25, 0.5)
+    assert rules.complies(0.25, 0.25, 0.5)  # u = P_w: did not want, complies
+    assert not rules.complies(0.25, 0.25, 0.0)  # compliance 0: never, given u >= P_w
+    assert rules.complies(below(1.0), 0.25, 1.0)  # compliance 1: always
+
+
+def test_complies_has_probability_compliance_given_not_wanting():
+    """Given u >= P_w (u uniform on [P_w, 1)) complies has probability exactly c."""
+    p_want, compliance, n = 0.2, 0.3, 1000
+    us = p_want + (1.0 - p_want) * (np.arange(n) + 0.5) / n  # midpoints of n equal cells
+    assert sum(rules.complies(u, p_want, compliance) for u in us) == 300
+
+
+def test_lapse_probability():
+    """Eq. 4: rate (1 - a (v0 + (1 - v0) s)); a blocked employee (a = 0) lapses at rate."""
+    assert rules.lapse_probability(0.03, 0.6, 0.5, 0.5) == pytest.approx(0.03 * 0.55)
+    assert rules.lapse_probability(0.03, 1.0, 0.5, 1.0) == 0.0  # full value: never
+    assert rules.lapse_probability(0.03, 0.0, 0.0, 0.0) == 0.03
+
+
+NO_DISCOVERY, NO_ABANDON = {"discovery_enabled": False}, {"abandonment_enabled": False}
+BY_THRESHOLD, BY_COUNT = {"adoption_rule": THRESHOLD}, {"adoption_rule": COUNT}
+
+# (id, r fields, u, share, S, appeal, theta, k, expected facts)
+FACTS = [
+    # defaults, linear: P_aware = 0.01 + 0.5 * 0.5 = 0.26, P_w = 0.005 + 0.3 * 0.5 = 0.155,
+    # complies below 0.155 + 0.3 * 0.845 = 0.4085, gives up below 0.03,
+    # lapses below 0.03 * (1 - (0.5 + 0.5 * 0.5)) = 0.0075
+    ("all-five", {}, 0.005, 0.5, 1.0, 1.0, 0.0, 0.0, (T, T, T, T, T)),
+    ("gives-up-not-lapses", {}, 0.02, 0.5, 1.0, 1.0, 0.0, 0.0, (T, T, T, T, F)),
+    ("discovers-complies", {}, 0.2, 0.5, 1.0, 1.0, 0.0, 0.0, (T, F, T, F, F)),
+    ("complies-only", {}, 0.4, 0.5, 1.0, 1.0, 0.0, 0.0, (F, F, T, F, F)),
+    ("none", {}, 0.5, 0.5, 1.0, 1.0, 0.0, 0.0, (F, F, F, F, F)),
+    ("discovery-off", NO_DISCOVERY, 0.005, 0.5, 1.0, 1.0, 0.0, 0.0, (F, T, T, T, T)),
+    ("abandonment-off", NO_ABANDON, 0.005, 0.5, 1.0, 1.0, 0.0, 0.0, (T, T, T, F, F)),
+    # threshold: a s = 0.5 >= theta 0.5 pushes at u = 0.9 (P_w = 0.005)
+    ("threshold-pushed", BY_THRESHOLD, 0.9, 0.5, 1.0, 1.0, 0.5, 0.0, (F, T, F, F, F)),
+    ("threshold-not-pushed", BY_THRESHOLD, 0.9, 0.5, 1.0, 1.0, 0.6, 0.0, (F, F, F, F, F)),
+    # count: a S = 0.5 * 4 = 2 >= k 2
+    ("count-pushed", BY_COUNT, 0.9, 0.5, 4.0, 0.5, 0.0, 2.0, (F, T, F, F, F)),
+    ("count-not-pushed", BY_COUNT, 0.9, 0.5, 4.0, 0.5, 0.0, 2.5, (F, F, F, F, F)),
+]
+
+
+@pytest.mark.parametrize(
+    "fields, u, share, s_users, appeal_, threshold, k_needed, expected",
+    [row[1:] for row in FACTS],
+    ids=[row[0] for row in FACTS],
+)
+def test_week_facts(fields, u, share, s_users, appeal_, threshold, k_needed, expected):
+    """(discovers, wants, complies, gives_up, lapses) from one uniform u, eqs. 2-5."""
+    r = params(**fields)
+    got = rules.week_facts(r, u, share, s_users, appeal_, threshold, k_needed)
+    assert tuple(bool(x) for x in got) == expected
+
+
+# -- workspaces: cover, seats, paywall, trial (eqs. 6, 8, 9) -------------------------------
+def test_covered():
+    """Eq. 6: paid, or trial_weeks > 0 and the trial not started or started < trial_weeks
+    weeks ago."""
+    assert rules.covered(True, 0, -1, 5)  # paid
+    assert rules.covered(False, 4, -1, 5)  # trial not started yet
+    assert rules.covered(False, 4, 10, 13)  # 3 weeks in
+    assert not rules.covered(False, 4, 10, 14)  # 4 weeks in: over
+    assert not rules.covered(False, 0, -1, 5)  # no trial
+    assert not rules.covered(False, 0, 5, 5)
+
+
+def test_seats_unlimited():
+    """Eq. 9: no cap when freemium is off, free_seats is -1 (None) or covered."""
+    r = params(freemium_enabled=True, freemium_free_seats=5)
+    assert not rules.seats_unlimited(r, False)
+    assert rules.seats_unlimited(r, True)
+    assert rules.seats_unlimited(r._replace(freemium_free_seats=-1), False)
+    assert rules.seats_unlimited(r._replace(freemium_enabled=False), False)
+    assert not rules.seats_unlimited(r._replace(freemium_free_seats=0), False)
+
+
+def test_gets_seat():
+    """Eq. 9: a seat while fewer than cap are taken, always when unlimited."""
+    assert rules.gets_seat(False, 4, 5)
+    assert not rules.gets_seat(False, 5, 5)
+    assert not rules.gets_seat(False, 0, 0)
+    assert rules.gets_seat(True, 5, 5)
+    assert rules.gets_seat(True, 0, -1)
+
+
+def test_seat_outcome():
+    """Eq. 9: with a seat active, without one blocked."""
+    assert rules.seat_outcome(True) == State.ACTIVE
+    assert rules.seat_outcome(False) == State.BLOCKED
+
+
+@pytest.mark.parametrize("state", list(State), ids=rules.STATE_NAMES)
+def test_free_user_and_paywall_demand(state):
+    """Only an unlicensed active employee is a free user; only an unlicensed blocked one
+    counts as blocked at the paywall (eq. 8's demand); a licence removes both."""
+    assert bool(rules.free_user(state, False)) == (state == State.ACTIVE)
+    assert not rules.free_user(state, True)
+    blocked, free = rules.paywall_demand(state, False)
+    assert (bool(blocked), bool(free)) == (state == State.BLOCKED, state == State.ACTIVE)
+    blocked, free = rules.paywall_demand(state, True)
+    assert (bool(blocked), bool(free)) == (False, False)
+
+
+def test_at_paywall():
+    """Eq. 8: freemium on, not paid, no deal, some unlicensed member blocked."""
+    r = params(freemium_enabled=True)
+    assert rules.at_paywall(r, False, False, 1)
+    assert not rules.at_paywall(r, False, False, 0)
+    assert not rules.at_paywall(r, True, False, 3)
+    assert not rules.at_paywall(r, False, True, 3)
+    assert not rules.at_paywall(r._replace(freemium_enabled=False), False, False, 3)
+
+
+def test_pay_probability():
+    """Eq. 8: rate * max(0, 1 - price/value) * D / (D + D_half) * (1 + boost * h)."""
+    assert rules.pay_probability(0.15, 2.0, 5.0, 5.0, 5.0, 1.0, 1.0) == pytest.approx(
+        0.15 * 0.6 * 0.5 * 2.0
+    )
+    assert rules.pay_probability(0.15, 2.0, 5.0, 15.0, 5.0, 1.0, 0.0) == pytest.approx(
+        0.15 * 0.6 * 0.75
+    )
+    assert rules.pay_probability(0.15, 5.0, 5.0, 5.0, 5.0, 1.0, 1.0) == 0.0  # no surplus
+    assert rules.pay_probability(0.15, 8.0, 5.0, 5.0, 5.0, 1.0, 1.0) == 0.0  # not negative
+    assert rules.pay_probability(0.15, 2.0, 5.0, 0.0, 5.0, 1.0, 1.0) == 0.0  # no demand
+
+
+def test_pays():
+    """Eq. 8: pays iff v < P_pay, demand = blocked + unlicensed active, h = holder active.
+    Defaults: 0.15 * (1 - 2/5) * 5 / (5 + 5) * (1 + 1) = 0.09 with the holder active."""
+    r = params(
+        freemium_decision_rate=0.15,
+        tool_price_per_seat_week=2.0,
+        tool_value_per_seat_week=5.0,
+        freemium_demand_scale=5.0,
+        freemium_holder_boost=1.0,
+    )
+    p_holder = rules.pay_probability(0.15, 2.0, 5.0, 5.0, 5.0, 1.0, 1.0)
+    assert p_holder == pytest.approx(0.09)
+    assert rules.pays(r, below(p_holder), 3, 2, True)
+    assert not rules.pays(r, p_holder, 3, 2, True)
+    assert not rules.pays(r, 0.06, 3, 2, False)  # 0.045 without the holder
+    assert rules.pays(r, 0.044, 3, 2, False)
+    assert not rules.pays(r._replace(tool_price_per_seat_week=5.0), 0.0, 3, 2, True)
+
+
+def test_trial_starts():
+    """A trial starts with the first engaged unlicensed user, once."""
+    assert rules.trial_starts(-1, True)
+    assert not rules.trial_starts(-1, False)
+    assert not rules.trial_starts(3, True)
+
+
+# -- end-of-week events (eqs. 7, 10) -------------------------------------------------------
+MANDATE_IN_SCOPE = {
+    # state: (state after, reluctant); everyone in scope is licensed
+    State.UNAWARE: (State.AWARE, True),
+    State.AWARE: (State.AWARE, True),
+    State.ACTIVE: (State.ACTIVE, False),
+    State.NOMINAL: (State.NOMINAL, True),
+    State.LAPSED: (State.LAPSED, True),
+    State.BLOCKED: (State.BLOCKED, False),
+}
+
+
+@pytest.mark.parametrize("state", list(State), ids=rules.STATE_NAMES)
+def test_mandate_effect(state):
+    """Eq. 10: in scope, licensed; unaware becomes aware; reluctant unless active or
+    blocked (they wanted it).  Out of scope nothing changes."""
+    after, reluctant = MANDATE_IN_SCOPE[state]
+    assert rules.mandate_effect(state, True) == (after, True, reluctant)
+    assert rules.mandate_effect(state, False) == (state, False, False)
+
+
+def test_deal_signed():
+    """Eq. 7: signed once engaged >= threshold * N (0.4 * 100 = 40), once, if enabled."""
+    r = params(enterprise_enabled=True, enterprise_threshold=0.4)
+    assert rules.deal_signed(r, False, 40, 100)
+    assert not rules.deal_signed(r, False, 39, 100)
+    assert not rules.deal_signed(r, True, 100, 100)  # already signed
+    assert not rules.deal_signed(r._replace(enterprise_enabled=False), False, 100, 100)
+
+
+# -- the compiled rules give the same answers ----------------------------------------------
+N_STATES = len(State)
+N_FACTS = 6  # licensed + the five facts
+
+
+def _bits(bits):
+    return [(bits >> shift) & 1 == 1 for shift in range(N_FACTS - 1, -1, -1)]
+
+
+@numba.njit(cache=True)
+def _next_state_compiled():
+    rows = N_STATES * 2**N_FACTS
+    out = np.empty((rows, 2), dtype=np.int64)
+    for st in range(N_STATES):
+        for bits in range(2**N_FACTS):
+            f = [(bits >> shift) & 1 == 1 for shift in range(N_FACTS - 1, -1, -1)]
+            nx, intent = rules.next_state(st, f[0], f[1], f[2], f[3], f[4], f[5])
+            out[st * 2**N_FACTS + bits, 0] = nx
+            out[st * 2**N_FACTS + bits, 1] = intent
+    return out
+
+
+@numba.njit(cache=True)
+def _week_facts_compiled(r, u, share, s_users, appeal_, threshold, k_needed):
+    return rules.week_facts(r, u, share, s_users, appeal_, threshold, k_needed)
+
+
+def test_next_state_compiled_matches_python():
+    """numba's next_state equals Python's for every state and all 2^6 fact combinations."""
+    expected = [
+        tuple(int(x) for x in rules.next_state(st, *_bits(bits)))
+        for st, bits in itertools.product(range(N_STATES), range(2**N_FACTS))
+    ]
+    assert [tuple(row) for row in _next_state_compiled().tolist()] == expected
+
+
+def test_week_facts_compiled_matches_python():
+    """numba's week_facts equals Python's on the inputs of test_week_facts."""
+    for _, fields, *inputs, _ in FACTS:
+        r = params(**fields)
+        compiled = tuple(bool(x) for x in _week_facts_compiled(r, *inputs))
+        assert compiled == tuple(bool(x) for x in rules.week_facts(r, *inputs))
