@@ -21,7 +21,8 @@ random numbers: as easy as 1, 2, 3", SC'11): no generator state, so
   inside its compiled passes (``mix64`` below compiles unchanged with numba); both get the
   same bits, for any split of replicates over threads, processes or machines.
 
-Purposes are keyed by their position in :data:`PURPOSES`: append new ones, never reorder.
+Purposes are the members of :class:`sim.rules.Draw`, keyed by their value: append new
+ones, never reorder.
 ``tests/test_randomness.py`` checks the output distribution and the independence of streams.
 
 The org graph is built from its own seed (:func:`org_seed`), the same for every replicate
@@ -34,15 +35,16 @@ import numpy as np
 from numba.extending import register_jitable
 from scipy.special import ndtri
 
-# One stream per purpose. Append only: a purpose's key is derived from its position.
-PURPOSES = (
-    "transition",  # an employee's one decision a week (eqs. 2-5)
-    "payment",  # a workspace's budget holder at the paywall (eq. 8)
-    "adopter_category",  # Rogers category of each employee (week 0)
-    "heterogeneity_normal",  # normal heterogeneity z_i (week 0)
-    "seeding_keys",  # tie-breaking keys for choosing champions (week 0)
+from sim.rules import Draw
+
+# One stream per purpose: the draws the rule layer declares (sim.rules.Draw), append-only.
+PURPOSES = tuple(draw.name.lower() for draw in Draw)
+TRANSITION, PAYMENT = Draw.TRANSITION, Draw.PAYMENT
+ADOPTER_CATEGORY, HETEROGENEITY_NORMAL, SEEDING_KEYS = (
+    Draw.ADOPTER_CATEGORY,
+    Draw.HETEROGENEITY_NORMAL,
+    Draw.SEEDING_KEYS,
 )
-TRANSITION, PAYMENT, ADOPTER_CATEGORY, HETEROGENEITY_NORMAL, SEEDING_KEYS = range(len(PURPOSES))
 
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # 2^64 / golden ratio, SplitMix64's increment
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -96,9 +98,12 @@ def stream_key(seed: int, replicate: int, purpose: int) -> np.uint64:
         return np.uint64(key[0])
 
 
-def stream_keys(seed: int, replicates: list[int], purpose: int) -> np.ndarray:
-    """The keys of one purpose for several replicates, as a uint64 array (for the kernels)."""
-    return np.array([stream_key(seed, r, purpose) for r in replicates], dtype=np.uint64)
+def stream_keys(seed: int, replicates: list[int]) -> np.ndarray:
+    """Every purpose's key for several replicates: a (purposes x R) uint64 array, so a
+    compiled pass reads draw d of replicate c from stream ``keys[d, c]``."""
+    return np.array(
+        [[stream_key(seed, r, draw) for r in replicates] for draw in Draw], dtype=np.uint64
+    ).reshape(len(Draw), len(replicates))
 
 
 def uniforms(seed: int, replicate: int, purpose: int, week: int, count: int) -> np.ndarray:

@@ -49,6 +49,20 @@ class Intent(IntEnum):
     REQUEST = 2  # asks for a free seat
 
 
+class Draw(IntEnum):
+    """The model's random draws: one stream each (randomness contract v2, sim/randomness.py).
+
+    A stream's key comes from its value, so append new draws, never insert or reorder:
+    then adding a mechanism never changes another one's numbers.
+    """
+
+    TRANSITION = 0  # employee i's one decision in week t (eqs. 2-5): index i
+    PAYMENT = 1  # workspace w's budget holder at the paywall (eq. 8): index w
+    ADOPTER_CATEGORY = 2  # week 0: Rogers category of employee i
+    HETEROGENEITY_NORMAL = 3  # week 0: normal heterogeneity z_i
+    SEEDING_KEYS = 4  # week 0: tie-breaking keys for choosing champions
+
+
 STATE_NAMES = tuple(s.name.lower() for s in State)
 
 # Rogers (1962/2003) adopter categories: innovators, early adopters, early majority,

@@ -41,3 +41,30 @@ def test_model_doc_follows_odd_and_names_every_rule():
         "D_w / (D_w + demand_scale)",
     ):
         assert formula in text, formula
+
+
+def test_every_rule_function_is_named_in_the_model_doc():
+    """docs/model.md says where each rule lives: a rule added to sim/rules.py without its
+    line in the doc fails here."""
+    import inspect
+
+    from sim import rules
+
+    text = (ROOT / "docs" / "model.md").read_text()
+    functions = [
+        name
+        for name, obj in vars(rules).items()
+        if inspect.isfunction(obj) and obj.__module__ == rules.__name__ and name != "rule_code"
+    ]
+    assert len(functions) > 15
+    missing = [name for name in functions if f"`{name}`" not in text]
+    assert not missing, f"not named in docs/model.md: {missing}"
+
+
+def test_extending_guide_lists_at_most_eight_files():
+    import re
+
+    text = (ROOT / "docs" / "extending.md").read_text()
+    section = text.split("## The files a new mechanism touches")[1].split("\n## ")[0]
+    steps = [line for line in section.splitlines() if re.match(r"\d+\. ", line)]
+    assert 0 < len(steps) <= 8

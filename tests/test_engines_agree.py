@@ -145,3 +145,34 @@ def test_same_rows_whatever_the_number_of_threads(threads):
     assert split_replicates(replicates, threads) != [replicates]  # really split
     assert one[0].equals(many[0])
     assert one[1].equals(many[1])
+
+
+@pytest.mark.parametrize(
+    "mechanism", ["discovery", "freemium", "mandate", "enterprise", "abandonment"]
+)
+def test_switching_a_mechanism_off_leaves_every_draw_unchanged(mechanism):
+    """Randomness contract v2: the numbers an engine reads (week-0 traits and keys, and each
+    week's transition and payment uniforms) do not depend on which mechanisms are on."""
+    import numpy as np
+
+    from sim.engines.batched import BatchedModel
+    from sim.engines.population import draw_traits
+    from sim.engines.reference import AdoptionModel
+    from sim.rules import Draw
+
+    on, off = make_plans(
+        {**BASE, "mandate": {"enabled": True, "week": 3}},
+        [{"name": "on"}, {"name": "off", mechanism: {"enabled": False}}],
+    )
+    assert getattr(on.config, mechanism).enabled and not getattr(off.config, mechanism).enabled
+    models = [AdoptionModel(p.config, p.org, replicate=1) for p in (on, off)]
+    for week in range(1, 4):
+        for model in models:
+            model.step()
+        for draw in (Draw.TRANSITION, Draw.PAYMENT):
+            assert np.array_equal(models[0].uniforms[draw], models[1].uniforms[draw]), week
+    traits = [draw_traits(7, 1, on.org.n, p.config.adoption) for p in (on, off)]
+    assert np.array_equal(traits[0].keys, traits[1].keys)
+    assert np.array_equal(traits[0].threshold, traits[1].threshold)
+    batched = [BatchedModel(p.config, p.org, [0, 1, 2]) for p in (on, off)]
+    assert np.array_equal(batched[0].keys, batched[1].keys)

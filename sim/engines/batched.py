@@ -43,8 +43,7 @@ class BatchedModel:
         self.config, self.org, self.replicates = config, org, list(replicates)
         self.params = params_of(config)
         n, r = org.n, len(self.replicates)
-        self.transition_keys = randomness.stream_keys(seed, self.replicates, randomness.TRANSITION)
-        self.payment_keys = randomness.stream_keys(seed, self.replicates, randomness.PAYMENT)
+        self.keys = randomness.stream_keys(seed, self.replicates)  # every draw's streams
         traits = [draw_traits(seed, rep, n, config.adoption) for rep in self.replicates]
         self.threshold = np.stack([t.threshold for t in traits], axis=1)
         self.k_needed = np.stack([t.k_needed for t in traits], axis=1)
@@ -108,7 +107,7 @@ class BatchedModel:
             self.reluctant,
             covered,
             self.scope.of_agent,
-            self.transition_keys,
+            self.keys,
             week,
             self.threshold,
             self.k_needed,
@@ -127,7 +126,7 @@ class BatchedModel:
             self.scope.holder,
             blocked_unlicensed,
             active_unlicensed,
-            self.payment_keys,
+            self.keys,
             week,
         )
         self.paid |= pays

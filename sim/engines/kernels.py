@@ -26,7 +26,7 @@ from numba import njit
 from sim import randomness, rules
 from sim.jit import invalidate_if_rules_changed
 from sim.observe import count_row
-from sim.rules import Intent, State
+from sim.rules import Draw, Intent, State
 
 invalidate_if_rules_changed(__file__)  # numba's cache must not outlive a rules edit
 
@@ -105,7 +105,7 @@ def decide(
     reluctant: np.ndarray,
     covered: np.ndarray,
     workspace_of: np.ndarray,
-    transition_keys: np.ndarray,
+    keys: np.ndarray,
     week: int,
     threshold: np.ndarray,
     k_needed: np.ndarray,
@@ -121,12 +121,14 @@ def decide(
     Reads the state at the end of last week; writes ``nxt`` (next state, requesters still
     pending), ``request`` (asks for a seat), per workspace and replicate ``kept`` (free
     seats kept) and last week's paywall demand (blocked and active unlicensed members).
-    Employee i's uniform in replicate c is draw (week, i) of stream ``transition_keys[c]``.
+    Employee i's uniform in replicate c is draw (week, i) of stream
+    ``keys[Draw.TRANSITION, c]`` (``keys``: purposes x R, from ``randomness.stream_keys``).
     """
     n, reps = state.shape
     nu = r.mandate_nominal_weight
     rule_ = r.adoption_rule
     next_state, next_intent = transition_table()
+    transition_keys = keys[Draw.TRANSITION]
     appeal_of = appeal_table(r)
     week_bits = np.uint64(week)
     # in units of 1/64, exact; int32 holds any sum: a tie weighs at most 16 x 64 (schema)
@@ -187,13 +189,14 @@ def decide_payment(
     holder: np.ndarray,
     blocked_unlicensed: np.ndarray,
     active_unlicensed: np.ndarray,
-    payment_keys: np.ndarray,
+    keys: np.ndarray,
     week: int,
 ) -> np.ndarray:
     """Eq. 8: W x R, the workspaces whose budget holder pays this week.  Workspace w's
-    uniform in replicate c is draw (week, w) of stream ``payment_keys[c]``."""
+    uniform in replicate c is draw (week, w) of stream ``keys[Draw.PAYMENT, c]``."""
     n_ws, reps = paid.shape
     pays = np.zeros((n_ws, reps), dtype=np.bool_)
+    payment_keys = keys[Draw.PAYMENT]
     week_bits = np.uint64(week)
     for w in range(n_ws):
         hashed = randomness.counter_hash(week_bits, np.uint64(w))

@@ -1,0 +1,1 @@
+"""Stored results: the store (atomic writes, run folders), reports, plan comparison, stats."""
