@@ -32,7 +32,9 @@ invalidate_if_rules_changed(__file__)  # numba's cache must not outlive a rules 
 
 N_STATES = len(State)
 FACT_BITS = 6  # licensed + the five facts of rules.week_facts
-_ACTIVE, _BLOCKED = np.int8(State.ACTIVE), np.int8(State.BLOCKED)
+# int8 like the state arrays: comparing an int8 row with an int64 enum member would widen
+# the SIMD lanes of the weighted-users sums eightfold
+_ACTIVE, _NOMINAL = np.int8(State.ACTIVE), np.int8(State.NOMINAL)
 
 _compile = njit(cache=True, nogil=True)
 
@@ -67,17 +69,6 @@ def transition_table() -> tuple[np.ndarray, np.ndarray]:
             next_state[case] = nx
             next_intent[case] = intent
     return next_state, next_intent
-
-
-@_compile
-def appeal_table(r) -> np.ndarray:
-    """Eq. 1 memoised: a_i for every (licensed, covered, reluctant), from the rules."""
-    table = np.empty(8)
-    for k in range(8):
-        licensed, covered, reluctant = (k >> 2) & 1 == 1, (k >> 1) & 1 == 1, k & 1 == 1
-        multiplier = rules.value_multiplier(r, licensed, covered)
-        table[k] = rules.appeal(multiplier, r.mandate_resistance, 1.0 if reluctant else 0.0)
-    return table
 
 
 @_compile
@@ -129,7 +120,7 @@ def decide(
     rule_ = r.adoption_rule
     next_state, next_intent = transition_table()
     transition_keys = keys[Draw.TRANSITION]
-    appeal_of = appeal_table(r)
+    resistance = r.mandate_resistance
     week_bits = np.uint64(week)
     # in units of 1/64, exact; int32 holds any sum: a tie weighs at most 16 x 64 (schema)
     # and an employee has fewer than 10^6 ties, so a sum stays below 2^30
@@ -144,10 +135,10 @@ def decide(
             w = np.int32(weights_64ths[nz])
             tie = state[indices[nz]]
             for c in range(reps):  # a plain loop over one row: vectorized
-                engaged[c] += w * np.int32(tie[c] == State.ACTIVE)
+                engaged[c] += w * np.int32(tie[c] == _ACTIVE)
             if count_nominal:
                 for c in range(reps):
-                    nominal[c] += w * np.int32(tie[c] == State.NOMINAL)
+                    nominal[c] += w * np.int32(tie[c] == _NOMINAL)
         ws = workspace_of[i]
         d = degree[i]
         hashed = randomness.counter_hash(week_bits, np.uint64(i))
@@ -161,7 +152,8 @@ def decide(
             u = randomness.uniform_from_hash(transition_keys[c], hashed)
             s_users = rules.weighted_users(engaged[c] / 64.0, nominal[c] / 64.0, nu)
             share = rules.active_share(s_users, d)
-            a = appeal_of[lic * 4 + covered_row[c] * 2 + reluctant_row[c]]
+            multiplier = rules.value_multiplier(r, lic, covered_row[c])
+            a = rules.appeal(multiplier, resistance, 1.0 if reluctant_row[c] else 0.0)
             discovers, wants, complies_, gives_up, lapses = rules.week_facts(
                 r, u, share, s_users, a, theta_row[c], k_row[c]
             )
