@@ -23,9 +23,11 @@ import pytest
 from sim.org import hierarchy, krackhardt
 from sim.scenario import ScenarioError
 from sim.viz import layout as layout_module
+from sim.viz.controls import control_values as controls_of
 from sim.viz.layout import layout_for, structural_layout
-from sim.viz.model import ViewSpec, VizModel, controls_of
+from sim.viz.model import ViewSpec, VizModel
 
+ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -208,3 +210,44 @@ def test_browser_view_end_to_end(small_scenario: Path, tmp_path: Path):
             server.kill()
             server.wait()
     assert external == [], f"requests left localhost: {external}"
+
+
+def test_controls_are_derived_from_the_schema_declarations():
+    """Every field declared with control(...) is a control, its widget follows its type and
+    range, and control values round-trip through a plan's configuration."""
+    from sim.scenario import load_scenario
+    from sim.viz.controls import CONTROLS, apply_controls, control_values
+
+    by_name = {c.name: c for c in CONTROLS}
+    assert set(by_name) == {
+        "peer_influence",
+        "seeding",
+        "champions",
+        "free_seats",
+        "trial_weeks",
+        "mandate",
+        "mandate_week",
+        "mandate_scope",
+        "compliance",
+    }
+    assert (by_name["peer_influence"].section, by_name["peer_influence"].field) == ("adoption", "q")
+    assert by_name["mandate"].kind == "checkbox"
+    assert by_name["seeding"].choices == ("none", "random", "hubs", "brokers", "managers", "team")
+    assert by_name["free_seats"].kind == "optional_int"
+    assert (by_name["compliance"].low, by_name["compliance"].high) == (0, 1)
+
+    spec = ViewSpec.load(ROOT / "scenarios" / "default.toml")
+    params = spec.model_params()
+    assert params["free_seats"]["type"] == "SliderInt" and params["free_seats"]["min"] == -1
+    assert params["mandate_week"]["max"] == spec.prepared[0].config.weeks
+    assert params["mandate_scope"]["values"][0] == "org"
+    assert params["compliance"]["step"] == 0.05
+    for plan in load_scenario(ROOT / "scenarios" / "default.toml").plans:
+        assert apply_controls(plan.config, control_values(plan.config)) == plan.config
+
+
+def test_an_unknown_control_is_named():
+
+    spec = ViewSpec.load(ROOT / "scenarios" / "default.toml")
+    with pytest.raises(ScenarioError, match=r"unknown control\(s\) \['warp'\]"):
+        VizModel(spec=spec, warp=3)

@@ -34,7 +34,7 @@ from sim.engines.population import (
 from sim.observe import Prices, Recorder, observe_week
 from sim.org import Org
 from sim.randomness import framework_seed
-from sim.rules import Intent, State
+from sim.rules import Draw, Intent, State
 from sim.scenario import Config
 
 
@@ -78,7 +78,7 @@ class Employee(FixedAgent):
     def step(self) -> None:
         """Choose next week's state from last week's world (synchronous update): the facts
         of this week's one uniform ``u``, looked up in the transition table."""
-        u = float(self.model.uniforms[randomness.TRANSITION][self.index])
+        u = self.model.uniforms[Draw.TRANSITION][self.index]
         users = self.weighted_users()
         share = rules.active_share(users, self.weighted_degree)
         facts = rules.week_facts(
@@ -119,7 +119,7 @@ class Workspace(mesa.Agent):
             active += is_free_user
         r = self.model.params
         if rules.at_paywall(r, self.paid, self.model.deal, blocked):
-            v = float(self.model.uniforms[randomness.PAYMENT][self.index])
+            v = self.model.uniforms[Draw.PAYMENT][self.index]
             holder_active = self.model.employee(self.holder_id).state == State.ACTIVE
             self._pays = bool(rules.pays(r, v, blocked, active, holder_active))
 
@@ -155,7 +155,7 @@ class AdoptionModel(mesa.Model):
         self.seed = seed
         self.config, self.org, self.replicate = config, org, replicate
         self.params = params_of(config)
-        self.uniforms: dict[int, np.ndarray] = {}
+        self.uniforms: list[list[float]] = [[] for _ in Draw]
         self.deal = False
         self.week = 0
         self.prices = Prices(
@@ -214,11 +214,11 @@ class AdoptionModel(mesa.Model):
     def step(self) -> None:
         """One week: uniforms, decide (employees, then workspaces), commit, events."""
         week = self.week + 1
-        counts = {randomness.TRANSITION: self.org.n, randomness.PAYMENT: len(self.workspaces)}
-        self.uniforms = {
-            purpose: randomness.uniforms(self.seed, self.replicate, purpose, week, count)
-            for purpose, count in counts.items()
-        }
+        draws = {Draw.TRANSITION: self.org.n, Draw.PAYMENT: len(self.workspaces)}
+        self.uniforms = [[] for _ in Draw]  # by Draw: one list of floats per stream used
+        for draw, count in draws.items():
+            numbers = randomness.uniforms(self.seed, self.replicate, draw, week, count)
+            self.uniforms[draw] = numbers.tolist()
         for workspace in self.workspaces:
             workspace.update_cover(self.week)
         self.agents_by_type[Employee].do("step")

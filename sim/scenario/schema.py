@@ -32,6 +32,23 @@ class ScenarioError(AdoptsimError):
     """A scenario file is wrong. The message names the file, the field and what is allowed."""
 
 
+def control(
+    name: str, label: str, step: float | None = None, most: int | str | None = None
+) -> dict[str, Any]:
+    """Declare a field as a control of the browser view (``sim/viz/controls.py`` builds
+    the widget from the field's type and range).  ``name``: the view's keyword for it;
+    ``step``: a float slider's step; ``most``: a slider's upper end when the schema's is
+    too wide to use: a number (raised to the plan's value if that is higher), ``"weeks"``
+    (the run's length) or ``"employees"`` (the org's size, at most 200 unless the plan's
+    value is higher)."""
+    spec: dict[str, Any] = {"name": name, "label": label}
+    if step is not None:
+        spec["step"] = step
+    if most is not None:
+        spec["most"] = most
+    return {"control": spec}
+
+
 class Section(BaseModel):
     """Base for every table: unknown keys are errors, and values are never coerced.
 
@@ -140,7 +157,13 @@ class Adoption(Section):
         "linear", description="peer-influence rule family"
     )
     p: float = Field(0.005, ge=0, le=1, description="spontaneous adoption chance per week, 0..1")
-    q: float = Field(0.3, ge=0, le=1, description="linear: added chance at 100% active ties, 0..1")
+    q: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="linear: added chance at 100% active ties, 0..1",
+        json_schema_extra=control("peer_influence", "Peer influence q (linear rule)", step=0.01),
+    )
     threshold: float = Field(
         0.2, ge=0, le=1, description="threshold: share of active ties needed, 0..1"
     )
@@ -173,9 +196,17 @@ class Adoption(Section):
 
 class Seeding(Section):
     strategy: Literal["none", "random", "hubs", "brokers", "managers", "team"] = Field(
-        "random", description="who the first champions are"
+        "random",
+        description="who the first champions are",
+        json_schema_extra=control("seeding", "Seeding strategy"),
     )
-    count: int = Field(10, ge=0, le=1_000_000, description="number of champions at week 0")
+    count: int = Field(
+        10,
+        ge=0,
+        le=1_000_000,
+        description="number of champions at week 0",
+        json_schema_extra=control("champions", "Champions", most="employees"),
+    )
 
     def summary(self) -> str:
         return f"{self.strategy} x{self.count}"
@@ -191,12 +222,17 @@ class Freemium(Section):
         ge=0,
         le=1_000_000,
         description='free seats per workspace, 0..1000000, or "unlimited"',
+        json_schema_extra=control("free_seats", "Free seat cap per workspace (-1 = none)", most=50),
     )
     free_value: float = Field(
         0.6, ge=0, le=1, description="value of the free tier relative to paid, 0..1"
     )
     trial_weeks: int = Field(
-        0, ge=0, le=520, description="weeks of full paid access before the cap applies, 0..520"
+        0,
+        ge=0,
+        le=520,
+        description="weeks of full paid access before the cap applies, 0..520",
+        json_schema_extra=control("trial_weeks", "Trial weeks", most=52),
     )
     decision_rate: float = Field(
         0.15, ge=0, le=1, description="chance per week a budget holder at the paywall decides"
@@ -222,13 +258,29 @@ class Freemium(Section):
 
 
 class Mandate(Section):
-    enabled: bool = Field(False, description="whether licences are bought top-down")
-    week: int = Field(0, ge=0, le=520, description="week the licences are bought, 0..520")
+    enabled: bool = Field(
+        False,
+        description="whether licences are bought top-down",
+        json_schema_extra=control("mandate", "Mandate"),
+    )
+    week: int = Field(
+        0,
+        ge=0,
+        le=520,
+        description="week the licences are bought, 0..520",
+        json_schema_extra=control("mandate_week", "Mandate week", most="weeks"),
+    )
     scope: Literal["org"] | list[str] = Field(
-        "org", description='"org" or a list of department names'
+        "org",
+        description='"org" or a list of department names',
+        json_schema_extra=control("mandate_scope", "Mandate scope"),
     )
     compliance: float = Field(
-        0.3, ge=0, le=1, description="chance per week a licensed non-user starts using it, 0..1"
+        0.3,
+        ge=0,
+        le=1,
+        description="chance per week a licensed non-user starts using it, 0..1",
+        json_schema_extra=control("compliance", "Mandate compliance", step=0.05),
     )
     resistance: float = Field(
         0.5, ge=0, le=100, description="mandated non-users' appeal is divided by 1 + resistance"

@@ -2,8 +2,9 @@
 
 :class:`ViewSpec` holds what ``adoptsim viz`` was started with (scenario, plan) and the
 orgs built from it (once; the layout and network painter are cached per org).
-:class:`VizModel` is :class:`~sim.engines.reference.AdoptionModel` built from keyword parameters, as
-SolaraViz's Reset needs: the plan, the seed, and the main parameters.
+:class:`VizModel` is :class:`~sim.engines.reference.AdoptionModel` built from keyword
+parameters, as SolaraViz's Reset needs: the plan, the seed, and the controls the schema
+declares (``sim.viz.controls``).
 
 Parameter semantics: the controls start at the launched plan's values.  A control left
 at that value follows whichever plan is selected; a control moved away from it overrides
@@ -23,13 +24,12 @@ import numpy as np
 
 from sim.engines.reference import AdoptionModel
 from sim.engines.runner import PreparedPlan, prepare
-from sim.scenario import Config, Scenario, ScenarioError, load_scenario
+from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.viz.controls import CONTROL_NAMES, CONTROLS, apply_controls, control_values, widget
 
 SCENARIO_ENV = "ADOPTSIM_VIZ_SCENARIO"
 PLAN_ENV = "ADOPTSIM_VIZ_PLAN"
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "default.toml"
-SEEDING_STRATEGIES = ("none", "random", "hubs", "brokers", "managers", "team")
-UNLIMITED = -1  # free_seats control value meaning "no cap"
 
 
 @dataclass(eq=False)
@@ -61,20 +61,16 @@ class ViewSpec:
 
     @cached_property
     def defaults(self) -> dict[str, Any]:
-        """Control values of the launched plan (see :func:`controls_of`)."""
-        return controls_of(self.prepared_plan(self.plan).config)
+        """Control values of the launched plan (and its seed)."""
+        config = self.prepared_plan(self.plan).config
+        return {"seed": config.seed, **control_values(config)}
 
     def model_params(self) -> dict[str, Any]:
-        """SolaraViz ``model_params``: the plan selector, seed and the main parameters."""
+        """SolaraViz ``model_params``: the plan selector, the seed, and one widget per
+        control the schema declares (``sim.viz.controls``)."""
         d = self.defaults
-        cfg = self.prepared_plan(self.plan).config
-        org = self.prepared_plan(self.plan).org
-        scopes = ["org", *org.department_names]
-        if d["mandate_scope"] not in scopes:
-            scopes.append(d["mandate_scope"])
-        champions_max = max(d["champions"], min(org.n, 200))
-        seats_max = max(d["free_seats"], 50)
-        return {
+        launched = self.prepared_plan(self.plan)
+        params: dict[str, Any] = {
             "plan": {
                 "type": "Select",
                 "value": self.plan,
@@ -82,116 +78,10 @@ class ViewSpec:
                 "label": "Plan",
             },
             "seed": {"type": "InputText", "value": str(d["seed"]), "label": "Seed"},
-            "peer_influence": {
-                "type": "SliderFloat",
-                "value": d["peer_influence"],
-                "min": 0.0,
-                "max": 1.0,
-                "step": 0.01,
-                "label": "Peer influence q (linear rule)",
-            },
-            "free_seats": {
-                "type": "SliderInt",
-                "value": d["free_seats"],
-                "min": UNLIMITED,
-                "max": seats_max,
-                "step": 1,
-                "label": "Free seat cap per workspace (-1 = none)",
-            },
-            "trial_weeks": {
-                "type": "SliderInt",
-                "value": d["trial_weeks"],
-                "min": 0,
-                "max": max(52, d["trial_weeks"]),
-                "step": 1,
-                "label": "Trial weeks",
-            },
-            "mandate": {"type": "Checkbox", "value": d["mandate"], "label": "Mandate"},
-            "mandate_week": {
-                "type": "SliderInt",
-                "value": d["mandate_week"],
-                "min": 0,
-                "max": cfg.weeks,
-                "step": 1,
-                "label": "Mandate week",
-            },
-            "mandate_scope": {
-                "type": "Select",
-                "value": d["mandate_scope"],
-                "values": scopes,
-                "label": "Mandate scope",
-            },
-            "compliance": {
-                "type": "SliderFloat",
-                "value": d["compliance"],
-                "min": 0.0,
-                "max": 1.0,
-                "step": 0.05,
-                "label": "Mandate compliance",
-            },
-            "seeding": {
-                "type": "Select",
-                "value": d["seeding"],
-                "values": list(SEEDING_STRATEGIES),
-                "label": "Seeding strategy",
-            },
-            "champions": {
-                "type": "SliderInt",
-                "value": d["champions"],
-                "min": 0,
-                "max": champions_max,
-                "step": 1,
-                "label": "Champions",
-            },
         }
-
-
-def controls_of(cfg: Config) -> dict[str, Any]:
-    """The control values that reproduce ``cfg``."""
-    scope = cfg.mandate.scope
-    return {
-        "seed": cfg.seed,
-        "peer_influence": cfg.adoption.q,
-        "free_seats": UNLIMITED if cfg.freemium.free_seats is None else cfg.freemium.free_seats,
-        "trial_weeks": cfg.freemium.trial_weeks,
-        "mandate": cfg.mandate.enabled,
-        "mandate_week": cfg.mandate.week,
-        "mandate_scope": scope if scope == "org" else ",".join(scope),
-        "compliance": cfg.mandate.compliance,
-        "seeding": cfg.seeding.strategy,
-        "champions": cfg.seeding.count,
-    }
-
-
-def apply_controls(cfg: Config, controls: dict[str, Any]) -> Config:
-    """``cfg`` with the given control values applied, validated by the scenario schema."""
-    data = cfg.model_dump()
-    c = controls
-    if "peer_influence" in c:  # keep p + q <= 1 (a weekly probability)
-        data["adoption"]["q"] = min(float(c["peer_influence"]), 1.0 - data["adoption"]["p"])
-    if "free_seats" in c:
-        data["freemium"]["free_seats"] = None if c["free_seats"] < 0 else int(c["free_seats"])
-    if "trial_weeks" in c:
-        data["freemium"]["trial_weeks"] = int(c["trial_weeks"])
-    if "mandate" in c:
-        data["mandate"]["enabled"] = bool(c["mandate"])
-    if "mandate_week" in c:
-        data["mandate"]["week"] = min(int(c["mandate_week"]), data["weeks"])
-    if "mandate_scope" in c:
-        scope = str(c["mandate_scope"])
-        data["mandate"]["scope"] = "org" if scope == "org" else scope.split(",")
-    if "compliance" in c:
-        data["mandate"]["compliance"] = float(c["compliance"])
-    if "seeding" in c:
-        data["seeding"]["strategy"] = c["seeding"]
-    if "champions" in c:
-        data["seeding"]["count"] = int(c["champions"])
-    if "seed" in c:
-        data["seed"] = int(c["seed"])
-    try:
-        return Config.model_validate(data)
-    except ValueError as error:
-        raise ScenarioError(f"controls {controls}: {error}") from None
+        for c in CONTROLS:
+            params[c.name] = widget(c, d[c.name], launched.config, launched.org)
+        return params
 
 
 def parse_seed(text: Any, default: int) -> int:
@@ -235,30 +125,16 @@ class VizModel(AdoptionModel):
         self,
         plan: str | None = None,
         seed: str | int | None = None,
-        peer_influence: float | None = None,
-        free_seats: int | None = None,
-        trial_weeks: int | None = None,
-        mandate: bool | None = None,
-        mandate_week: int | None = None,
-        mandate_scope: str | None = None,
-        compliance: float | None = None,
-        seeding: str | None = None,
-        champions: int | None = None,
         spec: ViewSpec | None = None,
+        **kwargs: Any,
     ):
+        """``kwargs``: control values by name (``sim.viz.controls.CONTROL_NAMES``); Mesa's
+        SolaraViz accepts a variable set of parameters only under the name ``kwargs``."""
+        unknown = sorted(set(kwargs) - set(CONTROL_NAMES))
+        if unknown:
+            raise ScenarioError(f"unknown control(s) {unknown}; controls: {list(CONTROL_NAMES)}")
         spec = spec or current_spec()
-        given = {
-            "seed": seed,
-            "peer_influence": peer_influence,
-            "free_seats": free_seats,
-            "trial_weeks": trial_weeks,
-            "mandate": mandate,
-            "mandate_week": mandate_week,
-            "mandate_scope": mandate_scope,
-            "compliance": compliance,
-            "seeding": seeding,
-            "champions": champions,
-        }
+        given = {"seed": seed, **kwargs}
         if given["seed"] is not None:
             given["seed"] = parse_seed(given["seed"], spec.defaults["seed"])
         # a control still at the launched plan's value follows the selected plan
