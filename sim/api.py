@@ -123,7 +123,7 @@ class RunResult:
                 self.trajectories,
                 self.departments,
                 self.summary,
-                self.prepared[0].org.n,
+                self.employees,
                 manifest,
             )
             store.write_text(page, folder / "report.html")
@@ -133,19 +133,15 @@ class RunResult:
 
 
 def refuse_to_replace_sweep(folder: Path, force: bool) -> None:
-    """``run`` replaces its folder whole: refuse when that would discard a sweep's results."""
-    manifest = folder / "manifest.json"
-    if force or not manifest.is_file():
-        return
-    try:
-        kind = store.read_json(manifest).get("kind")
-    except (ValueError, OSError):
-        return
-    if kind == "sweep":
+    """``run`` replaces its folder whole: only a folder adoptsim wrote, and a sweep's only
+    with ``force``.  Also refuses a folder it could not write."""
+    kind = store.read_kind(folder)  # a folder adoptsim did not write is refused here
+    if kind == "sweep" and not force:
         raise AdoptsimError(
             f"{folder}: holds sweep results (from `adoptsim sweep`), which `run` would "
             "replace; use another --results folder, or pass --force to replace them"
         )
+    store.check_writable(folder)
 
 
 def run(
@@ -223,23 +219,55 @@ def sweep(
     prepared = prepare(loaded)  # every plan at every sweep point fits its org
     folder = results_folder(results, loaded.name)
     tasks = sweeps.make_tasks(loaded, replicates, engine)
-    manifest = build_manifest(
-        loaded, "sweep", engine, prepared, tasks=sweeps.task_records(tasks)
-    )
-    existing = sweeps.existing_manifest(folder, manifest, force)
-    todo = tasks if force else [t for t in tasks if not sweeps.is_done(folder, t)]
-    already = len(tasks) - len(todo)
-    if existing is not None and not todo and (folder / "summary.parquet").exists():
-        return SweepResult(folder, len(tasks), already, 0)
-    client = sweeps.connect(scheduler) if scheduler else None
+    manifest = build_manifest(loaded, "sweep", engine, prepared, tasks=sweeps.task_records(tasks))
+    client = sweeps.connect(scheduler) if scheduler else None  # before anything is written
     try:
+        return _sweep_locked(
+            loaded,
+            folder,
+            tasks,
+            manifest,
+            client,
+            workers,
+            scheduler,
+            force,
+            on_start,
+            on_task_done,
+        )
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _sweep_locked(
+    loaded: Scenario,
+    folder: Path,
+    tasks: list,
+    manifest: dict[str, Any],
+    client,
+    workers: int | None,
+    scheduler: str | None,
+    force: bool,
+    on_start,
+    on_task_done,
+) -> SweepResult:
+    """The sweep's lifecycle, holding the results folder's lock."""
+    with store.lock(folder):  # a second sweep on these results is refused, not mixed in
+        store.recover(folder)
+        existing = sweeps.existing_manifest(folder, manifest, force)
+        store.check_writable(folder)
+        todo = tasks if force else [t for t in tasks if not sweeps.is_done(folder, t)]
+        already = len(tasks) - len(todo)
+        if existing is not None and not todo and store.is_complete(folder):
+            return SweepResult(folder, len(tasks), already, 0)
         manifest = sweeps.open_folder(folder, manifest, existing, force)
         sweeps.clean_partial_writes(folder)
-        where = scheduler or f"{workers or sweeps.default_workers()} local worker(s)"
+        sweeps.discard_damaged(folder, todo)  # a damaged task is redone from scratch
         if on_start:
+            where = scheduler or f"{workers or sweeps.default_workers()} local worker(s)"
             on_start(
-                f"{loaded.name}: {len(loaded.plans)} plan(s) x {len(loaded.points)} point(s): "
-                f"{len(tasks)} tasks, {already} already done; running on {where}",
+                f"{loaded.name}: {len(loaded.plans)} plan(s) x {len(loaded.points)} "
+                f"point(s): {len(tasks)} tasks, {already} already done; running on {where}",
                 len(tasks),
                 already,
             )
@@ -249,24 +277,25 @@ def sweep(
                 if client is not None:
                     sweeps.execute_dask(todo, folder, client, done)
                 else:
-                    sweeps.execute_local(todo, folder, workers or sweeps.default_workers(), done)
+                    count = workers or sweeps.default_workers()
+                    sweeps.execute_local(todo, folder, count, done)
         except sweeps.Terminated:
             sweeps.clean_partial_writes(folder)
             finished = sum(sweeps.is_done(folder, t) for t in todo) + already
             raise SweepStopped(folder, finished, len(tasks)) from None
-    finally:
-        if client is not None:
-            client.close()
-    finish_sweep(loaded, folder, manifest, tasks)
+        finish_sweep(loaded, folder, manifest, tasks)
+        store.recover(folder)  # finished: results set aside by --force can go now
     return SweepResult(folder, len(tasks), already, len(todo))
 
 
 def finish_sweep(scenario: Scenario, folder: Path, manifest: dict, tasks: list) -> None:
-    """All tasks done: combined summary, points table and report.html."""
+    """All tasks done: combined summary, points table, report.html, and last the manifest's
+    finish time (a sweep killed before it finishes these on the next run)."""
     from sim.results.compare import Results, default_pair, html_report
 
-    sweeps.finish_folder(folder, manifest, tasks)
+    sweeps.combine_summaries(folder, tasks)
     store.write_parquet(sweeps.points_frame(scenario), folder / "points.parquet")
     stored = Results(folder)
     plan_a, plan_b = default_pair(stored.plans)
     store.write_text(html_report(stored, plan_a, plan_b), folder / "report.html")
+    sweeps.stamp_finished(folder, manifest, tasks)

@@ -124,8 +124,8 @@ def run(
     loaded = api.load_scenario(scenario)  # a bad file fails here, before the heavier imports
     api.check_engine(engine, "--engine")
     target = api.results_folder(results, loaded.name, "--results")
+    prepared = api.prepare(loaded)  # the scenario is checked whole before its folder
     api.refuse_to_replace_sweep(target, force)
-    prepared = api.prepare(loaded)
     if loaded.sweep is not None:
         note = (
             f"note: {scenario} has a [sweep] table: `run` runs the base plans only; "
@@ -144,8 +144,9 @@ def run(
 
         result = api.run(loaded, engine, replicates, advance, prepared=prepared)
     target = result.save(results, force=force)
-    n = prepared[0].org.n
-    print_summary(result.summary, f"{loaded.name}: {n:,} employees")
+    sizes = sorted(set(result.employees.values()))
+    size = f"{sizes[0]:,}" if len(sizes) == 1 else f"{sizes[0]:,}-{sizes[-1]:,}"
+    print_summary(result.summary, f"{loaded.name}: {size} employees")
     out.print(f"results: {target}/  (report.html, summary.parquet, trajectories.parquet)")
 
 

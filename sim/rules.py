@@ -169,9 +169,7 @@ def week_facts(r, u, share, weighted_active, appeal_, threshold, k_needed):
     Branch-free, so the batched pass runs it for a row of replicates in SIMD lanes.
     """
     p_want = want_probability(r.adoption_rule, appeal_, r.adoption_p, r.adoption_q, share)
-    p_aware = awareness_probability(
-        r.discovery_external_rate, r.discovery_word_of_mouth, share
-    )
+    p_aware = awareness_probability(r.discovery_external_rate, r.discovery_word_of_mouth, share)
     p_lapse = lapse_probability(r.abandonment_rate, appeal_, r.tool_standalone_value, share)
     p_give_up = lapse_probability(r.abandonment_rate, 0.0, 0.0, 0.0)  # blocked: no value
     lapse_on = r.abandonment_enabled

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -27,6 +27,7 @@ from typing import Any
 
 import polars as pl
 
+from sim.errors import AdoptsimError
 from sim.results import store
 from sim.scenario import Config, Scenario, ScenarioError
 
@@ -70,6 +71,12 @@ def make_tasks(
                     )
                 )
     return tasks
+
+
+class WorkerDied(AdoptsimError):
+    """A worker process died mid-task (killed, out of memory); finished tasks are kept."""
+
+    exit_code = 1
 
 
 class Terminated(Exception):
@@ -120,8 +127,45 @@ def part_path(folder: Path, part: str, task: Task) -> Path:
     return folder / "parts" / part / f"{task.name}.parquet"
 
 
+def expected_rows(task: Task) -> dict[str, int | None]:
+    """Rows each part of a finished task holds (None: not known from the task alone)."""
+    reps = len(task.replicates)
+    weeks = int(task.config.get("weeks", 0))
+    return {"trajectories": reps * (weeks + 1), "departments": None, "summary": reps}
+
+
+def _readable_rows(path: Path) -> int | None:
+    """Rows of a Parquet file, from its footer; None when it is missing or damaged."""
+    try:
+        if path.stat().st_size == 0:
+            return None
+        return int(pl.scan_parquet(path).select(pl.len()).collect().item())
+    except Exception:  # noqa: BLE001 (polars raises several types for a damaged file)
+        return None
+
+
 def is_done(folder: Path, task: Task) -> bool:
-    return part_path(folder, "summary", task).exists()
+    """A task is done when all its parts are complete and readable, with the rows it
+    writes: a part that is empty, truncated or short means the task is redone."""
+    expected = expected_rows(task)
+    for part in PARTS:
+        rows = _readable_rows(part_path(folder, part, task))
+        if rows is None or (expected[part] is not None and rows != expected[part]):
+            return False
+    return True
+
+
+def discard_damaged(folder: Path, tasks: list[Task]) -> int:
+    """Delete the parts of tasks that are not done (damaged or partly written), so that
+    they are redone from scratch; returns how many tasks had parts."""
+    discarded = 0
+    for task in tasks:
+        paths = [part_path(folder, part, task) for part in PARTS]
+        if any(p.exists() for p in paths) and not is_done(folder, task):
+            for path in paths:
+                path.unlink(missing_ok=True)
+            discarded += 1
+    return discarded
 
 
 def clean_partial_writes(folder: Path) -> int:
@@ -181,8 +225,37 @@ def execute_local(
 
 def _one_thread_each() -> None:
     """In a worker process: the workers already use every core between them, so each
-    batched run keeps to one thread (see ``sim.engines.batched.default_threads``)."""
+    batched run keeps to one thread (see ``sim.engines.batched.default_threads``); and
+    the worker dies with the sweep, even one killed with SIGKILL."""
     os.environ["ADOPTSIM_THREADS"] = "1"
+    die_with_parent()
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (``prctl(PR_SET_PDEATHSIG)``),
+    and, where that is not available, watch the parent from a thread."""
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+            if os.getppid() != parent:  # the parent died before the call
+                os._exit(1)
+            return
+    except (OSError, AttributeError):
+        pass
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="adoptsim-parent-watch").start()
 
 
 def _collect(pending: set[Future], on_done: Callable[[dict], None]) -> None:
@@ -194,7 +267,14 @@ def _collect(pending: set[Future], on_done: Callable[[dict], None]) -> None:
         finished, _ = wait(pending, return_when=FIRST_COMPLETED)
         for future in finished:
             pending.discard(future)
-            on_done(future.result())
+            try:
+                receipt = future.result()
+            except BrokenProcessPool:
+                raise WorkerDied(
+                    "a sweep worker process died (killed, or out of memory); the tasks "
+                    "finished so far are kept: run the same command again to finish the rest"
+                ) from None
+            on_done(receipt)
 
 
 def _stop_pool(pool: ProcessPoolExecutor, pending: set[Future], others: set) -> None:
@@ -253,27 +333,20 @@ def execute_dask(tasks: list[Task], folder: Path, client, on_done: Callable[[dic
 
 def task_records(tasks: list[Task]) -> list[dict[str, Any]]:
     """The task list as the manifest stores it (without the configs, which the scenario has)."""
-    return [
-        {k: v for k, v in asdict(t).items() if k != "config"} | {"name": t.name} for t in tasks
-    ]
+    return [{k: v for k, v in asdict(t).items() if k != "config"} | {"name": t.name} for t in tasks]
 
 
 def existing_manifest(folder: Path, manifest: dict[str, Any], force: bool) -> dict[str, Any] | None:
     """The manifest of an earlier start of this same sweep in ``folder``, or None.
 
     A folder holding other results (another scenario, a ``run``, other replicates or
-    engine) is refused unless ``force``. Reads only: nothing is written.
+    engine) is refused unless ``force``; a folder adoptsim did not write is always
+    refused. Reads only: nothing is written.
     """
-    path = folder / "manifest.json"
-    if force or not path.exists():
+    kind = store.read_kind(folder)  # a folder adoptsim did not write is refused, even forced
+    if kind is None or force:
         return None
-    try:
-        existing = store.read_json(path)
-    except (ValueError, OSError) as error:
-        raise ScenarioError(
-            f"{path}: unreadable ({error}); use another --results folder, or pass --force "
-            "to replace it"
-        ) from None
+    existing = store.read_json(folder / store.MANIFEST)
     reasons = differences(existing, manifest)
     if reasons:
         raise ScenarioError(
@@ -314,12 +387,14 @@ def _replicates(tasks: list[dict[str, Any]]) -> int:
 def open_folder(
     folder: Path, manifest: dict[str, Any], existing: dict[str, Any] | None, force: bool
 ) -> dict[str, Any]:
-    """Create (with ``force``: empty) the sweep's folder and write its manifest.
+    """Create the sweep's folder and write its manifest.
 
-    A resumed sweep keeps its first start time. Returns the manifest as written.
+    With ``force`` the old results are set aside, not deleted: they are deleted once this
+    sweep has finished (``store.recover``), so a sweep killed early loses nothing.  A
+    resumed sweep keeps its first start time. Returns the manifest as written.
     """
     if force and folder.exists():
-        shutil.rmtree(folder)
+        store.set_aside(folder)
     started = existing.get("started") if existing else None
     manifest = {**manifest, "started": started or store.now()}
     folder.mkdir(parents=True, exist_ok=True)
@@ -327,14 +402,19 @@ def open_folder(
     return manifest
 
 
-def finish_folder(folder: Path, manifest: dict[str, Any], tasks: list[Task]) -> None:
-    """All tasks done: write the combined summary and points table, stamp the manifest."""
-    summary = pl.scan_parquet(folder / "parts" / "summary" / "*.parquet").collect()
+def combine_summaries(folder: Path, tasks: list[Task]) -> None:
+    """All tasks done: write the combined summary of every task's summary part."""
+    paths = [part_path(folder, "summary", t) for t in tasks]
+    summary = pl.concat([pl.read_parquet(p) for p in paths])
     summary = summary.sort("plan", "point", "replicate")
     store.write_parquet(summary, folder / "summary.parquet")
+
+
+def stamp_finished(folder: Path, manifest: dict[str, Any], tasks: list[Task]) -> None:
+    """The last write of a sweep: its manifest says it finished (and which tasks)."""
     manifest["done"] = [t.name for t in tasks]
     manifest["finished"] = store.now()
-    store.write_json(manifest, folder / "manifest.json")
+    store.write_json(manifest, folder / store.MANIFEST)
 
 
 def points_frame(scenario: Scenario) -> pl.DataFrame:

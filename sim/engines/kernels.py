@@ -83,9 +83,7 @@ def cover(r, paid: np.ndarray, trial_start: np.ndarray, week: int) -> np.ndarray
     out = np.empty((n_ws, reps), dtype=np.bool_)
     for w in range(n_ws):
         for c in range(reps):
-            out[w, c] = rules.covered(
-                paid[w, c], r.freemium_trial_weeks, trial_start[w, c], week
-            )
+            out[w, c] = rules.covered(paid[w, c], r.freemium_trial_weeks, trial_start[w, c], week)
     return out
 
 
@@ -281,4 +279,3 @@ def apply_mandate(
             state[i, c] = new_state
             licensed[i, c] |= licenses
             reluctant[i, c] |= resists
-

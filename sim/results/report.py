@@ -11,6 +11,7 @@ from plotly.subplots import make_subplots
 from scipy import stats
 
 from sim.results.stats import mean_ci, outcome_range
+from sim.rules import STATE_NAMES
 
 OUTCOMES = (
     ("t50", "weeks to 50% active", "{:.1f}"),
@@ -74,14 +75,19 @@ def format_interval(row: dict | None, signed: bool = False) -> str:
     return text
 
 
-def band(trajectories: pl.DataFrame, column: str, n: int, level: float = 0.95) -> pl.DataFrame:
-    """Per plan and week: mean of column/n over replicates with a t confidence band."""
+def band(
+    trajectories: pl.DataFrame, column: str, per_employee: bool, level: float = 0.95
+) -> pl.DataFrame:
+    """Per plan and week: mean of the column over replicates with a t confidence band;
+    with ``per_employee``, as a share of each row's own head count (the sum of its state
+    counts), so plans run on orgs of different sizes are each divided by their own."""
     t = float(stats.t.ppf(0.5 + level / 2, max(trajectories["replicate"].n_unique() - 1, 1)))
+    value = pl.col(column) / pl.sum_horizontal(*STATE_NAMES) if per_employee else pl.col(column)
     return (
         trajectories.group_by("plan", "week", maintain_order=True)
         .agg(
-            mean=(pl.col(column) / n).mean(),
-            sd=(pl.col(column) / n).std(),
+            mean=value.mean(),
+            sd=value.std(),
             reps=pl.len(),
         )
         .with_columns(half=(pl.col("sd").fill_null(0) * t / pl.col("reps").sqrt()))
@@ -95,7 +101,7 @@ def _rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def adoption_figure(trajectories: pl.DataFrame, n: int, title: str) -> go.Figure:
+def adoption_figure(trajectories: pl.DataFrame, title: str) -> go.Figure:
     """Active share, seats paid for, and cumulative cost per plan, with 95% bands."""
     fig = make_subplots(
         rows=1,
@@ -107,8 +113,9 @@ def adoption_figure(trajectories: pl.DataFrame, n: int, title: str) -> go.Figure
         ),
     )
     plans = trajectories["plan"].unique(maintain_order=True).to_list()
-    for col, (column, scale) in enumerate((("active", n), ("seats", n), ("cum_cost", 1)), 1):
-        stats_frame = band(trajectories, column, scale)
+    shares = (("active", True), ("seats", True), ("cum_cost", False))
+    for col, (column, per_employee) in enumerate(shares, 1):
+        stats_frame = band(trajectories, column, per_employee)
         for i, plan in enumerate(plans):
             color = PALETTE[i % len(PALETTE)]
             part = stats_frame.filter(pl.col("plan") == plan)
@@ -176,12 +183,15 @@ def html_report(
     trajectories: pl.DataFrame,
     departments: pl.DataFrame,
     summary: pl.DataFrame,
-    n: int,
+    employees: dict[str, int],
     meta: dict,
 ) -> str:
-    """A self-contained HTML page (plotly.js embedded: it opens offline)."""
+    """A self-contained HTML page (plotly.js embedded: it opens offline).  ``employees``:
+    head count per plan (plans may run on orgs of different sizes)."""
     reps = summary.group_by("plan").len()["len"].max()
-    subtitle = f"{name}: {n:,} employees, {reps} replicates per plan, seed {meta.get('seed')}"
+    sizes = sorted(set(employees.values()))
+    size = f"{sizes[0]:,}" if len(sizes) == 1 else f"{sizes[0]:,}-{sizes[-1]:,}"
+    subtitle = f"{name}: {size} employees, {reps} replicates per plan, seed {meta.get('seed')}"
     table = outcome_table(summary)
     plans = summary["plan"].unique(maintain_order=True).to_list()
     header = "".join(f"<th>{html.escape(p)}</th>" for p in plans)
@@ -195,7 +205,7 @@ def html_report(
             cells.append(f"<td>{html.escape(format_interval(row))}</td>")
         body.append(f"<tr><th>{html.escape(label)}</th>{''.join(cells)}</tr>")
     figures = [
-        adoption_figure(trajectories, n, f"Adoption by plan (mean, 95% CI band) — {subtitle}"),
+        adoption_figure(trajectories, f"Adoption by plan (mean, 95% CI band) — {subtitle}"),
         departments_figure(departments),
     ]
     plots = "".join(

@@ -8,17 +8,21 @@ half-written results and never damages the previous ones.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+
+from sim.errors import AdoptsimError
 
 PACKAGES = ("adoptsim", "mesa", "networkx", "numpy", "scipy", "polars", "plotly", "pydantic")
 
@@ -44,15 +48,34 @@ def _umask() -> int:
     return mask
 
 
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (a crash after it cannot undo it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def _atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Write to a temporary file beside ``path``, flush it to disk, then rename it into
+    place: a reader sees the old file or the whole new one, never a part."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         write(Path(tmp))
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
         # mkstemp creates 0600; results are meant to be read like any file the user writes.
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
+        _fsync_dir(path.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -75,23 +98,157 @@ def read_json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
-def publish(target: Path, fill: Callable[[Path], None]) -> Path:
-    """Fill a staging folder next to ``target``, then swap it in whole."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(
-        tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".staging", dir=target.parent)
-    )
+MANIFEST = "manifest.json"
+KINDS = ("run", "sweep")  # what adoptsim writes; only these folders are ever replaced
+
+
+def read_kind(folder: Path) -> str | None:
+    """The kind of results in ``folder`` (``run`` or ``sweep``), None if it does not exist.
+
+    Raises AdoptsimError when the folder is not one adoptsim wrote (no readable manifest
+    of a known kind): such a folder is never replaced or deleted.
+    """
+    if not folder.exists():
+        return None
+    if not folder.is_dir():
+        raise AdoptsimError(f"{folder}: is a file, expected a results folder; move it away")
+    if not any(folder.iterdir()):
+        return None  # an empty folder holds nothing to lose
     try:
-        os.chmod(staging, 0o777 & ~_umask())  # mkdtemp creates 0700
-        fill(staging)
-        old = None
-        if target.exists():
-            old = target.with_name(f".{target.name}.old-{os.getpid()}")
-            os.replace(target, old)
+        kind = read_json(folder / MANIFEST).get("kind")
+    except (OSError, ValueError, AttributeError):
+        kind = None
+    if kind not in KINDS:
+        raise AdoptsimError(
+            f"{folder}: not results written by adoptsim (no readable {MANIFEST}), so it is "
+            "left alone; move it away or choose another --results folder"
+        )
+    return kind
+
+
+def is_complete(folder: Path) -> bool:
+    """Whether ``folder`` holds finished results (its manifest has a finish time)."""
+    try:
+        return bool(read_json(folder / MANIFEST).get("finished"))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _leftovers(target: Path, tag: str) -> list[Path]:
+    return sorted(target.parent.glob(f".{target.name}.*{tag}"))
+
+
+def recover(target: Path) -> None:
+    """Finish or undo a replacement of ``target`` that a kill interrupted.
+
+    A replacement renames the old folder aside (``.<name>.<pid>.old``), then the new one
+    into place.  Killed between the two renames, ``target`` is missing: the complete new
+    results (a staging folder with a finished manifest) are put in place, or else the old
+    ones are put back.  Old folders are deleted only once ``target`` holds finished
+    results; unfinished staging folders are removed.  Call it holding :func:`lock`.
+    """
+    olds = _leftovers(target, ".old")
+    stagings = _leftovers(target, ".staging")
+    if not target.exists():
+        complete = [s for s in stagings if is_complete(s)]
+        if complete:
+            os.replace(complete[-1], target)
+        elif olds:
+            os.replace(olds[-1], target)
+            olds = olds[:-1]
+        _fsync_dir(target.parent)
+    for staging in _leftovers(target, ".staging"):
+        shutil.rmtree(staging, ignore_errors=True)
+    if is_complete(target):
+        for old in olds:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def set_aside(target: Path) -> Path:
+    """Rename ``target`` out of the way (kept until new results are finished; see
+    :func:`recover`)."""
+    old = target.with_name(f".{target.name}.{os.getpid()}.old")
+    os.replace(target, old)
+    _fsync_dir(target.parent)
+    return old
+
+
+@contextmanager
+def lock(target: Path) -> Iterator[None]:
+    """Hold ``.<name>.lock`` beside ``target`` while writing it: a second adoptsim command
+    on the same results is refused with a clear message instead of mixing rows.
+
+    The lock file is removed on the way out (nothing is left beside the results); a
+    command that locked a file just removed by the holder notices (another inode at the
+    path) and locks the new one instead.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    path = target.with_name(f".{target.name}.lock")
+    while True:
+        handle = open(path, "a")  # noqa: SIM115 (held for the whole block; never written)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise AdoptsimError(
+                f"{target}: another adoptsim command is writing these results; wait for it "
+                "to finish, or choose another --results folder"
+            ) from None
+        try:
+            same = os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        handle.close()  # the holder removed it as we locked it: lock the new file
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+        handle.close()
+
+
+def check_writable(folder: Path) -> None:
+    """Refuse early (before any simulation) when ``folder`` cannot take new results."""
+    probe_parent = folder
+    while not probe_parent.exists():
+        probe_parent = probe_parent.parent
+    if not os.access(probe_parent, os.W_OK | os.X_OK):
+        raise AdoptsimError(f"{probe_parent}: not writable; choose another --results folder")
+    usage = shutil.disk_usage(probe_parent)
+    if usage.free < MIN_FREE_BYTES:
+        raise AdoptsimError(
+            f"{probe_parent}: only {usage.free / 2**20:.0f} MiB free on its disk; adoptsim "
+            f"needs at least {MIN_FREE_BYTES / 2**20:.0f} MiB to write results"
+        )
+
+
+MIN_FREE_BYTES = 50 * 2**20
+
+
+def publish(target: Path, fill: Callable[[Path], None]) -> Path:
+    """Fill a staging folder next to ``target``, then swap it in whole.
+
+    Only a folder adoptsim wrote is replaced (:func:`read_kind`), and it is deleted only
+    after the new results are in place.  A kill at any point leaves the old results or
+    the new ones, which the next command puts back in place (:func:`recover`).
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with lock(target):
+        recover(target)
+        read_kind(target)  # refuses a folder that is not adoptsim's
+        staging = Path(
+            tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".staging", dir=target.parent)
+        )
+        try:
+            os.chmod(staging, 0o777 & ~_umask())  # mkdtemp creates 0700
+            fill(staging)  # writes its manifest (with its finish time) last
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        old = set_aside(target) if target.exists() else None
         os.replace(staging, target)
+        _fsync_dir(target.parent)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return target

@@ -522,6 +522,18 @@ def _field_description(model: type[BaseModel], loc: list[str]) -> str:
     return section.model_fields[loc[-1]].description or ""
 
 
+def is_safe_name(name: Any) -> bool:
+    """A scenario name is one safe path component: ``results/<name>`` can never be ``.``,
+    ``..``, hidden, absolute or nested."""
+    return (
+        isinstance(name, str)
+        and 0 < len(name) <= 100
+        and set(name) <= _NAME_OK
+        and name[0].isascii()
+        and name[0].isalnum()
+    )
+
+
 def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
     """Validate a scenario already read into a dict; raise ScenarioError on any problem."""
 
@@ -531,8 +543,13 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
     if not isinstance(data, dict):
         raise fail("(file)", "must be a TOML table")
     name = data.get("name", Path(source).stem)
-    if not isinstance(name, str) or not name or not set(name) <= _NAME_OK:
-        raise fail("name", f"must be letters, digits, '-', '_' or '.' (got {name!r})")
+    if not is_safe_name(name):
+        given = "" if "name" in data else " (taken from the file name; set name = ...)"
+        raise fail(
+            "name",
+            "must be 1-100 letters, digits, '-', '_' or '.', starting with a letter or digit: "
+            f"it names the results folder (got {name!r}{given})",
+        )
     description = data.get("description", "")
     if not isinstance(description, str):
         raise fail("description", "must be a string")
