@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SCENARIO ?= scenarios/default.toml
 
-.PHONY: run test install lint bench clean experiments viz viz-assets system-deps
+.PHONY: run test install lint bench clean experiments viz viz-assets system-deps fuzz
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Generated bad scenarios thrown at `check` and `run` (hypothesis): exit 2, one message,
+# no traceback, nothing outside results/<name> touched.
+fuzz: $(STAMP)
+	$(BIN)/python -m pytest -q -m fuzz tests/test_fuzz.py
 
 bench: $(STAMP)
 	$(BIN)/python experiments/bench_engines.py

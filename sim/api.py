@@ -25,10 +25,11 @@ from typing import Any
 import polars as pl
 
 from sim import tasks as sweeps
+from sim.engines.memory import check_fits
 from sim.engines.runner import DEFAULT_ENGINE, PreparedPlan, engines, prepare, run_scenario
 from sim.errors import AdoptsimError
 from sim.results import store
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Config, Scenario, load_scenario
 
 __all__ = [
     "RunResult",
@@ -57,6 +58,20 @@ def check_scheduler(scheduler: str | None, option: str = "scheduler") -> None:
     """Refuse a Dask scheduler address that is not tcp://, tls:// or inproc://."""
     if scheduler is not None and not scheduler.startswith(("tcp://", "tls://", "inproc://")):
         raise AdoptsimError(f"{option} {scheduler!r}: expected an address like tcp://HOST:PORT")
+
+
+def check_replicates(replicates: int | None, option: str = "replicates") -> None:
+    """An override of the replicates obeys the schema's range, like the scenario file's."""
+    if replicates is None:
+        return
+    bounds = {type(m).__name__: m for m in Config.model_fields["replicates"].metadata}
+    low, high = bounds["Ge"].ge, bounds["Le"].le
+    if (
+        isinstance(replicates, bool)
+        or not isinstance(replicates, int)
+        or not (low <= replicates <= high)
+    ):
+        raise AdoptsimError(f"{option} {replicates!r}: allowed: {low}..{high:,}")
 
 
 def results_folder(results: Path | str, name: str, option: str = "results") -> Path:
@@ -158,8 +173,12 @@ def run(
     replicates finish (progress bars); ``prepared`` reuses :func:`prepare`'s orgs.
     """
     check_engine(engine)
+    check_replicates(replicates)
     loaded = as_scenario(scenario)
     prepared = prepared if prepared is not None else prepare(loaded)
+    if engine == "reference":
+        for item in prepared:
+            check_fits(item.config, f"{loaded.source}: plan {item.plan.name!r}", engine)
     started = store.now()
     output = run_scenario(prepared, engine, replicates, on_replicates_done)
     manifest = build_manifest(
@@ -214,6 +233,7 @@ def sweep(
     """
     # Everything that can refuse the sweep comes first: nothing is written until it passed.
     check_engine(engine)
+    check_replicates(replicates)
     check_scheduler(scheduler)
     loaded = as_scenario(scenario)
     prepared = prepare(loaded)  # every plan at every sweep point fits its org
@@ -299,3 +319,51 @@ def finish_sweep(scenario: Scenario, folder: Path, manifest: dict, tasks: list) 
     plan_a, plan_b = default_pair(stored.plans)
     store.write_text(html_report(stored, plan_a, plan_b), folder / "report.html")
     sweeps.stamp_finished(folder, manifest, tasks)
+
+
+# -- compare ----------------------------------------------------------------------------------
+def compare(
+    folder: Path | str, plan_a: str | None = None, plan_b: str | None = None
+) -> tuple[Any, str, str]:
+    """Compare two plans of stored results and write ``report.html`` beside them.
+
+    Returns (the stored results, plan A, plan B).  Damaged results give one clear
+    :class:`AdoptsimError`; an interrupted replacement of the folder is finished first.
+    """
+    from sim.results.compare import Results, html_report, reading
+
+    folder = Path(folder)
+    if not folder.parent.is_dir():
+        Results(folder)  # says what is wrong; never creates folders
+    with store.lock(folder):
+        store.recover(folder)
+        stored = Results(folder)
+        plan_a, plan_b = chosen_pair(stored, plan_a, plan_b)
+        with reading(folder):
+            page = html_report(stored, plan_a, plan_b)
+        store.write_text(page, folder / "report.html")
+    return stored, plan_a, plan_b
+
+
+def chosen_pair(stored, plan_a: str | None, plan_b: str | None) -> tuple[str, str]:
+    """The two plans to compare: ``plan_a`` and ``plan_b`` where given, else the defaults.
+
+    Both must exist and differ. A plan left out is taken from the defaults, never equal to
+    the one given (unless the folder has only one plan, whose outcomes are shown alone).
+    """
+    from sim.results.compare import default_pair
+
+    for plan in (plan_a, plan_b):
+        if plan is not None and plan not in stored.plans:
+            raise AdoptsimError(f"{stored.folder}: no plan {plan!r}; plans: {stored.plans}")
+    if plan_a is not None and plan_a == plan_b:
+        raise AdoptsimError(
+            f"--a and --b both name plan {plan_a!r}; compare two different plans "
+            f"(plans: {stored.plans})"
+        )
+    default_a, default_b = default_pair(stored.plans)
+    if plan_a is None and plan_b is None:
+        return default_a, default_b
+    given = plan_a if plan_a is not None else plan_b
+    others = [p for p in (default_a, default_b, *stored.plans) if p != given] or [given]
+    return (given, others[0]) if plan_a is not None else (others[0], given)

@@ -123,6 +123,7 @@ def run(
 
     loaded = api.load_scenario(scenario)  # a bad file fails here, before the heavier imports
     api.check_engine(engine, "--engine")
+    api.check_replicates(replicates, "--replicates")
     target = api.results_folder(results, loaded.name, "--results")
     prepared = api.prepare(loaded)  # the scenario is checked whole before its folder
     api.refuse_to_replace_sweep(target, force)
@@ -221,6 +222,7 @@ def sweep(
     from sim import api
 
     api.check_engine(engine, "--engine")
+    api.check_replicates(replicates, "--replicates")
     api.check_scheduler(scheduler, "--scheduler")
     loaded = api.load_scenario(scenario)
     folder = api.results_folder(results, loaded.name, "--results")
@@ -311,40 +313,14 @@ def compare(
 
     Example:  adoptsim compare results/default --a hybrid --b top-down
     """
-    from sim.results import store
-    from sim.results.compare import Results, html_report
+    from sim import api
+    from sim.results.compare import reading
 
-    stored = Results(results_folder)
-    plan_a, plan_b = chosen_pair(stored, plan_a, plan_b)
     # the report first: a reader that stops early (`| head`) must not cost the report
-    store.write_text(html_report(stored, plan_a, plan_b), results_folder / "report.html")
-    print_comparison(stored, plan_a, plan_b)
+    stored, plan_a, plan_b = api.compare(results_folder, plan_a, plan_b)
+    with reading(results_folder):
+        print_comparison(stored, plan_a, plan_b)
     out.print(f"report: {results_folder / 'report.html'}")
-
-
-def chosen_pair(stored, plan_a: str | None, plan_b: str | None) -> tuple[str, str]:
-    """The two plans to compare: --a and --b where given, else the defaults.
-
-    Both must exist, and --a and --b must not name the same plan. A plan left out is taken
-    from the defaults, never equal to the one given (unless the folder has only one plan,
-    whose outcomes are then shown alone).
-    """
-    from sim.results.compare import default_pair
-
-    for plan in (plan_a, plan_b):
-        if plan is not None and plan not in stored.plans:
-            raise AdoptsimError(f"{stored.folder}: no plan {plan!r}; plans: {stored.plans}")
-    if plan_a is not None and plan_a == plan_b:
-        raise AdoptsimError(
-            f"--a and --b both name plan {plan_a!r}; compare two different plans "
-            f"(plans: {stored.plans})"
-        )
-    default_a, default_b = default_pair(stored.plans)
-    if plan_a is None and plan_b is None:
-        return default_a, default_b
-    given = plan_a if plan_a is not None else plan_b
-    others = [p for p in (default_a, default_b, *stored.plans) if p != given] or [given]
-    return (given, others[0]) if plan_a is not None else (others[0], given)
 
 
 @app.command()

@@ -14,6 +14,7 @@ table.
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -258,21 +259,39 @@ def barabasi_albert(n: int, m: int, departments: int = 1, team_size: int = 8, se
     return _flat("barabasi_albert", g, departments, team_size, seed)
 
 
+def _read_text(path: Path) -> str:
+    """A data file's text; a binary or unreadable file is a clear OrgDataError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise OrgDataError(f"{path}: not a text file (expected UTF-8 text)") from None
+    except OSError as error:
+        raise OrgDataError(f"{path}: cannot read it ({error.strerror})") from None
+    if "\x00" in text:
+        raise OrgDataError(f"{path}: not a text file (it holds NUL bytes)")
+    return text
+
+
 def _read_tie_matrix(path: Path, n_expected: int | None = None) -> list[tuple[int, int]]:
     """Read an 'ego alter tie' edge list (1-based ids); return 0-based (ego, alter) with tie 1."""
     if not path.is_file():
         raise OrgDataError(f"{path}: file not found")
     pairs = []
-    for line_no, line in enumerate(path.read_text().splitlines(), start=1):
+    for line_no, line in enumerate(_read_text(path).splitlines(), start=1):
         parts = line.split()
         if not parts:
             continue
         if len(parts) != 3:
             raise OrgDataError(f"{path}:{line_no}: expected 'ego alter tie', got {line.strip()!r}")
         try:
-            ego, alter, tie = (int(float(p)) for p in parts)
-        except ValueError as err:
-            raise OrgDataError(f"{path}:{line_no}: ids and tie must be numbers") from err
+            numbers = [float(p) for p in parts]
+        except ValueError:
+            raise OrgDataError(f"{path}:{line_no}: ids and tie must be numbers") from None
+        if not all(math.isfinite(x) and x == int(x) for x in numbers):
+            raise OrgDataError(
+                f"{path}:{line_no}: ids and tie must be whole numbers, got {line.strip()!r}"
+            )
+        ego, alter, tie = (int(x) for x in numbers)
         if n_expected is not None and not (1 <= ego <= n_expected and 1 <= alter <= n_expected):
             raise OrgDataError(f"{path}:{line_no}: id out of range 1..{n_expected}")
         if tie not in (0, 1):
@@ -297,8 +316,7 @@ def krackhardt(
     attr_path = folder / "Krack-High-Tec-Attributes.csv"
     if not attr_path.is_file():
         raise OrgDataError(f"{attr_path}: file not found")
-    with attr_path.open() as fh:
-        rows = list(csv.DictReader(fh))
+    rows = list(csv.DictReader(_read_text(attr_path).splitlines()))
     needed = {"ID", "LEVEL", "DEPT"}
     if not rows or not needed <= set(rows[0]):
         raise OrgDataError(f"{attr_path}: needs columns {sorted(needed)}")

@@ -27,6 +27,7 @@ from typing import Any
 
 import polars as pl
 
+from sim.children import die_with_parent
 from sim.errors import AdoptsimError
 from sim.results import store
 from sim.scenario import Config, Scenario, ScenarioError
@@ -211,7 +212,10 @@ def execute_local(
         return
     others = set(active_children())
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=get_context("spawn"), initializer=_one_thread_each
+        max_workers=workers,
+        mp_context=get_context("spawn"),
+        initializer=_one_thread_each,
+        initargs=(os.getpid(),),
     ) as pool:
         pending: set[Future] = set()
         try:
@@ -223,39 +227,12 @@ def execute_local(
             raise
 
 
-def _one_thread_each() -> None:
+def _one_thread_each(parent: int) -> None:
     """In a worker process: the workers already use every core between them, so each
     batched run keeps to one thread (see ``sim.engines.batched.default_threads``); and
     the worker dies with the sweep, even one killed with SIGKILL."""
     os.environ["ADOPTSIM_THREADS"] = "1"
-    die_with_parent()
-
-
-PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent() -> None:
-    """Ask Linux to kill this process when its parent dies (``prctl(PR_SET_PDEATHSIG)``),
-    and, where that is not available, watch the parent from a thread."""
-    parent = os.getppid()
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
-            if os.getppid() != parent:  # the parent died before the call
-                os._exit(1)
-            return
-    except (OSError, AttributeError):
-        pass
-    import threading
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True, name="adoptsim-parent-watch").start()
+    die_with_parent(parent)
 
 
 def _collect(pending: set[Future], on_done: Callable[[dict], None]) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from sim.engines.memory import check_fits
 from sim.metrics import summarize
 from sim.org import Org, build_org
 from sim.randomness import org_seed
@@ -66,22 +67,23 @@ def prepare(scenario: Scenario) -> list[PreparedPlan]:
     """
     cache: dict[str, Org] = {}
 
-    def org_of(cfg: Config) -> Org:
+    def org_of(cfg: Config, plan: str) -> Org:
         key = json.dumps([cfg.org.model_dump(mode="json"), cfg.seed], sort_keys=True)
         if key not in cache:
+            check_fits(cfg, f"{scenario.source}: plan {plan!r}")  # before building it
             cache[key] = build_org(cfg.org, org_seed(cfg.seed))
         return cache[key]
 
     prepared = []
     for plan in scenario.plans:
-        org = org_of(plan.config)
+        org = org_of(plan.config, plan.name)
         check_against_org(plan.config, org, scenario.source, plan.name)
         prepared.append(PreparedPlan(plan, org))
     if scenario.sweep is not None:
         for plan in scenario.plans:
             for index, point in enumerate(scenario.points):
                 config = plan.at(index)
-                org = org_of(config)
+                org = org_of(config, plan.name)
                 check_against_org(config, org, scenario.source, plan.name, (index, point))
     return prepared
 

@@ -10,12 +10,16 @@ intervals than comparing two independent means.
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
+from polars.exceptions import PolarsError
 
+from sim.errors import AdoptsimError
 from sim.results import store
 from sim.results.report import PALETTE, _rgba, format_interval
 from sim.results.stats import difference_range, mean_ci, outcome_range
@@ -29,11 +33,40 @@ COMPARED = (
 )
 
 
+@contextmanager
+def reading(folder: Path) -> Iterator[None]:
+    """Turn any failure to read stored results (bad JSON, a missing key, a damaged
+    Parquet file, a column of the wrong type) into one clear error naming the folder."""
+    try:
+        yield
+    except AdoptsimError:
+        raise
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        TypeError,
+        IndexError,
+        AttributeError,
+        PolarsError,
+    ) as error:
+        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+        what = type(error).__name__ + (f": {reason}" if reason else "")
+        raise AdoptsimError(
+            f"{folder}: damaged or unreadable results ({what}); run the scenario again to "
+            "rewrite them"
+        ) from None
+
+
 class Results:
     """A results folder written by ``adoptsim run`` or ``adoptsim sweep``."""
 
     def __init__(self, folder: Path):
-        self.folder = Path(folder)
+        with reading(Path(folder)):
+            self._load(Path(folder))
+
+    def _load(self, folder: Path) -> None:
+        self.folder = folder
         if not self.folder.exists():
             raise ScenarioError(f"{self.folder}: does not exist")
         if not self.folder.is_dir():

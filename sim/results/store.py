@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -167,7 +168,7 @@ def recover(target: Path) -> None:
 def set_aside(target: Path) -> Path:
     """Rename ``target`` out of the way (kept until new results are finished; see
     :func:`recover`)."""
-    old = target.with_name(f".{target.name}.{os.getpid()}.old")
+    old = target.with_name(f".{target.name}.{os.getpid()}-{time.time_ns()}.old")
     os.replace(target, old)
     _fsync_dir(target.parent)
     return old
@@ -182,10 +183,16 @@ def lock(target: Path) -> Iterator[None]:
     command that locked a file just removed by the holder notices (another inode at the
     path) and locks the new one instead.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
     path = target.with_name(f".{target.name}.lock")
     while True:
-        handle = open(path, "a")  # noqa: SIM115 (held for the whole block; never written)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(path, "a")  # noqa: SIM115 (held for the whole block; never written)
+        except OSError as error:
+            raise AdoptsimError(
+                f"{target.parent}: cannot write there ({error.strerror}); choose another "
+                "--results folder"
+            ) from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

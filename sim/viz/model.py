@@ -135,12 +135,25 @@ class VizModel(AdoptionModel):
             raise ScenarioError(f"unknown control(s) {unknown}; controls: {list(CONTROL_NAMES)}")
         spec = spec or current_spec()
         given = {"seed": seed, **kwargs}
+        self.notes: list[str] = []
         if given["seed"] is not None:
-            given["seed"] = parse_seed(given["seed"], spec.defaults["seed"])
+            parsed = parse_seed(given["seed"], spec.defaults["seed"])
+            if str(given["seed"]).strip() != str(parsed):
+                self.notes.append(
+                    f"seed {str(given['seed'])!r} is not a whole number 0..2^63-1: "
+                    f"running seed {parsed}"
+                )
+            given["seed"] = parsed
         # a control still at the launched plan's value follows the selected plan
         overrides = {k: v for k, v in given.items() if v is not None and v != spec.defaults[k]}
         item = spec.prepared_plan(plan or spec.plan)
         config = apply_controls(item.config, overrides)
+        applied = control_values(config)
+        for name, value in overrides.items():
+            if name in applied and applied[name] != value:
+                self.notes.append(
+                    f"{name} {value} is outside what the plan allows: running {applied[name]}"
+                )
         self.spec, self.plan_name, self.overrides = spec, item.plan.name, overrides
         self.champions = np.array([], dtype=np.int64)
         super().__init__(config, item.org, replicate=0, seed=config.seed)
@@ -163,4 +176,5 @@ class VizModel(AdoptionModel):
             + (f" with {changed}" if changed else "")
             + f"; seed {self.config.seed}; {self.org.n:,} employees, "
             f"{len(self.workspaces):,} {self.config.freemium.workspace} workspaces"
+            + "".join(f". Note: {note}" for note in self.notes)
         )

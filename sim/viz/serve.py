@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sim.children import before_exec
 from sim.viz import assets
 from sim.viz.model import PLAN_ENV, SCENARIO_ENV
 
@@ -51,7 +52,12 @@ def start(
     scenario: Path | str, plan: str | None, port: int, host: str = "127.0.0.1", **popen: object
 ) -> subprocess.Popen:
     """Start the server in the background (the caller stops it)."""
-    return subprocess.Popen(server_command(port, host), env=server_env(scenario, plan), **popen)  # type: ignore[call-overload]
+    return subprocess.Popen(  # type: ignore[call-overload]
+        server_command(port, host),
+        env=server_env(scenario, plan),
+        preexec_fn=before_exec,  # the server dies with its parent, even on kill -9
+        **popen,
+    )
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -61,7 +67,7 @@ def _interrupt(signum: int, frame: object) -> None:
 def run(env: dict[str, str], port: int, host: str = "127.0.0.1") -> int:
     """Serve in the foreground (``env`` from :func:`server_env`) until Ctrl-C or SIGTERM
     (either stops the server too); return its exit code."""
-    process = subprocess.Popen(server_command(port, host), env=env)
+    process = subprocess.Popen(server_command(port, host), env=env, preexec_fn=before_exec)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         return process.wait()
