@@ -446,3 +446,22 @@ def _cmdline(pid: int) -> str:
         return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
+
+
+def test_a_control_that_does_not_fit_the_switched_plan_is_a_note_not_a_crash(tmp_path):
+    """Scope "D5" set while viewing a 6-department plan, then a plan on a 2-department
+    org selected: the view runs that plan as it is and says why."""
+    from sim.viz.model import ViewSpec, VizModel
+
+    path = tmp_path / "two.toml"
+    path.write_text(
+        TINY.replace("departments = 2", "departments = 6")
+        + '[[plans]]\nname = "small-org"\norg = { n = 40, departments = 2 }\n'
+        + "mandate = { enabled = true }\n"
+    )
+    spec = ViewSpec.load(path, "top-down")
+    model = VizModel(spec=spec, plan="small-org", mandate_scope="D5")
+    assert model.plan_name == "small-org"
+    assert model.config == spec.prepared_plan("small-org").config
+    assert "the controls do not fit plan 'small-org'" in model.summary()
+    assert "unknown department(s) ['D5']" in model.summary()

@@ -24,7 +24,7 @@ import numpy as np
 
 from sim.engines.reference import AdoptionModel
 from sim.engines.runner import PreparedPlan, prepare
-from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.scenario import Scenario, ScenarioError, check_against_org, load_scenario
 from sim.viz.controls import CONTROL_NAMES, CONTROLS, apply_controls, control_values, widget
 
 SCENARIO_ENV = "ADOPTSIM_VIZ_SCENARIO"
@@ -147,7 +147,7 @@ class VizModel(AdoptionModel):
         # a control still at the launched plan's value follows the selected plan
         overrides = {k: v for k, v in given.items() if v is not None and v != spec.defaults[k]}
         item = spec.prepared_plan(plan or spec.plan)
-        config = apply_controls(item.config, overrides)
+        config = self._applicable(item, overrides, spec)
         applied = control_values(config)
         for name, value in overrides.items():
             if name in applied and applied[name] != value:
@@ -158,6 +158,22 @@ class VizModel(AdoptionModel):
         self.champions = np.array([], dtype=np.int64)
         super().__init__(config, item.org, replicate=0, seed=config.seed)
         self.running = config.weeks > 0
+
+    def _applicable(self, item: PreparedPlan, overrides: dict[str, Any], spec: ViewSpec):
+        """The plan with the controls applied, if they fit its org; else the plan as it is,
+        with a note (a control set for one plan can name a department, or a number of
+        champions, that another plan's org does not have)."""
+        try:
+            config = apply_controls(item.config, overrides)
+            check_against_org(config, item.org, spec.scenario.source, item.plan.name)
+        except ScenarioError as error:
+            self.notes.append(
+                f"the controls do not fit plan {item.plan.name!r} ({error}); "
+                "running the plan as it is"
+            )
+            overrides.clear()
+            return item.config
+        return config
 
     def _place_champions(self, champions: np.ndarray) -> None:
         self.champions = np.asarray(champions, dtype=np.int64)
