@@ -303,7 +303,10 @@ def _sweep_locked(
             sweeps.clean_partial_writes(folder)
             finished = sum(sweeps.is_done(folder, t) for t in todo) + already
             raise SweepStopped(folder, finished, len(tasks)) from None
-        finish_sweep(loaded, folder, manifest, tasks)
+        try:
+            finish_sweep(loaded, folder, manifest, tasks)
+        except OSError as error:
+            raise sweeps.write_failed(error) from None
         store.recover(folder)  # finished: results set aside by --force can go now
     return SweepResult(folder, len(tasks), already, len(todo))
 

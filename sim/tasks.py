@@ -80,6 +80,14 @@ class WorkerDied(AdoptsimError):
     exit_code = 1
 
 
+def write_failed(error: OSError) -> AdoptsimError:
+    """A task that could not write its parts (disk full, folder removed) as a message."""
+    return AdoptsimError(
+        f"a sweep task could not write its results ({error.strerror or error}); the tasks "
+        "finished so far are kept: free some space and run the same command again"
+    )
+
+
 class Terminated(Exception):
     """The sweep was sent SIGTERM: its workers are stopped, finished tasks are kept."""
 
@@ -208,7 +216,11 @@ def execute_local(
     """
     if workers <= 1:
         for task in tasks:
-            on_done(run_task(task, str(folder)))
+            try:
+                receipt = run_task(task, str(folder))
+            except OSError as error:
+                raise write_failed(error) from None
+            on_done(receipt)
         return
     others = set(active_children())
     with ProcessPoolExecutor(
@@ -246,6 +258,8 @@ def _collect(pending: set[Future], on_done: Callable[[dict], None]) -> None:
             pending.discard(future)
             try:
                 receipt = future.result()
+            except OSError as error:
+                raise write_failed(error) from None
             except BrokenProcessPool:
                 raise WorkerDied(
                     "a sweep worker process died (killed, or out of memory); the tasks "

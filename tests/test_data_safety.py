@@ -465,3 +465,24 @@ def test_a_control_that_does_not_fit_the_switched_plan_is_a_note_not_a_crash(tmp
     assert model.config == spec.prepared_plan("small-org").config
     assert "the controls do not fit plan 'small-org'" in model.summary()
     assert "unknown department(s) ['D5']" in model.summary()
+
+
+def test_a_write_that_fails_half_way_is_a_message_and_keeps_the_old_results(
+    tiny, tmp_path, monkeypatch
+):
+    """The disk fills up while the new results are written: one message, exit 2, and the
+    previous results exactly as they were."""
+    import errno
+
+    folder = _run(tiny, tmp_path / "results")
+    before = snapshot(tmp_path / "results")
+
+    def full(frame, path):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store, "write_parquet", full)
+    code, _, err = invoke("run", str(tiny), "--results", str(tmp_path / "results"))
+    assert code == 2
+    assert "could not write the results (No space left on device)" in " ".join(err.split())
+    assert snapshot(tmp_path / "results") == before
+    assert folder.exists()

@@ -61,10 +61,12 @@ class Employee(FixedAgent):
     def weighted_users(self) -> float:
         """S_i: engaged colleagues, plus nominal ones at ``mandate.nominal_weight`` (eq. S)."""
         engaged = nominal = 0.0
+        active, nominal_state = State.ACTIVE, State.NOMINAL
         for other, weight in self.ties:
-            if other.state == State.ACTIVE:
+            state = other.state
+            if state == active:
                 engaged += weight
-            elif other.state == State.NOMINAL:
+            elif state == nominal_state:
                 nominal += weight
         return rules.weighted_users(engaged, nominal, self.model.params.mandate_nominal_weight)
 

@@ -250,6 +250,12 @@ def publish(target: Path, fill: Callable[[Path], None]) -> Path:
         try:
             os.chmod(staging, 0o777 & ~_umask())  # mkdtemp creates 0700
             fill(staging)  # writes its manifest (with its finish time) last
+        except OSError as error:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise AdoptsimError(
+                f"{target}: could not write the results ({error.strerror or error}); "
+                "the previous results, if any, are unchanged"
+            ) from None
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
