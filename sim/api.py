@@ -43,6 +43,9 @@ __all__ = [
 ]
 
 
+RANDOMNESS_CONTRACT = 2  # sim/randomness.py; results of another contract are not mixed in
+
+
 def as_scenario(scenario: Scenario | str | Path) -> Scenario:
     """A loaded scenario, from a Scenario or the path of a TOML file."""
     return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
@@ -96,6 +99,7 @@ def build_manifest(
         "engine": engine,
         "seed": scenario.plans[0].config.seed,
         "employees": {p.plan.name: p.org.n for p in prepared},
+        "randomness": RANDOMNESS_CONTRACT,
         "versions": store.package_versions(),
         "command": " ".join(sys.argv),
         **extra,
@@ -144,19 +148,23 @@ class RunResult:
             store.write_text(page, folder / "report.html")
             store.write_json(manifest, folder / "manifest.json")
 
-        return store.publish(target, fill)
+        return store.publish(target, fill, lambda folder, kind: refuse_sweep(folder, kind, force))
 
 
 def refuse_to_replace_sweep(folder: Path, force: bool) -> None:
     """``run`` replaces its folder whole: only a folder adoptsim wrote, and a sweep's only
-    with ``force``.  Also refuses a folder it could not write."""
-    kind = store.read_kind(folder)  # a folder adoptsim did not write is refused here
+    with ``force``.  Also refuses a folder it could not write.  Checked before simulating
+    (to fail early) and again when saving, holding the folder's lock."""
+    refuse_sweep(folder, store.read_kind(folder), force)
+    store.check_writable(folder)
+
+
+def refuse_sweep(folder: Path, kind: str | None, force: bool) -> None:
     if kind == "sweep" and not force:
         raise AdoptsimError(
             f"{folder}: holds sweep results (from `adoptsim sweep`), which `run` would "
             "replace; use another --results folder, or pass --force to replace them"
         )
-    store.check_writable(folder)
 
 
 def run(
@@ -240,6 +248,8 @@ def sweep(
     folder = results_folder(results, loaded.name)
     tasks = sweeps.make_tasks(loaded, replicates, engine)
     manifest = build_manifest(loaded, "sweep", engine, prepared, tasks=sweeps.task_records(tasks))
+    if scheduler is None:
+        workers = workers_that_fit(loaded, workers or sweeps.default_workers(), engine)
     client = sweeps.connect(scheduler) if scheduler else None  # before anything is written
     try:
         return _sweep_locked(
@@ -257,6 +267,21 @@ def sweep(
     finally:
         if client is not None:
             client.close()
+
+
+def workers_that_fit(scenario: Scenario, workers: int, engine: str) -> int:
+    """Local worker processes each build (and cache) their own orgs: use no more of them
+    than this machine's memory holds at once (at least one; prepare() refused a plan
+    that does not fit even alone)."""
+    from sim.engines.memory import USABLE_SHARE, available_bytes, estimate_bytes
+
+    need = max(
+        estimate_bytes(plan.at(i), engine)
+        for plan in scenario.plans
+        for i in range(len(scenario.points))
+    )
+    fitting = int(USABLE_SHARE * available_bytes() // max(need, 1))
+    return max(1, min(workers, fitting))
 
 
 def _sweep_locked(
@@ -335,7 +360,7 @@ def compare(
     """
     from sim.results.compare import Results, html_report, reading
 
-    folder = Path(folder)
+    folder = Path(folder).resolve()  # "." and ".." have a name (and a lock beside them)
     if not folder.parent.is_dir():
         Results(folder)  # says what is wrong; never creates folders
     with store.lock(folder):
@@ -344,7 +369,12 @@ def compare(
         plan_a, plan_b = chosen_pair(stored, plan_a, plan_b)
         with reading(folder):
             page = html_report(stored, plan_a, plan_b)
-        store.write_text(page, folder / "report.html")
+        try:
+            store.write_text(page, folder / "report.html")
+        except OSError as error:
+            raise AdoptsimError(
+                f"{folder}: could not write report.html ({error.strerror or error})"
+            ) from None
     return stored, plan_a, plan_b
 
 

@@ -248,7 +248,7 @@ def sweep(
         except api.SweepStopped as stop:
             err.print(
                 f"stopped by SIGTERM: {stop.finished} of {stop.total} tasks done and kept in "
-                f"{stop.folder}; run the same command again to finish the rest",
+                f"{stop.folder}; run the same command again (without --force) to finish the rest",
                 highlight=False,
                 soft_wrap=True,
             )

@@ -2,18 +2,21 @@
 
 A sweep is cut into tasks (one plan, one point, a block of replicates). A task is a pure
 function of its inputs: it builds the org from the plan's seed, runs the batched engine and
-writes its rows as three Parquet parts (trajectories, departments, summary), each atomically,
-summary last. A task is done when its summary part exists, so a sweep that is killed and
-started again redoes only the tasks without one, and ends with exactly the rows of an
+writes its rows as three Parquet parts (trajectories, departments, summary), each
+atomically, summary last. A task is done when all three parts are readable and hold the
+rows it writes (:func:`is_done`), so a sweep that is killed and started again redoes only
+the other tasks (a damaged part is redone too), and ends with exactly the rows of an
 uninterrupted run. Tasks run in local worker processes (one per core) or, with
 ``scheduler="tcp://HOST:PORT"``, on a Dask distributed cluster; the rows are the same.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -84,7 +87,8 @@ def write_failed(error: OSError) -> AdoptsimError:
     """A task that could not write its parts (disk full, folder removed) as a message."""
     return AdoptsimError(
         f"a sweep task could not write its results ({error.strerror or error}); the tasks "
-        "finished so far are kept: free some space and run the same command again"
+        "finished so far are kept: free some space and run the same command again "
+        "(without --force)"
     )
 
 
@@ -166,7 +170,7 @@ def is_done(folder: Path, task: Task) -> bool:
 
 def discard_damaged(folder: Path, tasks: list[Task]) -> int:
     """Delete the parts of tasks that are not done (damaged or partly written), so that
-    they are redone from scratch; returns how many tasks had parts."""
+    they are redone from scratch; returns how many tasks' parts were deleted."""
     discarded = 0
     for task in tasks:
         paths = [part_path(folder, part, task) for part in PARTS]
@@ -178,12 +182,9 @@ def discard_damaged(folder: Path, tasks: list[Task]) -> int:
 
 
 def clean_partial_writes(folder: Path) -> int:
-    """Remove temporary files left by a killed run; returns how many."""
-    removed = 0
-    for tmp in (folder / "parts").glob("*/.*.tmp"):
-        tmp.unlink(missing_ok=True)
-        removed += 1
-    return removed
+    """Remove temporary files left by a killed run (parts, summary, manifest); returns
+    how many."""
+    return store.clean_temporary(folder)
 
 
 @contextmanager
@@ -198,6 +199,9 @@ def sigterm_raises_terminated() -> Iterator[None]:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise Terminated
 
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread can take signals (a sweep called from a thread)
+        return
     previous = signal.signal(signal.SIGTERM, stop)
     try:
         yield
@@ -263,7 +267,8 @@ def _collect(pending: set[Future], on_done: Callable[[dict], None]) -> None:
             except BrokenProcessPool:
                 raise WorkerDied(
                     "a sweep worker process died (killed, or out of memory); the tasks "
-                    "finished so far are kept: run the same command again to finish the rest"
+                    "finished so far are kept: run the same command again (without --force) "
+                    "to finish the rest"
                 ) from None
             on_done(receipt)
 
@@ -307,16 +312,28 @@ def execute_dask(tasks: list[Task], folder: Path, client, on_done: Callable[[dic
     If anything interrupts the loop, the tasks not yet finished are cancelled on the cluster.
     """
     from distributed import as_completed
+    from distributed.scheduler import KilledWorker
 
+    # keys unique per results folder: two sweeps of one scenario into different folders
+    # on a shared scheduler must not be taken for the same work
+    where = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:12]
     futures = [
-        client.submit(
-            run_task, task, str(folder), key=f"adoptsim-{folder.name}-{task.name}", pure=False
-        )
+        client.submit(run_task, task, str(folder), key=f"adoptsim-{where}-{task.name}", pure=False)
         for task in tasks
     ]
     try:
         for future in as_completed(futures):
-            on_done(future.result())
+            try:
+                receipt = future.result()
+            except OSError as error:
+                raise write_failed(error) from None
+            except KilledWorker:
+                raise WorkerDied(
+                    "a Dask worker died running a sweep task (killed, or out of memory); "
+                    "the tasks finished so far are kept: run the same command again "
+                    "(without --force) to finish the rest"
+                ) from None
+            on_done(receipt)
     except BaseException:
         client.cancel(futures)
         raise
@@ -353,6 +370,11 @@ def differences(existing: dict[str, Any], manifest: dict[str, Any]) -> list[str]
     if kind != "sweep":
         return [f"results of `adoptsim {kind}`, not of a sweep"]
     reasons = []
+    if existing.get("randomness") != manifest.get("randomness"):
+        reasons.append(
+            f"random numbers of contract {existing.get('randomness', 1)}, now "
+            f"{manifest.get('randomness')} (their rows would not mix)"
+        )
     old_hash, new_hash = existing.get("scenario_hash"), manifest["scenario_hash"]
     if old_hash != new_hash:
         reasons.append(f"a different scenario: hash {old_hash}, now {new_hash}")

@@ -486,3 +486,96 @@ def test_a_write_that_fails_half_way_is_a_message_and_keeps_the_old_results(
     assert "could not write the results (No space left on device)" in " ".join(err.split())
     assert snapshot(tmp_path / "results") == before
     assert folder.exists()
+
+
+# -- found in review ---------------------------------------------------------------------------
+def test_recovery_never_takes_another_scenarios_leftovers(tmp_path):
+    """Scenario "a" must not adopt or delete what scenario "a.b" set aside."""
+    results = tmp_path / "results"
+    theirs = results / ".a.b.123-456.old"
+    theirs.mkdir(parents=True)
+    (theirs / "manifest.json").write_text('{"kind": "sweep"}')
+    store.recover(results / "a")
+    assert theirs.exists() and not (results / "a").exists()
+
+
+def test_a_sweep_of_the_earlier_random_numbers_is_not_resumed(swept, tmp_path):
+    results = tmp_path / "results"
+    assert invoke("sweep", str(swept), "--workers", "1", "--results", str(results))[0] == 0
+    manifest_path = results / "swept" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["randomness"]  # written before randomness contract v2
+    manifest_path.write_text(json.dumps(manifest))
+    code, _, err = invoke("sweep", str(swept), "--workers", "1", "--results", str(results))
+    assert code == 2
+    assert "random numbers of contract 1, now 2" in " ".join(err.split())
+
+
+def test_a_failed_parquet_write_is_an_os_error(tmp_path, monkeypatch):
+    """polars reports a disk filling up mid-write as its own error, not OSError."""
+
+    def disk_full(self, path, **kwargs):
+        raise pl.exceptions.ComputeError("underlying IO error: No space left on device")
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", disk_full)
+    with pytest.raises(OSError, match="No space left on device"):
+        store.write_parquet(pl.DataFrame({"x": [1]}), tmp_path / "t.parquet")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_run_does_not_replace_a_sweep_it_finds_set_aside(tiny, swept, tmp_path):
+    """Killed between setting a sweep aside and starting anew: `run` (no --force) puts the
+    sweep back and refuses to replace it."""
+    results = tmp_path / "results"
+    text = swept.read_text().replace('name = "swept"', 'name = "tiny"')
+    swept.write_text(text)
+    assert invoke("sweep", str(swept), "--workers", "1", "--results", str(results))[0] == 0
+    before = snapshot(results / "tiny")
+    store.set_aside(results / "tiny")
+    code, _, err = invoke("run", str(tiny), "--results", str(results))
+    assert code == 2 and "holds sweep results" in " ".join(err.split())
+    assert snapshot(results / "tiny") == before
+
+
+def test_compare_from_inside_the_results_folder(tiny, tmp_path, monkeypatch):
+    folder = _run(tiny, tmp_path / "results")
+    monkeypatch.chdir(folder)
+    code, out, err = invoke("compare", ".")
+    assert code == 0, err
+    assert "report:" in out
+
+
+def test_compare_that_cannot_write_its_report_is_a_message(tiny, tmp_path, monkeypatch):
+    import errno
+
+    folder = _run(tiny, tmp_path / "results")
+
+    def full(text, path):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store, "write_text", full)
+    code, _, err = invoke("compare", str(folder))
+    assert code == 2 and "could not write report.html (No space left on device)" in err
+
+
+def test_a_folder_holding_only_a_killed_writes_temp_file_is_taken_as_empty(swept, tmp_path):
+    folder = tmp_path / "results" / "swept"
+    folder.mkdir(parents=True)
+    (folder / ".manifest.json.abc123.tmp").write_text("{")
+    code, _, err = invoke(
+        "sweep", str(swept), "--workers", "1", "--results", str(tmp_path / "results")
+    )
+    assert code == 0, err
+    assert not list(folder.glob(".*.tmp"))
+
+
+def test_sweep_workers_are_capped_by_memory(monkeypatch, swept):
+    """Each worker builds its own orgs: never more workers than memory holds at once."""
+    from sim.engines import memory
+
+    scenario = api.load_scenario(swept)
+    need = memory.estimate_bytes(scenario.plans[0].config)
+    monkeypatch.setattr(memory, "available_bytes", lambda: int(need * 3 / memory.USABLE_SHARE))
+    assert api.workers_that_fit(scenario, 16, "batched") == 3
+    monkeypatch.setattr(memory, "available_bytes", lambda: 1)
+    assert api.workers_that_fit(scenario, 16, "batched") == 1

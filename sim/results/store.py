@@ -83,8 +83,17 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
 
 
 def write_parquet(frame: pl.DataFrame, path: Path) -> None:
-    """Write a table atomically (temporary file, then rename)."""
-    _atomic(path, lambda tmp: frame.write_parquet(tmp, statistics=False))
+    """Write a table atomically (temporary file, then rename).  polars reports a failed
+    write (a full disk half-way through) as its own error: it is an OSError here, like
+    every other failed write."""
+
+    def write(tmp: Path) -> None:
+        try:
+            frame.write_parquet(tmp, statistics=False)
+        except pl.exceptions.PolarsError as error:
+            raise OSError(str(error).strip().splitlines()[-1]) from None
+
+    _atomic(path, write)
 
 
 def write_text(text: str, path: Path) -> None:
@@ -100,6 +109,7 @@ def read_json(path: Path) -> dict[str, Any]:
 
 
 MANIFEST = "manifest.json"
+MIN_FREE_BYTES = 50 * 2**20  # check_writable: refuse to start with less free on the disk
 KINDS = ("run", "sweep")  # what adoptsim writes; only these folders are ever replaced
 
 
@@ -113,8 +123,8 @@ def read_kind(folder: Path) -> str | None:
         return None
     if not folder.is_dir():
         raise AdoptsimError(f"{folder}: is a file, expected a results folder; move it away")
-    if not any(folder.iterdir()):
-        return None  # an empty folder holds nothing to lose
+    if all(_is_temporary(p) for p in folder.iterdir()):
+        return None  # an empty folder (or one with only a killed write's temp file)
     try:
         kind = read_json(folder / MANIFEST).get("kind")
     except (OSError, ValueError, AttributeError):
@@ -127,6 +137,21 @@ def read_kind(folder: Path) -> str | None:
     return kind
 
 
+def _is_temporary(path: Path) -> bool:
+    """A temporary file of an atomic write that was killed (``.<file>.<random>.tmp``)."""
+    return path.name.startswith(".") and path.name.endswith(".tmp") and path.is_file()
+
+
+def clean_temporary(folder: Path) -> int:
+    """Remove the temporary files killed writes left in ``folder`` and its subfolders."""
+    removed = 0
+    for path in folder.rglob(".*.tmp"):
+        if _is_temporary(path):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def is_complete(folder: Path) -> bool:
     """Whether ``folder`` holds finished results (its manifest has a finish time)."""
     try:
@@ -136,7 +161,23 @@ def is_complete(folder: Path) -> bool:
 
 
 def _leftovers(target: Path, tag: str) -> list[Path]:
-    return sorted(target.parent.glob(f".{target.name}.*{tag}"))
+    """``target``'s own set-aside (``.old``) or staging folders, oldest first.  The part
+    between ``.<name>.`` and the tag never has a dot, so scenario ``a`` never takes
+    ``a.b``'s folders."""
+    prefix = f".{target.name}."
+    own = [
+        p
+        for p in target.parent.glob(f"{prefix}*{tag}")
+        if "." not in p.name[len(prefix) : -len(tag)]
+    ]
+    return sorted(own, key=lambda p: _age_key(p.name[len(prefix) : -len(tag)], p))
+
+
+def _age_key(middle: str, path: Path) -> int:
+    """When a leftover was made: a set-aside folder's name ends in its time (ns, see
+    :func:`set_aside`); a staging folder's contents were last written at its mtime."""
+    stamp = middle.rsplit("-", 1)[-1]
+    return int(stamp) if "-" in middle and stamp.isdigit() else path.stat().st_mtime_ns
 
 
 def recover(target: Path) -> None:
@@ -190,8 +231,8 @@ def lock(target: Path) -> Iterator[None]:
             handle = open(path, "a")  # noqa: SIM115 (held for the whole block; never written)
         except OSError as error:
             raise AdoptsimError(
-                f"{target.parent}: cannot write there ({error.strerror}); choose another "
-                "--results folder"
+                f"{target.parent}: cannot write there ({error.strerror}); adoptsim needs to "
+                "write beside the results it changes"
             ) from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -230,20 +271,25 @@ def check_writable(folder: Path) -> None:
         )
 
 
-MIN_FREE_BYTES = 50 * 2**20
-
-
-def publish(target: Path, fill: Callable[[Path], None]) -> Path:
+def publish(
+    target: Path,
+    fill: Callable[[Path], None],
+    refuse: Callable[[Path, str | None], None] | None = None,
+) -> Path:
     """Fill a staging folder next to ``target``, then swap it in whole.
 
     Only a folder adoptsim wrote is replaced (:func:`read_kind`), and it is deleted only
     after the new results are in place.  A kill at any point leaves the old results or
     the new ones, which the next command puts back in place (:func:`recover`).
+    ``refuse(target, kind)`` may raise to keep results of a kind the caller must not
+    replace; it is called holding the lock, after recovery.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     with lock(target):
         recover(target)
-        read_kind(target)  # refuses a folder that is not adoptsim's
+        kind = read_kind(target)  # refuses a folder that is not adoptsim's
+        if refuse is not None:
+            refuse(target, kind)
         staging = Path(
             tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".staging", dir=target.parent)
         )
