@@ -360,11 +360,11 @@ def compare(
     """
     from sim.results.compare import Results, html_report, reading
 
-    folder = Path(folder).resolve()  # "." and ".." have a name (and a lock beside them)
-    if not folder.parent.is_dir():
+    folder = Path(folder)  # as given: messages name it as the user wrote it
+    if not folder.resolve().parent.is_dir():
         Results(folder)  # says what is wrong; never creates folders
-    with store.lock(folder):
-        store.recover(folder)
+    with store.lock(folder.resolve()):  # resolved: "." and ".." have a name beside them
+        store.recover(folder.resolve())
         stored = Results(folder)
         plan_a, plan_b = chosen_pair(stored, plan_a, plan_b)
         with reading(folder):
