@@ -12,7 +12,10 @@ SUMMARY_COLUMNS = (
     "peak_active_share",
     "shelfware_share",  # licences not engaged / seats paid for, final week (null: no seats)
     "cost_per_engaged_user",  # cumulative cost / engaged users, final week (null: none)
-    "total_cost",
+    "total_cost",  # total cost of ownership: licences, seats, champions, training, actions
+    "value_created",  # engaged user-weeks x value per engaged user-week
+    "net_value",  # value_created - total_cost
+    "roi",  # net_value / total_cost (null: nothing spent)
     "departments_reached",  # departments with >= 50% engaged in the final week
     "paywall_conversions",  # workspaces that paid by the final week
     "deal_week",  # week of the enterprise deal (null: none)
@@ -40,6 +43,7 @@ def summarize(trajectories: pl.DataFrame, departments: pl.DataFrame, n: int) -> 
             final_shelfware=pl.col("shelfware").filter(last).first(),
             final_active=pl.col("active").filter(last).first(),
             total_cost=pl.col("cum_cost").filter(last).first(),
+            value_created=pl.col("cum_value").filter(last).first(),
             paywall_conversions=pl.col("paid_workspaces").filter(last).first(),
             deal_week=_first_week(pl.col("deal")),
         )
@@ -49,6 +53,10 @@ def summarize(trajectories: pl.DataFrame, departments: pl.DataFrame, n: int) -> 
             .otherwise(None),
             cost_per_engaged_user=pl.when(pl.col("final_active") > 0)
             .then(pl.col("total_cost") / pl.col("final_active"))
+            .otherwise(None),
+            net_value=pl.col("value_created") - pl.col("total_cost"),
+            roi=pl.when(pl.col("total_cost") > 0)
+            .then((pl.col("value_created") - pl.col("total_cost")) / pl.col("total_cost"))
             .otherwise(None),
         )
     )

@@ -33,14 +33,59 @@ COUNT_COLUMNS = (
     "free_users",  # engaged users on a free plan (or a trial)
     "paid_workspaces",  # workspaces that have paid (paywall conversions so far)
 )
-TRAJECTORY_COLUMNS = ("replicate", "week", *COUNT_COLUMNS, "deal", "cost", "cum_cost")
+MONEY_COLUMNS = (
+    "licence_cost",  # licences and paid seats this week
+    "rollout_cost",  # champions' time, training, and fixed costs of actions fired this week
+    "cost",  # licence_cost + rollout_cost: this week's share of total cost of ownership
+    "cum_cost",
+    "value",  # value created this week: engaged users x value per engaged user-week
+    "cum_value",
+)
+TRAJECTORY_COLUMNS = ("replicate", "week", *COUNT_COLUMNS, "deal", *MONEY_COLUMNS)
 
 
 @dataclass(frozen=True)
 class Prices:
+    """What things cost and are worth per week (``Prices.of(config)``), in the scenario's
+    currency."""
+
     seat: float  # paid-workspace seat, per week
     licence: float  # mandate licence, per week
     enterprise: float  # enterprise-deal licence, per week
+    value_per_user: float = 0.0  # value an engaged user creates per week
+    champion_week: float = 0.0  # one champion's time for one week (hours x hourly cost)
+    champion_weeks: int = 0  # weeks 1..champion_weeks carry the champions' time
+    per_action: float = 0.0  # fixed rollout + IT cost of one action firing
+    training: float = 0.0  # onboarding per employee an action newly licenses
+
+    @classmethod
+    def of(cls, config) -> Prices:
+        costs = config.costs
+        return cls(
+            seat=config.tool.price_per_seat_week,
+            licence=config.licence_price,
+            enterprise=config.enterprise.price_per_seat_week,
+            value_per_user=config.value_per_engaged_user,
+            champion_week=costs.champion_hours_per_week * costs.hourly_cost,
+            champion_weeks=costs.champion_weeks,
+            per_action=costs.rollout_per_action + costs.it_per_action,
+            training=costs.training_per_employee,
+        )
+
+
+def rollout_cost(
+    prices: Prices,
+    week: int,
+    champions: np.ndarray,
+    actions_fired: np.ndarray,
+    newly_licensed: np.ndarray,
+) -> np.ndarray:
+    """Eq. 12, the week's rollout cost per replicate: the champions' time (weeks
+    1..champion_weeks), each action fired, and onboarding of those it newly licensed."""
+    champion_time = champions * prices.champion_week if 1 <= week <= prices.champion_weeks else 0
+    return (
+        champion_time + actions_fired * prices.per_action + newly_licensed * prices.training
+    ).astype(np.float64)
 
 
 @njit(cache=True, nogil=True)
@@ -106,6 +151,7 @@ def observe_week(
     n_departments: int,
     deal: np.ndarray,
     prices: Prices,
+    rollout: np.ndarray,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """One week's counts, one value per replicate (state, licensed: N x R; paid: W x R),
     and the engaged users per department (departments x R).
@@ -116,13 +162,14 @@ def observe_week(
     tallied, department_active = tally(
         state, licensed, paid, workspace_of, department, n_departments
     )
-    return weekly_counts(tallied, paid, deal, prices), department_active
+    return weekly_counts(tallied, paid, deal, prices, rollout), department_active
 
 
 def weekly_counts(
-    tallied: np.ndarray, paid: np.ndarray, deal: np.ndarray, prices: Prices
+    tallied: np.ndarray, paid: np.ndarray, deal: np.ndarray, prices: Prices, rollout: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """The recorded columns (``COUNT_COLUMNS`` and cost) from a :func:`tally`."""
+    """The recorded columns (``COUNT_COLUMNS``, costs and value) from a :func:`tally` and
+    the week's :func:`rollout_cost`."""
     counts = {name: tallied[s] for name, s in zip(STATE_NAMES, State, strict=True)}
     counts["licensed"] = tallied[LICENSED_ROW]
     counts["paid_seats"] = tallied[PAID_SEATS_ROW]
@@ -131,7 +178,11 @@ def weekly_counts(
     counts["free_users"] = tallied[FREE_USERS_ROW]
     counts["paid_workspaces"] = paid.sum(axis=0, dtype=np.int64)
     licence_price = np.where(deal, prices.enterprise, prices.licence)
-    counts["cost"] = counts["licensed"] * licence_price + counts["paid_seats"] * prices.seat
+    licence_cost = counts["licensed"] * licence_price + counts["paid_seats"] * prices.seat
+    counts["licence_cost"] = licence_cost.astype(np.float64)
+    counts["rollout_cost"] = np.asarray(rollout, dtype=np.float64)
+    counts["cost"] = counts["licence_cost"] + counts["rollout_cost"]
+    counts["value"] = counts["active"] * float(prices.value_per_user)
     return counts
 
 
@@ -145,16 +196,19 @@ class Recorder:
     weeks: list[dict[str, np.ndarray]] = field(default_factory=list)
     department_active: list[np.ndarray] = field(default_factory=list)
     _cum_cost: np.ndarray | None = None
+    _cum_value: np.ndarray | None = None
 
     def record(
         self, counts: dict[str, np.ndarray], deal: np.ndarray, department_active: np.ndarray
     ) -> None:
         """Keep one week: ``observe_week``'s counts and department actives, and the deal."""
-        cost = counts["cost"].astype(np.float64)
+        cost, value = counts["cost"], counts["value"]
         self._cum_cost = cost.copy() if self._cum_cost is None else self._cum_cost + cost
+        self._cum_value = value.copy() if self._cum_value is None else self._cum_value + value
         row = dict(counts)
         row["deal"] = deal.copy()
         row["cum_cost"] = self._cum_cost.copy()
+        row["cum_value"] = self._cum_value.copy()
         self.weeks.append(row)
         self.department_active.append(department_active)
 
@@ -164,11 +218,11 @@ class Recorder:
             "replicate": np.tile(np.asarray(self.replicates, dtype=np.int64), n_weeks),
             "week": np.repeat(np.arange(n_weeks, dtype=np.int64), n_reps),
         }
-        for name in (*COUNT_COLUMNS, "deal", "cost", "cum_cost"):
+        for name in (*COUNT_COLUMNS, "deal", *MONEY_COLUMNS):
             stacked = np.concatenate([np.asarray(w[name]).reshape(-1) for w in self.weeks])
             if name == "deal":
                 columns[name] = stacked.astype(bool)
-            elif name in ("cost", "cum_cost"):
+            elif name in MONEY_COLUMNS:
                 columns[name] = stacked.astype(np.float64)
             else:
                 columns[name] = stacked.astype(np.int64)

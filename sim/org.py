@@ -1,10 +1,12 @@
 """Organization graphs: who works with whom.
 
 An :class:`Org` is an undirected networkx graph over employees ``0..N-1`` plus the
-formal structure both engines need as arrays: department, team (the id of the manager
-who leads the team an employee belongs to), manager, level and whether the employee
-manages anyone.  Every edge carries ``kind`` in ``{"manager", "peer", "informal"}`` so
-that a scenario can weight reporting lines, teammates and informal ties differently.
+formal structure both engines need as arrays: department, team (the id of the employee
+who leads the team an employee belongs to: its manager, or an org chart's named team's
+leader), manager, level and whether the employee manages anyone.  Every edge carries a
+``kind``: ``"manager"``, ``"peer"`` or ``"informal"`` (an org chart adds ``"dotted"`` and
+its ties file's own kinds, and a ``strength``, see ``sim.org_chart``) so that a scenario can
+weight reporting lines, teammates and informal ties differently.
 
 Generators are pure functions of their parameters and an explicit ``seed``: the same
 seed always gives the same graph.  ``build_org`` dispatches on a scenario's ``[org]``
@@ -48,6 +50,85 @@ class Org:
     level: np.ndarray  # int, 0 = top
     _betweenness: np.ndarray | None = field(default=None, repr=False)
     seed: int = 0
+    # Who the employees are, as the org's own files name them (generated orgs: "0".."N-1").
+    employee_ids: tuple[str, ...] = ()  # employee i's id as HR gives it
+    team_names: dict[int, str] = field(default_factory=dict)  # team leader -> team name
+    titles: tuple[str, ...] = ()  # job title per employee ("" when unknown)
+    locations: tuple[str, ...] = ()  # location per employee ("" when unknown)
+    _index: dict[str, int] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        n = len(self.department)
+        if not self.employee_ids:
+            self.employee_ids = tuple(str(i) for i in range(n))
+        if not self.titles:
+            self.titles = ("",) * n
+        if not self.locations:
+            self.locations = ("",) * n
+
+    def index_of(self, employee_id: str) -> int | None:
+        """The node id of an employee named as in the org's files, or None if unknown."""
+        if self._index is None:
+            self._index = {e: i for i, e in enumerate(self.employee_ids)}
+        return self._index.get(employee_id)
+
+    def team_name(self, leader: int) -> str:
+        """A team's name: the chart's ``team`` column, else "team of <leader's id>"."""
+        return self.team_names.get(int(leader), f"team of {self.employee_ids[int(leader)]}")
+
+    def members(
+        self,
+        departments: list[str] | tuple[str, ...] = (),
+        teams: list[str] | tuple[str, ...] = (),
+        employees: list[str] | tuple[str, ...] = (),
+        titles: list[str] | tuple[str, ...] = (),
+    ) -> np.ndarray:
+        """Boolean mask of the employees every given filter admits (each filter is a list
+        of names, any of which matches; an empty filter admits everyone).  Names the org
+        does not have are the caller's to check first (:meth:`unknown_names`)."""
+        mask = np.ones(self.n, dtype=bool)
+        if departments:
+            wanted = [self.department_names.index(d) for d in departments]
+            mask &= np.isin(self.department, wanted)
+        if teams:
+            team_of = np.array([self.team_name(t) for t in self.team], dtype=object)
+            mask &= np.isin(team_of, list(teams))
+        if employees:
+            picked = np.zeros(self.n, dtype=bool)
+            picked[[self.index_of(e) for e in employees]] = True
+            mask &= picked
+        if titles:
+            mask &= np.isin(np.array(self.titles, dtype=object), list(titles))
+        return mask
+
+    def unknown_names(self, kind: str, names: list[str] | tuple[str, ...]) -> list[str]:
+        """Which of ``names`` this org does not have, for ``kind`` in departments, teams,
+        employees or titles."""
+        known: set[str]
+        if kind == "departments":
+            known = set(self.department_names)
+        elif kind == "teams":
+            known = {self.team_name(t) for t in np.unique(self.team)}
+        elif kind == "employees":
+            known = set(self.employee_ids)
+        elif kind == "titles":
+            known = set(self.titles)
+        else:
+            raise ValueError(f"unknown kind of name {kind!r}")
+        return [name for name in names if name not in known]
+
+    def known_names(self, kind: str, most: int = 12) -> str:
+        """Up to ``most`` of the org's names of ``kind``, for an error message."""
+        if kind == "departments":
+            names = list(self.department_names)
+        elif kind == "teams":
+            names = sorted({self.team_name(t) for t in np.unique(self.team)})
+        elif kind == "employees":
+            names = list(self.employee_ids)
+        else:
+            names = sorted(set(self.titles) - {""})
+        shown = ", ".join(names[:most])
+        return shown + (f", ... ({len(names)} in all)" if len(names) > most else "")
 
     @property
     def n(self) -> int:
@@ -95,8 +176,18 @@ def _finish(
     manager: np.ndarray,
     level: np.ndarray,
     seed: int,
+    *,
+    team: np.ndarray | None = None,
+    employee_ids: tuple[str, ...] = (),
+    team_names: dict[int, str] | None = None,
+    titles: tuple[str, ...] = (),
+    locations: tuple[str, ...] = (),
 ) -> Org:
-    """Validate and package arrays into an Org; team = own manager (the top leads its own)."""
+    """Validate and package arrays into an Org.
+
+    ``team`` defaults to the own manager (the top leads its own); an org chart passes its
+    named teams, employee ids, titles and locations (``sim.org_chart``).
+    """
     n = graph.number_of_nodes()
     if sorted(graph.nodes) != list(range(n)):
         raise ValueError("org graph nodes must be the integers 0..N-1")
@@ -106,7 +197,8 @@ def _finish(
             manager=int(manager[i]),
             level=int(level[i]),
         )
-    team = np.where(manager >= 0, manager, np.arange(n))
+    if team is None:
+        team = np.where(manager >= 0, manager, np.arange(n))
     org = Org(
         name=name,
         graph=graph,
@@ -116,6 +208,10 @@ def _finish(
         manager=manager.astype(np.int64),
         level=level.astype(np.int64),
         seed=seed,
+        employee_ids=employee_ids,
+        team_names=dict(team_names or {}),
+        titles=titles,
+        locations=locations,
     )
     for i, flag in enumerate(org.is_manager):
         graph.nodes[i]["team"] = int(team[i])
@@ -375,4 +471,8 @@ def build_org(spec: OrgSpec, seed: int) -> Org:
         return barabasi_albert(spec.n, spec.m, spec.departments, spec.team_size, seed)
     if g == "krackhardt":
         return krackhardt(spec.path, tuple(spec.informal), seed)
+    if g == "chart":
+        from sim.org_chart import load_chart  # imports this module
+
+        return load_chart(spec.chart, spec.ties, seed)
     raise ValueError(f"unknown generator {g!r}")

@@ -161,14 +161,17 @@ def lapse_probability(rate, appeal_, standalone_value, share):
 
 
 @rule
-def week_facts(r, u, share, weighted_active, appeal_, threshold, k_needed):
+def week_facts(r, u, share, weighted_active, appeal_, threshold, k_needed, p, q, pushed):
     """The five facts the transition table reads, from one uniform ``u`` (eqs. 2-5):
 
     (discovers, wants, complies, gives_up, lapses).  The transitions open to a state are
     competing outcomes that partition [0, 1), so one uniform per employee and week suffices.
+    ``p`` and ``q`` are the employee's department's (``[departments]`` overrides, else
+    ``adoption.p``/``q``); only a ``pushed`` employee (licensed by a mandate or the
+    enterprise deal, not by a plain licence action) complies.
     Branch-free, so the batched pass runs it for a row of replicates in SIMD lanes.
     """
-    p_want = want_probability(r.adoption_rule, appeal_, r.adoption_p, r.adoption_q, share)
+    p_want = want_probability(r.adoption_rule, appeal_, p, q, share)
     p_aware = awareness_probability(r.discovery_external_rate, r.discovery_word_of_mouth, share)
     p_lapse = lapse_probability(r.abandonment_rate, appeal_, r.tool_standalone_value, share)
     p_give_up = lapse_probability(r.abandonment_rate, 0.0, 0.0, 0.0)  # blocked: no value
@@ -178,7 +181,7 @@ def week_facts(r, u, share, weighted_active, appeal_, threshold, k_needed):
         wants_to_adopt(
             r.adoption_rule, u, p_want, appeal_, share, weighted_active, threshold, k_needed
         ),
-        complies(u, p_want, r.mandate_compliance),
+        pushed & complies(u, p_want, r.mandate_compliance),
         lapse_on & (u < p_give_up),
         lapse_on & (u < p_lapse),
     )
@@ -237,10 +240,10 @@ def covered(paid, trial_weeks, trial_start, week):
 
 
 @rule
-def seats_unlimited(r, covered_):
-    """Eq. 9: no cap applies when freemium is off, the cap is unlimited or the workspace is
-    covered."""
-    return (not r.freemium_enabled) | (r.freemium_free_seats < 0) | covered_
+def seats_unlimited(r, covered_, cap):
+    """Eq. 9: no cap applies when freemium is off, the workspace's cap is unlimited (< 0)
+    or the workspace is covered."""
+    return (not r.freemium_enabled) | (cap < 0) | covered_
 
 
 @rule
@@ -288,13 +291,14 @@ def pay_probability(decision_rate, price, value, demand, demand_scale, holder_bo
 
 
 @rule
-def pays(r, v, blocked, active_unlicensed, holder_active):
-    """Eq. 8: whether the budget holder pays, from its uniform ``v`` (call at the paywall)."""
+def pays(r, v, blocked, active_unlicensed, holder_active, value):
+    """Eq. 8: whether the budget holder pays, from its uniform ``v`` (call at the paywall);
+    ``value``: the paid tier's value per seat-week in the holder's department."""
     demand = float(blocked + active_unlicensed)
     p_pay = pay_probability(
         r.freemium_decision_rate,
         r.tool_price_per_seat_week,
-        r.tool_value_per_seat_week,
+        value,
         demand,
         r.freemium_demand_scale,
         r.freemium_holder_boost,
@@ -311,14 +315,29 @@ def trial_starts(trial_start, has_free_user):
 
 # -- end-of-week events (eqs. 7, 10) ----------------------------------------------------------
 @rule
-def mandate_effect(state, in_scope):
-    """Eq. 10, for one employee at the end of the mandate week: (state, licensed now,
-    becomes reluctant).  Everyone in scope is licensed; unaware ones become aware; those
-    who neither use the tool nor asked for it (blocked at the paywall) become reluctant."""
+def action_fires(fired, at_week, week, trigger_share, share):
+    """Eq. 11: whether a top-down action fires at the end of ``week``: once, at its week
+    (``at_week`` >= 0), or (``at_week`` < 0) in the first week whose end sees the engaged
+    ``share`` of the org or its department reach ``trigger_share``."""
+    if fired:
+        return False
+    if at_week >= 0:
+        return week >= at_week
+    return share >= trigger_share
+
+
+@rule
+def action_effect(state, in_scope, pushes):
+    """Eq. 10, for one employee when an action fires: (state, licensed now, becomes
+    reluctant, pushed now).  Everyone in scope is licensed and unaware ones become aware.
+    A mandate (``pushes``) also pushes: those who neither use the tool nor asked for it
+    (blocked at the paywall) become reluctant, and all in scope may comply (nominal use).
+    A plain licence does neither."""
     if not in_scope:
-        return int(state), False, False
+        return int(state), False, False, False
     wanted_it = (state == State.ACTIVE) | (state == State.BLOCKED)
-    return (State.AWARE.value if state == State.UNAWARE else int(state)), True, not wanted_it
+    new_state = State.AWARE.value if state == State.UNAWARE else int(state)
+    return new_state, True, pushes and not wanted_it, pushes
 
 
 @rule

@@ -83,6 +83,32 @@ PLANS = [
         "seeding": {"strategy": "hubs", "count": 4},
     },
     {
+        "name": "staged-triggered-actions-overrides",
+        "seeding": {"strategy": "random", "count": 8, "departments": ["D1"]},
+        "actions": [
+            {"kind": "mandate", "departments": ["D2"], "week": 8},
+            {"kind": "licence", "departments": ["D3"], "when": {"active_share": 0.15}},
+            {
+                "kind": "mandate",
+                "departments": ["D4"],
+                "when": {"department": "D1", "active_share": 0.3},
+            },
+        ],
+        "mandate": {"compliance": 0.4, "resistance": 1.0},
+        "departments": {
+            "D1": {"adoption": {"q": 0.7}, "freemium": {"free_seats": 8}},
+            "D3": {"adoption": {"p": 0.002}, "tool": {"value_per_seat_week": 20.0}},
+        },
+        "costs": {
+            "champion_hours_per_week": 2.0,
+            "hourly_cost": 50.0,
+            "champion_weeks": 10,
+            "training_per_employee": 30.0,
+            "rollout_per_action": 1000.0,
+            "it_per_action": 500.0,
+        },
+    },
+    {
         "name": "krackhardt-count-no-seeds",
         "org": {"generator": "krackhardt"},
         "adoption": {"rule": "count", "k": 1.5, "p": 0.02},
@@ -124,6 +150,7 @@ def test_scenarios_exercise_every_mechanism():
     assert seen["small-world-mechanisms-off"]["lapsed"] == 0  # abandonment off
     assert seen["small-world-mechanisms-off"]["blocked"] == 0  # freemium off
     assert seen["krackhardt-count-no-seeds"]["blocked"] > 0
+    assert seen["staged-triggered-actions-overrides"]["nominal"] > 0
     assert all(s["lapsed"] > 0 for n, s in seen.items() if n != "small-world-mechanisms-off")
 
 

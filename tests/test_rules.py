@@ -244,8 +244,27 @@ FACTS = [
 def test_week_facts(fields, u, share, s_users, appeal_, threshold, k_needed, expected):
     """(discovers, wants, complies, gives_up, lapses) from one uniform u, eqs. 2-5."""
     r = params(**fields)
-    got = rules.week_facts(r, u, share, s_users, appeal_, threshold, k_needed)
+    pq = (r.adoption_p, r.adoption_q)
+    got = rules.week_facts(r, u, share, s_users, appeal_, threshold, k_needed, *pq, True)
     assert tuple(bool(x) for x in got) == expected
+
+
+def test_week_facts_reads_the_employees_own_p_and_q():
+    """A department's p and q (``[departments]``), not adoption.p/q: with p 0.1 and q 0.5
+    at s 0.5, P_w = 0.35 (the defaults' 0.155 would refuse u = 0.3)."""
+    r = params()
+    facts = rules.week_facts(r, 0.3, 0.5, 1.0, 1.0, 0.0, 0.0, 0.1, 0.5, True)
+    assert bool(facts[1])
+    facts = rules.week_facts(r, 0.3, 0.5, 1.0, 1.0, 0.0, 0.0, r.adoption_p, r.adoption_q, True)
+    assert not bool(facts[1])
+
+
+def test_only_a_pushed_employee_complies():
+    """A plain licence does not push: complies is false whatever u (eq. 10)."""
+    r = params()
+    pq = (r.adoption_p, r.adoption_q)
+    assert bool(rules.week_facts(r, 0.2, 0.5, 1.0, 1.0, 0.0, 0.0, *pq, True)[2])
+    assert not bool(rules.week_facts(r, 0.2, 0.5, 1.0, 1.0, 0.0, 0.0, *pq, False)[2])
 
 
 # -- workspaces: cover, seats, paywall, trial (eqs. 6, 8, 9) -------------------------------
@@ -262,12 +281,12 @@ def test_covered():
 
 def test_seats_unlimited():
     """Eq. 9: no cap when freemium is off, free_seats is -1 (None) or covered."""
-    r = params(freemium_enabled=True, freemium_free_seats=5)
-    assert not rules.seats_unlimited(r, False)
-    assert rules.seats_unlimited(r, True)
-    assert rules.seats_unlimited(r._replace(freemium_free_seats=-1), False)
-    assert rules.seats_unlimited(r._replace(freemium_enabled=False), False)
-    assert not rules.seats_unlimited(r._replace(freemium_free_seats=0), False)
+    r = params(freemium_enabled=True)
+    assert not rules.seats_unlimited(r, False, 5)
+    assert rules.seats_unlimited(r, True, 5)
+    assert rules.seats_unlimited(r, False, -1)  # this workspace's cap is unlimited
+    assert rules.seats_unlimited(r._replace(freemium_enabled=False), False, 5)
+    assert not rules.seats_unlimited(r, False, 0)
 
 
 def test_gets_seat():
@@ -332,11 +351,14 @@ def test_pays():
     )
     p_holder = rules.pay_probability(0.15, 2.0, 5.0, 5.0, 5.0, 1.0, 1.0)
     assert p_holder == pytest.approx(0.09)
-    assert rules.pays(r, below(p_holder), 3, 2, True)
-    assert not rules.pays(r, p_holder, 3, 2, True)
-    assert not rules.pays(r, 0.06, 3, 2, False)  # 0.045 without the holder
-    assert rules.pays(r, 0.044, 3, 2, False)
-    assert not rules.pays(r._replace(tool_price_per_seat_week=5.0), 0.0, 3, 2, True)
+    assert rules.pays(r, below(p_holder), 3, 2, True, 5.0)
+    assert not rules.pays(r, p_holder, 3, 2, True, 5.0)
+    assert not rules.pays(r, 0.06, 3, 2, False, 5.0)  # 0.045 without the holder
+    assert rules.pays(r, 0.044, 3, 2, False, 5.0)
+    assert not rules.pays(r._replace(tool_price_per_seat_week=5.0), 0.0, 3, 2, True, 5.0)
+    # the workspace's own value (a department override): 0.15 * (1 - 2/10) * 0.5 * 2 = 0.12
+    assert rules.pays(r, 0.11, 3, 2, True, 10.0)
+    assert not rules.pays(r, 0.11, 3, 2, True, 5.0)
 
 
 def test_trial_starts():
@@ -359,12 +381,24 @@ MANDATE_IN_SCOPE = {
 
 
 @pytest.mark.parametrize("state", list(State), ids=rules.STATE_NAMES)
-def test_mandate_effect(state):
-    """Eq. 10: in scope, licensed; unaware becomes aware; reluctant unless active or
-    blocked (they wanted it).  Out of scope nothing changes."""
+def test_action_effect(state):
+    """Eq. 10: in scope, licensed; unaware becomes aware; a mandate makes reluctant all
+    but the active and blocked (they wanted it) and pushes; a plain licence does neither.
+    Out of scope nothing changes."""
     after, reluctant = MANDATE_IN_SCOPE[state]
-    assert rules.mandate_effect(state, True) == (after, True, reluctant)
-    assert rules.mandate_effect(state, False) == (state, False, False)
+    assert rules.action_effect(state, True, True) == (after, True, reluctant, True)
+    assert rules.action_effect(state, True, False) == (after, True, False, False)
+    assert rules.action_effect(state, False, True) == (state, False, False, False)
+
+
+def test_action_fires():
+    """Eq. 11: once; at its week, or when the measured share reaches the trigger."""
+    assert rules.action_fires(False, 8, 8, 0.0, 0.0)
+    assert not rules.action_fires(False, 8, 7, 0.0, 0.0)
+    assert not rules.action_fires(True, 8, 8, 0.0, 0.0)  # already fired
+    assert rules.action_fires(False, -1, 3, 0.3, 0.3)
+    assert not rules.action_fires(False, -1, 3, 0.3, 0.2999)
+    assert not rules.action_fires(True, -1, 3, 0.3, 0.9)
 
 
 def test_deal_signed():
@@ -400,7 +434,8 @@ def _next_state_compiled():
 
 @numba.njit(cache=True)
 def _week_facts_compiled(r, u, share, s_users, appeal_, threshold, k_needed):
-    return rules.week_facts(r, u, share, s_users, appeal_, threshold, k_needed)
+    pq = (r.adoption_p, r.adoption_q)
+    return rules.week_facts(r, u, share, s_users, appeal_, threshold, k_needed, *pq, True)
 
 
 def test_next_state_compiled_matches_python():
@@ -417,4 +452,5 @@ def test_week_facts_compiled_matches_python():
     for _, fields, *inputs, _ in FACTS:
         r = params(**fields)
         compiled = tuple(bool(x) for x in _week_facts_compiled(r, *inputs))
-        assert compiled == tuple(bool(x) for x in rules.week_facts(r, *inputs))
+        pq = (r.adoption_p, r.adoption_q)
+        assert compiled == tuple(bool(x) for x in rules.week_facts(r, *inputs, *pq, True))

@@ -22,14 +22,16 @@ from sim import randomness
 from sim.engines import kernels
 from sim.engines.params import params_of
 from sim.engines.population import (
+    action_plan,
+    actions_due,
     adjacency,
-    choose_champions,
+    champions_of,
+    department_values,
     draw_traits,
-    mandate_scope,
     workspaces,
 )
 from sim.errors import AdoptsimError
-from sim.observe import TALLY_ROWS, Prices, Recorder, tally, weekly_counts
+from sim.observe import TALLY_ROWS, Prices, Recorder, rollout_cost, tally, weekly_counts
 from sim.org import Org
 from sim.rules import State
 from sim.scenario import Config
@@ -56,16 +58,16 @@ class BatchedModel:
         self.weights_64ths = weights_64ths.astype(np.int64)
         self.scope = workspaces(org, config.freemium.workspace)
         w = self.scope.count
-        self.mandated = mandate_scope(org, config) if config.mandate.enabled else None
-        self.prices = Prices(
-            config.tool.price_per_seat_week,
-            config.licence_price,
-            config.enterprise.price_per_seat_week,
-        )
+        self.local = department_values(org, config, self.scope)
+        self.actions = action_plan(org, config)
+        self.fired = np.zeros((self.actions.count, r), dtype=bool)  # actions fired so far
+        self.department_size = np.bincount(org.department, minlength=len(org.department_names))
+        self.prices = Prices.of(config)
 
         initial = State.AWARE if not config.discovery.enabled else State.UNAWARE
         self.state = np.full((n, r), initial, dtype=np.int8)
         self.licensed = np.zeros((n, r), dtype=bool)
+        self.pushed = np.zeros((n, r), dtype=bool)  # licensed by a mandate or the deal
         self.reluctant = np.zeros((n, r), dtype=bool)
         self.paid = np.zeros((w, r), dtype=bool)
         self.trial_start = np.full((w, r), -1, dtype=np.int64)
@@ -77,8 +79,8 @@ class BatchedModel:
 
         champions = np.zeros((n, r), dtype=bool)
         for col, t in enumerate(traits):
-            picked = choose_champions(org, config.seeding.strategy, config.seeding.count, t.keys)
-            champions[picked, col] = True
+            champions[champions_of(org, config, t), col] = True
+        self.champions = champions.sum(axis=0)
         # Week 0: champions ask for seats like any adopter, then the end-of-week events.
         no_seats_kept = np.zeros((w, r), dtype=np.int64)
         covered = kernels.cover(self.params, self.paid, self.trial_start, -1)
@@ -104,13 +106,17 @@ class BatchedModel:
             self.degree,
             self.state,
             self.licensed,
+            self.pushed,
             self.reluctant,
             covered,
             self.scope.of_agent,
+            self.local.free_seats,
             self.keys,
             week,
             self.threshold,
             self.k_needed,
+            self.local.p,
+            self.local.q,
             count_nominal,
             self._next,
             self._request,
@@ -124,6 +130,7 @@ class BatchedModel:
             self.paid,
             self.deal,
             self.scope.holder,
+            self.local.value,
             blocked_unlicensed,
             active_unlicensed,
             self.keys,
@@ -154,6 +161,7 @@ class BatchedModel:
             kept,
             covered,
             self.scope.of_agent,
+            self.local.free_seats,
             self.licensed,
             self.paid,
             self.org.department,
@@ -164,7 +172,8 @@ class BatchedModel:
         )
         kernels.start_trials(self.trial_start, has_free_user, week)
         self.week = week
-        if self._end_of_week_events(engaged=tallied[State.ACTIVE]):
+        changed, rollout = self._end_of_week_events(tallied[State.ACTIVE], department_active)
+        if changed:
             tallied, department_active = tally(
                 self.state,
                 self.licensed,
@@ -173,23 +182,43 @@ class BatchedModel:
                 self.org.department,
                 len(self.org.department_names),
             )
-        counts = weekly_counts(tallied, self.paid, self.deal, self.prices)
+        counts = weekly_counts(tallied, self.paid, self.deal, self.prices, rollout)
         self.recorder.record(counts, self.deal, department_active)
 
-    def _end_of_week_events(self, engaged: np.ndarray) -> bool:
-        """The mandate (at its week), then enterprise deals (``engaged``: active users per
-        replicate, which the mandate does not change).  True if anything changed."""
+    def _end_of_week_events(
+        self, engaged: np.ndarray, department_active: np.ndarray
+    ) -> tuple[bool, np.ndarray]:
+        """Top-down actions that fire this week (eq. 11, in plan order), then enterprise
+        deals (eq. 7).  ``engaged``: active users per replicate, ``department_active``: per
+        department, after the commit (actions do not change them).  Returns whether
+        anything changed, and the week's rollout cost per replicate (eq. 12)."""
         changed = False
-        if self.mandated is not None and self.week == self.config.mandate.week:
-            kernels.apply_mandate(self.state, self.licensed, self.reluctant, self.mandated)
+        reps = len(self.replicates)
+        newly_licensed = np.zeros(reps, dtype=np.int64)
+        due = actions_due(
+            self.actions, self.fired, self.week, engaged, department_active, self.department_size
+        )
+        for a in np.flatnonzero(due.any(axis=1)):
+            kernels.apply_action(
+                self.state,
+                self.licensed,
+                self.reluctant,
+                self.pushed,
+                self.actions.scope[a],
+                due[a],
+                bool(self.actions.pushes[a]),
+                newly_licensed,
+            )
             changed = True
         if self.config.enterprise.enabled and not self.deal.all():
             signs = kernels.sign_deals(self.params, self.deal, engaged, self.org.n)
             if signs.any():
                 self.deal |= signs
                 self.licensed[:, signs] = True
+                self.pushed[:, signs] = True
                 changed = True
-        return changed
+        cost = rollout_cost(self.prices, self.week, self.champions, due.sum(axis=0), newly_licensed)
+        return changed, cost
 
 
 MIN_REPLICATES_PER_THREAD = 8  # fewer: one thread (a sub-batch must amortize its week)

@@ -96,13 +96,17 @@ def decide(
     degree: np.ndarray,
     state: np.ndarray,
     licensed: np.ndarray,
+    pushed: np.ndarray,
     reluctant: np.ndarray,
     covered: np.ndarray,
     workspace_of: np.ndarray,
+    free_seats: np.ndarray,
     keys: np.ndarray,
     week: int,
     threshold: np.ndarray,
     k_needed: np.ndarray,
+    p: np.ndarray,
+    q: np.ndarray,
     count_nominal: bool,
     nxt: np.ndarray,
     request: np.ndarray,
@@ -144,8 +148,9 @@ def decide(
                     nominal[c] += w * np.int32(tie[c] == _NOMINAL)
         ws = workspace_of[i]
         d = degree[i]
+        p_i, q_i, cap = p[i], q[i], free_seats[ws]
         hashed = randomness.counter_hash(week_bits, np.uint64(i))
-        st_row, lic_row = state[i], licensed[i]
+        st_row, lic_row, pushed_row = state[i], licensed[i], pushed[i]
         covered_row, reluctant_row = covered[ws], reluctant[i]
         # only the rule that uses theta_i or k_i reads it (two N x R float64 arrays)
         theta_row = threshold[i] if rule_ == rules.THRESHOLD else unused
@@ -158,7 +163,7 @@ def decide(
             multiplier = rules.value_multiplier(r, lic, covered_row[c])
             a = rules.appeal(multiplier, resistance, 1.0 if reluctant_row[c] else 0.0)
             discovers, wants, complies_, gives_up, lapses = rules.week_facts(
-                r, u, share, s_users, a, theta_row[c], k_row[c]
+                r, u, share, s_users, a, theta_row[c], k_row[c], p_i, q_i, pushed_row[c]
             )
             case[c] = _case(st_row[c], lic, discovers, wants, complies_, gives_up, lapses)
         for c in range(reps):
@@ -167,8 +172,8 @@ def decide(
             blocked_unlicensed[ws, c] += blocked
             active_unlicensed[ws, c] += free
             if intent == Intent.KEEP:  # keepers first, lowest id first (eq. 9)
-                unlimited = rules.seats_unlimited(r, covered_row[c])
-                granted = rules.gets_seat(unlimited, kept[ws, c], r.freemium_free_seats)
+                unlimited = rules.seats_unlimited(r, covered_row[c], cap)
+                granted = rules.gets_seat(unlimited, kept[ws, c], cap)
                 kept[ws, c] += granted
                 nx = rules.seat_outcome(granted)
             request[i, c] = intent == Intent.REQUEST
@@ -182,6 +187,7 @@ def decide_payment(
     paid: np.ndarray,
     deal: np.ndarray,
     holder: np.ndarray,
+    value: np.ndarray,
     blocked_unlicensed: np.ndarray,
     active_unlicensed: np.ndarray,
     keys: np.ndarray,
@@ -200,7 +206,9 @@ def decide_payment(
             if rules.at_paywall(r, paid[w, c], deal[c], blocked):
                 v = randomness.uniform_from_hash(payment_keys[c], hashed)
                 holder_active = state[holder[w], c] == State.ACTIVE
-                pays[w, c] = rules.pays(r, v, blocked, active_unlicensed[w, c], holder_active)
+                pays[w, c] = rules.pays(
+                    r, v, blocked, active_unlicensed[w, c], holder_active, value[w]
+                )
     return pays
 
 
@@ -212,6 +220,7 @@ def grant_and_commit(
     kept: np.ndarray,
     covered: np.ndarray,
     workspace_of: np.ndarray,
+    free_seats: np.ndarray,
     licensed: np.ndarray,
     paid: np.ndarray,
     department: np.ndarray,
@@ -235,9 +244,10 @@ def grant_and_commit(
         row = nxt[i]
         for c in range(reps):
             if request[i, c]:  # rare: a plain branch
-                unlimited = rules.seats_unlimited(r, covered[ws, c])
+                cap = free_seats[ws]
+                unlimited = rules.seats_unlimited(r, covered[ws, c], cap)
                 taken = kept[ws, c] + granted[ws, c]
-                seat = rules.gets_seat(unlimited, taken, r.freemium_free_seats)
+                seat = rules.gets_seat(unlimited, taken, cap)
                 granted[ws, c] += seat
                 row[c] = rules.seat_outcome(seat)
         state[i] = row
@@ -267,15 +277,27 @@ def sign_deals(r, deal: np.ndarray, engaged: np.ndarray, n: int) -> np.ndarray:
 
 
 @_compile
-def apply_mandate(
-    state: np.ndarray, licensed: np.ndarray, reluctant: np.ndarray, in_scope: np.ndarray
+def apply_action(
+    state: np.ndarray,
+    licensed: np.ndarray,
+    reluctant: np.ndarray,
+    pushed: np.ndarray,
+    in_scope: np.ndarray,
+    fires: np.ndarray,
+    pushes: bool,
+    newly_licensed: np.ndarray,
 ) -> None:
-    """Eq. 10 at the end of the mandate week, for every employee and replicate."""
+    """Eq. 10 for one action, in the replicates where it fires (``fires``: R), for every
+    employee; adds the employees it newly licensed to ``newly_licensed`` (R)."""
     n, reps = state.shape
     for i in range(n):
-        scope = in_scope[i]
+        if not in_scope[i]:
+            continue
         for c in range(reps):
-            new_state, licenses, resists = rules.mandate_effect(state[i, c], scope)
-            state[i, c] = new_state
-            licensed[i, c] |= licenses
-            reluctant[i, c] |= resists
+            if fires[c]:
+                new_state, licenses, resists, push = rules.action_effect(state[i, c], True, pushes)
+                newly_licensed[c] += licenses and not licensed[i, c]
+                state[i, c] = new_state
+                licensed[i, c] |= licenses
+                reluctant[i, c] |= resists
+                pushed[i, c] |= push

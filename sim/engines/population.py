@@ -11,10 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from sim import randomness
+from sim import randomness, rules
 from sim.org import Org
 from sim.rules import ROGERS_CUMULATIVE
-from sim.scenario import Adoption, Config, TieWeights
+from sim.scenario import WEIGHT_QUANTUM, Adoption, Config, TieWeights
+from sim.scenario.schema import TARGET_KINDS, Seeding
 
 
 @dataclass(frozen=True)
@@ -48,15 +49,18 @@ def draw_traits(seed: int, replicate: int, n: int, adoption: Adoption) -> Traits
     )
 
 
-def edge_weight(kind: str, weights: TieWeights) -> float:
-    return float(getattr(weights, kind))
+def edge_weight(kind: str, weights: TieWeights, strength: float = 1.0) -> float:
+    """w_ij: the weight of the tie's kind times its strength (an org chart's ties.csv
+    weight mapped to 0.25..1.75, see ``sim.org_chart``; 1 otherwise), rounded to 1/64 so
+    that every sum of weights is exact in float64."""
+    return round(weights.weight(kind) * strength * WEIGHT_QUANTUM) / WEIGHT_QUANTUM
 
 
 def adjacency(org: Org, weights: TieWeights) -> sp.csr_matrix:
     """Symmetric N x N CSR matrix of tie weights w_ij (by edge kind)."""
     rows, cols, vals = [], [], []
-    for a, b, kind in org.graph.edges(data="kind", default="informal"):
-        w = edge_weight(kind, weights)
+    for a, b, data in org.graph.edges(data=True):
+        w = edge_weight(data.get("kind", "informal"), weights, data.get("strength", 1.0))
         rows += [a, b]
         cols += [b, a]
         vals += [w, w]
@@ -95,15 +99,25 @@ def workspaces(org: Org, scope: str) -> Workspaces:
     raise ValueError(f"unknown workspace scope {scope!r}")
 
 
-def choose_champions(org: Org, strategy: str, count: int, keys: np.ndarray) -> np.ndarray:
-    """The employees active at week 0, sorted by id.
+def champion_pool(org: Org, seeding: Seeding) -> np.ndarray:
+    """The employees targeted seeding may choose from: all, or those every named filter
+    (departments, teams, employees, titles) admits."""
+    return org.members(**{kind: getattr(seeding, kind) for kind in TARGET_KINDS})
 
-    random: the ``count`` lowest keys; hubs: highest degree; brokers: highest betweenness;
-    managers: managers in key order; team: whole teams (leader and direct reports), teams
-    taken in their leader's key order until ``count`` is reached (at least one team).
-    Ties are broken by the replicate's keys.
+
+def choose_champions(
+    org: Org, strategy: str, count: int, keys: np.ndarray, pool: np.ndarray | None = None
+) -> np.ndarray:
+    """The employees active at week 0, sorted by id, chosen from ``pool`` (a mask; all
+    employees when None).
+
+    random: the ``count`` lowest keys; hubs: highest degree; brokers: highest betweenness
+    (both measured on the whole org); managers: managers in key order; team: whole teams
+    (leader and direct reports, those in the pool), teams taken in their leader's key order
+    until ``count`` is reached (at least one team).  Ties are broken by the replicate's keys.
     """
-    count = min(count, org.n)
+    pool = np.ones(org.n, dtype=bool) if pool is None else pool
+    count = min(count, int(pool.sum()))
     if strategy == "none" or count == 0:
         return np.array([], dtype=np.int64)
     if strategy == "random":
@@ -115,24 +129,128 @@ def choose_champions(org: Org, strategy: str, count: int, keys: np.ndarray) -> n
     elif strategy == "managers":
         order = np.lexsort((keys, ~org.is_manager))
     elif strategy == "team":
-        leaders = np.flatnonzero(org.is_manager)
+        leaders = np.flatnonzero(org.is_manager & pool)
         # A manager leads its own team and sits in its boss's team: count each person once.
         chosen: set[int] = set()
         for leader in leaders[np.argsort(keys[leaders], kind="stable")]:
             chosen.add(int(leader))
-            chosen.update(np.flatnonzero(org.manager == leader).tolist())
+            chosen.update(np.flatnonzero((org.manager == leader) & pool).tolist())
             if len(chosen) >= count:
                 break
         return np.array(sorted(chosen), dtype=np.int64)
     else:
         raise ValueError(f"unknown seeding strategy {strategy!r}")
+    order = order[pool[order]]
     return np.sort(order[:count]).astype(np.int64)
 
 
-def mandate_scope(org: Org, config: Config) -> np.ndarray:
-    """Boolean mask of the employees a mandate licenses."""
-    scope = config.mandate.scope
-    if scope == "org":
-        return np.ones(org.n, dtype=bool)
-    wanted = [org.department_names.index(d) for d in scope]
-    return np.isin(org.department, wanted)
+def champions_of(org: Org, config: Config, traits: Traits) -> np.ndarray:
+    """One replicate's champions: the plan's seeding in its targeted pool."""
+    seeding = config.seeding
+    return choose_champions(
+        org, seeding.strategy, seeding.count, traits.keys, champion_pool(org, seeding)
+    )
+
+
+@dataclass(frozen=True)
+class ActionPlan:
+    """A plan's top-down actions as arrays both engines read (``Config.plan_actions``)."""
+
+    scope: np.ndarray  # A x N bool: who each action licenses
+    pushes: np.ndarray  # A bool: a mandate (True) or a plain licence (False)
+    at_week: np.ndarray  # A int: the week it fires, -1 when triggered
+    trigger_share: np.ndarray  # A float: engaged share that fires a triggered action
+    trigger_department: np.ndarray  # A int: department measured, -1 for the whole org
+
+    @property
+    def count(self) -> int:
+        return len(self.pushes)
+
+
+def action_plan(org: Org, config: Config) -> ActionPlan:
+    """The arrays of ``config``'s actions on ``org`` (names checked by check_against_org)."""
+    actions = config.plan_actions()
+    scope = np.zeros((len(actions), org.n), dtype=bool)
+    at_week = np.full(len(actions), -1, dtype=np.int64)
+    share = np.zeros(len(actions))
+    department = np.full(len(actions), -1, dtype=np.int64)
+    for a, action in enumerate(actions):
+        scope[a] = org.members(**{kind: getattr(action, kind) for kind in TARGET_KINDS})
+        if action.week is not None:
+            at_week[a] = action.week
+        else:
+            share[a] = action.when.active_share
+            if action.when.department is not None:
+                department[a] = org.department_names.index(action.when.department)
+    pushes = np.array([action.kind == "mandate" for action in actions], dtype=bool)
+    return ActionPlan(scope, pushes, at_week, share, department)
+
+
+def actions_due(
+    plan: ActionPlan,
+    fired: np.ndarray,
+    week: int,
+    engaged: np.ndarray,
+    department_engaged: np.ndarray,
+    department_size: np.ndarray,
+) -> np.ndarray:
+    """A x R: which actions fire at the end of ``week`` in each replicate (eq. 11), read
+    from the state after the week's commit (``engaged``: R engaged users;
+    ``department_engaged``: D x R).  Marks them in ``fired`` (A x R)."""
+    n = max(int(department_size.sum()), 1)
+    due = np.zeros(fired.shape, dtype=bool)
+    for a in range(plan.count):
+        d = plan.trigger_department[a]
+        if d >= 0:
+            share = department_engaged[d] / max(int(department_size[d]), 1)
+        else:
+            share = engaged / n
+        for c in range(fired.shape[1]):
+            due[a, c] = rules.action_fires(
+                bool(fired[a, c]),
+                int(plan.at_week[a]),
+                week,
+                float(plan.trigger_share[a]),
+                float(share[c]),
+            )
+    fired |= due
+    return due
+
+
+@dataclass(frozen=True)
+class DepartmentValues:
+    """``[departments]`` overrides resolved per employee and per workspace."""
+
+    p: np.ndarray  # N float: adoption.p of each employee's department
+    q: np.ndarray  # N float: adoption.q
+    value: np.ndarray  # W float: tool.value_per_seat_week of each workspace's holder
+    free_seats: np.ndarray  # W int: freemium.free_seats (-1 = unlimited)
+
+
+def department_values(org: Org, config: Config, spaces: Workspaces) -> DepartmentValues:
+    """Each employee's p and q and each workspace's value and free-seat cap: the base
+    configuration's, except in a department ``[departments."Name"]`` overrides.  A
+    workspace follows its budget holder's department."""
+    n_dep = len(org.department_names)
+    base_cap = -1 if config.freemium.free_seats is None else config.freemium.free_seats
+    p = np.full(n_dep, config.adoption.p)
+    q = np.full(n_dep, config.adoption.q)
+    value = np.full(n_dep, config.tool.value_per_seat_week)
+    cap = np.full(n_dep, base_cap, dtype=np.int64)
+    for name, override in config.departments.items():
+        d = org.department_names.index(name)
+        if override.adoption.p is not None:
+            p[d] = override.adoption.p
+        if override.adoption.q is not None:
+            q[d] = override.adoption.q
+        if override.tool.value_per_seat_week is not None:
+            value[d] = override.tool.value_per_seat_week
+        if override.freemium.free_seats is not None:
+            cap[d] = override.freemium.free_seats
+    holder_department = org.department[spaces.holder]
+    return DepartmentValues(
+        p=p[org.department],
+        q=q[org.department],
+        value=value[holder_department],
+        free_seats=cap[holder_department],
+    )

@@ -25,13 +25,15 @@ from mesa.discrete_space import FixedAgent, Network
 from sim import randomness, rules
 from sim.engines.params import params_of
 from sim.engines.population import (
-    choose_champions,
+    action_plan,
+    actions_due,
+    champions_of,
+    department_values,
     draw_traits,
     edge_weight,
-    mandate_scope,
     workspaces,
 )
-from sim.observe import Prices, Recorder, observe_week
+from sim.observe import Prices, Recorder, observe_week, rollout_cost
 from sim.org import Org
 from sim.randomness import framework_seed
 from sim.rules import Draw, Intent, State
@@ -41,14 +43,25 @@ from sim.scenario import Config
 class Employee(FixedAgent):
     """One employee on the org network."""
 
-    def __init__(self, model: AdoptionModel, cell, index: int, threshold: float, k_needed: float):
+    def __init__(
+        self,
+        model: AdoptionModel,
+        cell,
+        index: int,
+        threshold: float,
+        k_needed: float,
+        p: float,
+        q: float,
+    ):
         super().__init__(model)
         self.cell = cell
         self.index = index
         self.threshold = threshold
         self.k_needed = k_needed
+        self.p, self.q = p, q  # its department's adoption.p and q
         self.state = State.AWARE if not model.config.discovery.enabled else State.UNAWARE
         self.licensed = False
+        self.pushed = False  # licensed by a mandate or the deal: may comply (nominal use)
         self.reluctant = False
         self.workspace: Workspace | None = None
         self.ties: list[tuple[Employee, float]] = []
@@ -84,7 +97,16 @@ class Employee(FixedAgent):
         users = self.weighted_users()
         share = rules.active_share(users, self.weighted_degree)
         facts = rules.week_facts(
-            self.model.params, u, share, users, self.appeal(), self.threshold, self.k_needed
+            self.model.params,
+            u,
+            share,
+            users,
+            self.appeal(),
+            self.threshold,
+            self.k_needed,
+            self.p,
+            self.q,
+            self.pushed,
         )
         self._next, self._intent = rules.next_state(self.state, self.licensed, *facts)
 
@@ -97,10 +119,12 @@ class Employee(FixedAgent):
 class Workspace(mesa.Agent):
     """A team, department or the whole org sharing one free plan; its holder pays."""
 
-    def __init__(self, model: AdoptionModel, index: int, holder: int):
+    def __init__(self, model: AdoptionModel, index: int, holder: int, value: float, cap: int):
         super().__init__(model)
         self.index = index
         self.holder_id = holder
+        self.value = value  # the paid tier's value per seat-week here (holder's department)
+        self.free_seats = cap  # free-seat cap here, -1 = unlimited
         self.members: list[Employee] = []  # sorted by employee id
         self.paid = False
         self.trial_start = -1
@@ -123,17 +147,17 @@ class Workspace(mesa.Agent):
         if rules.at_paywall(r, self.paid, self.model.deal, blocked):
             v = self.model.uniforms[Draw.PAYMENT][self.index]
             holder_active = self.model.employee(self.holder_id).state == State.ACTIVE
-            self._pays = bool(rules.pays(r, v, blocked, active, holder_active))
+            self._pays = bool(rules.pays(r, v, blocked, active, holder_active, self.value))
 
     def resolve_seats(self) -> None:
         """Grant seats to this week's keepers, then requesters, lowest employee id first."""
         r = self.model.params
-        unlimited = rules.seats_unlimited(r, self.covered)
+        unlimited = rules.seats_unlimited(r, self.covered, self.free_seats)
         taken = 0
         for intent in (Intent.KEEP, Intent.REQUEST):
             for member in self.members:
                 if member._intent == intent:
-                    granted = rules.gets_seat(unlimited, taken, r.freemium_free_seats)
+                    granted = rules.gets_seat(unlimited, taken, self.free_seats)
                     taken += granted
                     member._next = rules.seat_outcome(granted)
 
@@ -160,32 +184,40 @@ class AdoptionModel(mesa.Model):
         self.uniforms: list[list[float]] = [[] for _ in Draw]
         self.deal = False
         self.week = 0
-        self.prices = Prices(
-            config.tool.price_per_seat_week,
-            config.licence_price,
-            config.enterprise.price_per_seat_week,
-        )
+        self.prices = Prices.of(config)
         traits = draw_traits(seed, replicate, org.n, config.adoption)
+        self.scope = workspaces(org, config.freemium.workspace)
+        local = department_values(org, config, self.scope)
         self.network = Network(org.graph, random=self.random)
         self.employees: list[Employee] = []
         for i in range(org.n):
             self.employees.append(
                 Employee(
-                    self, self.network[i], i, float(traits.threshold[i]), float(traits.k_needed[i])
+                    self,
+                    self.network[i],
+                    i,
+                    float(traits.threshold[i]),
+                    float(traits.k_needed[i]),
+                    float(local.p[i]),
+                    float(local.q[i]),
                 )
             )
         self._connect(org)
-        self.scope = workspaces(org, config.freemium.workspace)
-        self.workspaces = [Workspace(self, w, int(h)) for w, h in enumerate(self.scope.holder)]
+        self.workspaces = [
+            Workspace(self, w, int(h), float(local.value[w]), int(local.free_seats[w]))
+            for w, h in enumerate(self.scope.holder)
+        ]
         for employee in self.employees:
             employee.workspace = self.workspaces[self.scope.of_agent[employee.index]]
             employee.workspace.members.append(employee)
-        self.mandated = mandate_scope(org, config) if config.mandate.enabled else None
+        self.actions = action_plan(org, config)
+        self.fired = np.zeros((self.actions.count, 1), dtype=bool)  # actions fired so far
+        self.department_size = np.bincount(org.department, minlength=len(org.department_names))
         self.recorder = Recorder([replicate], org.department, org.department_names)
         self.latest: dict[str, float] = {}
-        self._place_champions(
-            choose_champions(org, config.seeding.strategy, config.seeding.count, traits.keys)
-        )
+        champions = champions_of(org, config, traits)
+        self.champions = np.array([len(champions)])
+        self._place_champions(champions)
 
     def _connect(self, org: Org) -> None:
         """Each employee's weighted ties, read from the Mesa network's cells."""
@@ -193,8 +225,9 @@ class AdoptionModel(mesa.Model):
         for employee in self.employees:
             for cell in employee.cell.connections.values():
                 other = self.employees[cell.coordinate]
-                kind = org.graph.edges[employee.index, other.index].get("kind", "informal")
-                employee.ties.append((other, edge_weight(kind, weights)))
+                tie = org.graph.edges[employee.index, other.index]
+                weight = edge_weight(tie.get("kind", "informal"), weights, tie.get("strength", 1.0))
+                employee.ties.append((other, weight))
             employee.ties.sort(key=lambda tie: tie[0].index)
             employee.weighted_degree = sum(w for _, w in employee.ties)
 
@@ -234,24 +267,45 @@ class AdoptionModel(mesa.Model):
         for workspace in self.workspaces:
             workspace.commit(week)
         self.week = week
-        self._end_of_week_events()
-        self._record()
+        self._record(self._end_of_week_events())
 
-    def _end_of_week_events(self) -> None:
-        """The mandate at its week (eq. 10), then the enterprise deal (eq. 7)."""
-        if self.mandated is not None and self.week == self.config.mandate.week:
+    def _end_of_week_events(self) -> np.ndarray:
+        """Top-down actions that fire this week (eq. 11), in plan order, then the enterprise
+        deal (eq. 7); returns the week's rollout cost (eq. 12, one replicate)."""
+        engaged_by_department = np.bincount(
+            self.org.department,
+            weights=[e.state == State.ACTIVE for e in self.employees],
+            minlength=len(self.org.department_names),
+        ).astype(np.int64)
+        engaged = int(engaged_by_department.sum())
+        due = actions_due(
+            self.actions,
+            self.fired,
+            self.week,
+            np.array([engaged]),
+            engaged_by_department[:, None],
+            self.department_size,
+        )
+        newly_licensed = 0
+        for a in np.flatnonzero(due[:, 0]):
+            in_scope, pushes = self.actions.scope[a], bool(self.actions.pushes[a])
             for employee in self.employees:
-                state, licenses, resists = rules.mandate_effect(
-                    employee.state, bool(self.mandated[employee.index])
+                state, licenses, resists, pushed = rules.action_effect(
+                    employee.state, bool(in_scope[employee.index]), pushes
                 )
+                newly_licensed += licenses and not employee.licensed
                 employee.state = State(state)
                 employee.licensed |= licenses
                 employee.reluctant |= resists
-        engaged = sum(1 for e in self.employees if e.state == State.ACTIVE)
+                employee.pushed |= pushed
         if rules.deal_signed(self.params, self.deal, engaged, self.org.n):
             self.deal = True
             for employee in self.employees:
                 employee.licensed = True
+                employee.pushed = True
+        return rollout_cost(
+            self.prices, self.week, self.champions, due.sum(axis=0), np.array([newly_licensed])
+        )
 
     def state_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(state, licensed, paid) as N x 1, N x 1 and W x 1 arrays."""
@@ -260,7 +314,7 @@ class AdoptionModel(mesa.Model):
         paid = np.fromiter((w.paid for w in self.workspaces), bool, len(self.workspaces))
         return state[:, None], licensed[:, None], paid[:, None]
 
-    def _record(self) -> None:
+    def _record(self, rollout: np.ndarray) -> None:
         state, licensed, paid = self.state_arrays()
         # after the end-of-week events, so a mandate's unaware -> aware shows in the history
         for employee, value in zip(self.employees, state[:, 0].tolist(), strict=True):
@@ -275,6 +329,7 @@ class AdoptionModel(mesa.Model):
             len(self.org.department_names),
             deal,
             self.prices,
+            rollout,
         )
         self.recorder.record(counts, deal, department_active)
         self.latest = {k: float(v[0]) for k, v in self.recorder.weeks[-1].items()}

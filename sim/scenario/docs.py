@@ -10,6 +10,7 @@ from typing import Literal, get_args, get_origin
 from pydantic import BaseModel
 
 from sim.scenario import Config
+from sim.scenario.chart_docs import CHART_SECTION
 
 INTRO = """# Scenario files
 
@@ -24,7 +25,8 @@ plan (for example `mandate = { enabled = true, week = 4 }`). `weeks`, `replicate
 one message naming the file, the field and what is allowed, and exit code 2. Types are
 strict: a number is a TOML number (`0.5`, not `"0.5"`), a count an integer, a switch
 `true`/`false`; an integer is accepted where a fraction is expected. Relative
-`org.path` values are resolved against the scenario file's folder.
+`org.path`, `org.chart` and `org.ties` values are resolved against the scenario file's
+folder.
 
 This reference is generated from the schema in `sim/scenario/schema.py`
 (`python -m sim.scenario.docs > docs/scenarios.md`); a test keeps it in step.
@@ -38,13 +40,31 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             rows.extend(_rows(annotation, f"{prefix}{name}."))
             continue
+        inner = _model_inside(annotation)
+        if inner is not None:  # a list of tables ([[actions]]) or named tables
+            text = field.description or ""
+            empty = field.get_default(call_default_factory=True)
+            rows.append(f"| `{prefix}{name}` | `{empty!r}` | {text} |")
+            origin = get_origin(annotation)
+            key = "[]" if origin is list else ".NAME" if origin is dict else ""
+            rows.extend(_rows(inner, f"{prefix}{name}{key}."))
+            continue
         default = field.get_default(call_default_factory=True)
+        shown_default = "required" if field.is_required() else f"`{default!r}`"
         text = field.description or ""
         choices = _choices(annotation)
         if choices:
             text += "; one of " + ", ".join(f"`{c}`" for c in choices)
-        rows.append(f"| `{prefix}{name}` | `{default!r}` | {text} |")
+        rows.append(f"| `{prefix}{name}` | {shown_default} | {text} |")
     return rows
+
+
+def _model_inside(annotation) -> type[BaseModel] | None:
+    """The table model of ``list[Model]``, ``dict[str, Model]`` or ``Model | None``."""
+    for arg in get_args(annotation):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return None
 
 
 def _choices(annotation) -> list[str]:
@@ -66,6 +86,7 @@ def render() -> str:
         "|---|---|---|",
     ]
     lines += _rows(Config, "")
+    lines += ["", CHART_SECTION.rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 

@@ -14,6 +14,7 @@ import copy
 import hashlib
 import json
 import tomllib
+import typing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -71,25 +72,57 @@ class Section(BaseModel):
 
 
 class TieWeights(Section):
+    """Weight of a tie by its kind.  The three kinds every org has are fields; an org
+    chart's ``ties.csv`` may name more kinds (``advice = 1.25``, ``friendship = 0.75``):
+    any other key here is such a kind, 0..16.  A kind not listed weighs as ``informal``."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
+
     manager: float = Field(1.0, ge=0, le=16, description="weight of a reporting-line tie, 0..16")
     peer: float = Field(1.0, ge=0, le=16, description="weight of a teammate tie, 0..16")
     informal: float = Field(1.0, ge=0, le=16, description="weight of an informal tie, 0..16")
+    dotted: float = Field(
+        1.0, ge=0, le=16, description="weight of a dotted-line (second manager) tie, 0..16"
+    )
 
-    @field_validator("manager", "peer", "informal")
+    @field_validator("manager", "peer", "informal", "dotted")
     @classmethod
     def _quantize(cls, w: float) -> float:
         return round(w * WEIGHT_QUANTUM) / WEIGHT_QUANTUM
 
+    @model_validator(mode="after")
+    def _extra_kinds(self) -> TieWeights:
+        """Extra keys are tie kinds: each a number 0..16, rounded to 1/64 like the rest."""
+        for kind, weight in (self.__pydantic_extra__ or {}).items():
+            if isinstance(weight, bool) or not isinstance(weight, int | float):
+                raise ValueError(f"tie kind {kind!r}: weight must be a number 0..16")
+            if not 0 <= weight <= 16:
+                raise ValueError(f"tie kind {kind!r}: weight must be in 0..16 (got {weight})")
+            self.__pydantic_extra__[kind] = round(weight * WEIGHT_QUANTUM) / WEIGHT_QUANTUM
+        return self
+
+    def weight(self, kind: str) -> float:
+        """The weight of a tie of ``kind``: its own entry, else ``informal``'s."""
+        extra = self.__pydantic_extra__ or {}
+        if kind in type(self).model_fields:
+            return float(getattr(self, kind))
+        return float(extra.get(kind, self.informal))
+
     def summary(self) -> str:
-        if not self.enabled:
-            return "off"
-        return f"week {self.week}, {self.scope}, compliance {self.compliance}"
+        weights = {**self.model_dump()}
+        return ", ".join(f"{kind} {weight}" for kind, weight in weights.items())
 
 
 class OrgSpec(Section):
     generator: Literal[
-        "hierarchy", "complete", "erdos_renyi", "watts_strogatz", "barabasi_albert", "krackhardt"
-    ] = Field("hierarchy", description="which org graph to build")
+        "hierarchy",
+        "complete",
+        "erdos_renyi",
+        "watts_strogatz",
+        "barabasi_albert",
+        "krackhardt",
+        "chart",
+    ] = Field("hierarchy", description="which org graph to build (chart: your own files)")
     n: int = Field(2000, ge=2, le=1_000_000, description="employees, 2..1,000,000")
     span: int = Field(8, ge=1, le=200, description="direct reports per manager, 1..200")
     departments: int = Field(6, ge=1, le=1000, description="departments, 1..1000")
@@ -105,6 +138,16 @@ class OrgSpec(Section):
     rewire: float = Field(0.1, ge=0, le=1, description="watts_strogatz rewiring probability, 0..1")
     m: int = Field(3, ge=1, le=10_000, description="barabasi_albert edges per new node")
     path: str | None = Field(None, description="krackhardt data folder (default: bundled copy)")
+    chart: str | None = Field(
+        None,
+        description="chart: people CSV (employee_id, department; optional manager_id, team, "
+        "title, location, dotted_manager_id), relative to the scenario's folder",
+    )
+    ties: str | None = Field(
+        None,
+        description="chart: optional ties CSV (source, target; optional weight > 0, kind), "
+        "relative to the scenario's folder",
+    )
     informal: list[Literal["advice", "friendship"]] = Field(
         default_factory=lambda: ["advice", "friendship"],
         description="krackhardt relations used as informal ties",
@@ -119,9 +162,25 @@ class OrgSpec(Section):
             )
         if self.generator == "watts_strogatz" and (self.k % 2 or self.k >= self.n):
             raise ValueError(f"watts_strogatz needs an even k < n (got k={self.k}, n={self.n})")
+        if self.generator == "chart" and not self.chart:
+            raise ValueError('generator = "chart" needs chart = "people.csv" (the org chart)')
+        if self.generator != "chart" and (self.chart or self.ties):
+            raise ValueError('chart and ties are read only with generator = "chart"')
         if self.generator == "barabasi_albert" and self.m >= self.n:
             raise ValueError(f"barabasi_albert needs m < n (got m={self.m}, n={self.n})")
         return self
+
+
+TARGET_KINDS = ("departments", "teams", "employees", "titles")
+
+
+def _targets_text(section: BaseModel) -> str:
+    """' in Sales, Support' for a section's non-empty target lists (seeding, actions)."""
+    named = [name for kind in TARGET_KINDS for name in getattr(section, kind, [])]
+    if not named:
+        return ""
+    shown = ", ".join(named[:4]) + (f" (+{len(named) - 4})" if len(named) > 4 else "")
+    return f" in {shown}"
 
 
 class Tool(Section):
@@ -208,8 +267,19 @@ class Seeding(Section):
         json_schema_extra=control("champions", "Champions", most="employees"),
     )
 
+    departments: list[str] = Field(
+        default_factory=list, description="champions only from these departments (names)"
+    )
+    teams: list[str] = Field(default_factory=list, description="champions only from these teams")
+    employees: list[str] = Field(
+        default_factory=list, description="champions only among these employee ids"
+    )
+    titles: list[str] = Field(
+        default_factory=list, description="champions only with these job titles"
+    )
+
     def summary(self) -> str:
-        return f"{self.strategy} x{self.count}"
+        return f"{self.strategy} x{self.count}" + _targets_text(self)
 
 
 class Freemium(Section):
@@ -324,6 +394,132 @@ class Abandonment(Section):
     )
 
 
+class Trigger(Section):
+    """When a triggered action fires: the first week whose end sees ``active_share`` of
+    the org (or of ``department``) engaged."""
+
+    active_share: float = Field(
+        ..., ge=0, le=1, description="engaged share that fires the action, 0..1"
+    )
+    department: str | None = Field(
+        None, description="measure the share in this department (default: the whole org)"
+    )
+
+
+class Action(Section):
+    """One top-down action of a plan (``[[plans.actions]]``), at a week or on a trigger.
+
+    mandate: licences plus a push (eq. 10: compliance, reluctance); licence: licences only
+    (no push: nobody becomes a nominal user or reluctant because of it).
+    """
+
+    kind: Literal["mandate", "licence"] = Field(
+        ..., description="what is done (training and sunset arrive with those mechanisms)"
+    )
+    departments: list[str] = Field(default_factory=list, description="only these departments")
+    teams: list[str] = Field(default_factory=list, description="only these teams")
+    employees: list[str] = Field(default_factory=list, description="only these employee ids")
+    titles: list[str] = Field(default_factory=list, description="only these job titles")
+    week: int | None = Field(None, ge=0, le=1040, description="fires at the end of this week")
+    when: Trigger | None = Field(None, description="or: fires when a share is engaged")
+
+    @model_validator(mode="after")
+    def _one_time(self) -> Action:
+        if (self.week is None) == (self.when is None):
+            raise ValueError(
+                "an action needs exactly one of week = N or when = { active_share = S }"
+            )
+        return self
+
+    def summary(self) -> str:
+        timing = (
+            f"week {self.week}"
+            if self.week is not None
+            else f"when {self.when.active_share:.0%} active"
+            + (f" in {self.when.department}" if self.when.department else "")
+        )
+        return f"{self.kind}{_targets_text(self) or ' org-wide'} at {timing}"
+
+
+class AdoptionOverride(Section):
+    p: float | None = Field(None, ge=0, le=1, description="this department's adoption.p")
+    q: float | None = Field(None, ge=0, le=1, description="this department's adoption.q")
+
+
+class ToolOverride(Section):
+    value_per_seat_week: float | None = Field(
+        None, gt=0, le=100_000, description="this department's tool.value_per_seat_week"
+    )
+
+
+class FreemiumOverride(Section):
+    free_seats: int | None = Field(
+        None, ge=0, le=1_000_000, description="this department's freemium.free_seats"
+    )
+
+
+class DepartmentOverrides(Section):
+    """``[departments."Engineering"]``: a department where the tool fits differently.
+    A workspace follows its budget holder's department."""
+
+    adoption: AdoptionOverride = Field(default_factory=AdoptionOverride)
+    tool: ToolOverride = Field(default_factory=ToolOverride)
+    freemium: FreemiumOverride = Field(default_factory=FreemiumOverride)
+
+
+class Costs(Section):
+    """What a rollout costs besides licences and seats, and what an engaged user is worth.
+
+    Outcomes: total cost of ownership (licences, seats and these), value created, net
+    value and ROI (docs/model.md, "Cost and value")."""
+
+    currency: str = Field("USD", description="currency label for reports")
+    champion_hours_per_week: float = Field(
+        0.0, ge=0, le=80, description="hours each champion spends evangelising per week"
+    )
+    hourly_cost: float = Field(
+        0.0, ge=0, le=10_000, description="loaded cost of an employee hour, currency"
+    )
+    champion_weeks: int = Field(
+        12, ge=0, le=1040, description="weeks a champion programme runs, from week 1"
+    )
+    training_per_employee: float = Field(
+        0.0,
+        ge=0,
+        le=100_000,
+        description="onboarding cost per employee a top-down action newly licenses",
+    )
+    rollout_per_action: float = Field(
+        0.0, ge=0, le=100_000_000, description="fixed cost of each top-down action that fires"
+    )
+    it_per_action: float = Field(
+        0.0,
+        ge=0,
+        le=100_000_000,
+        description="IT set-up cost (SSO, provisioning) of each top-down action that fires",
+    )
+    value_per_engaged_user_week: float | None = Field(
+        None,
+        ge=0,
+        le=100_000,
+        description="value an engaged user creates per week (default: tool.value_per_seat_week)",
+    )
+
+    def summary(self) -> str:
+        parts = []
+        if self.champion_hours_per_week and self.hourly_cost:
+            parts.append(
+                f"champions {self.champion_hours_per_week}h/w x {self.hourly_cost} "
+                f"for {self.champion_weeks}w"
+            )
+        if self.training_per_employee:
+            parts.append(f"training {self.training_per_employee}/employee")
+        per_action = self.rollout_per_action + self.it_per_action
+        if per_action:
+            parts.append(f"{per_action} per action")
+        return ", ".join(parts) or "licences and seats only"
+
+
 class Config(Section):
     """One fully resolved configuration: what one plan of a scenario runs."""
 
@@ -339,16 +535,50 @@ class Config(Section):
     mandate: Mandate = Field(default_factory=Mandate)
     enterprise: Enterprise = Field(default_factory=Enterprise)
     abandonment: Abandonment = Field(default_factory=Abandonment)
+    actions: list[Action] = Field(
+        default_factory=list, description="staged or triggered top-down actions ([[plans.actions]])"
+    )
+    departments: dict[str, DepartmentOverrides] = Field(
+        default_factory=dict, description='per-department overrides ([departments."Name"])'
+    )
+    costs: Costs = Field(default_factory=Costs)
 
     @model_validator(mode="after")
     def _cross(self) -> Config:
-        if self.seeding.count > self.org.n and self.org.generator != "krackhardt":
+        if self.seeding.count > self.org.n and self.org.generator not in ("krackhardt", "chart"):
             raise ValueError(f"seeding.count ({self.seeding.count}) exceeds org.n ({self.org.n})")
         if self.mandate.enabled and self.mandate.week > self.weeks:
             raise ValueError(
                 f"mandate.week ({self.mandate.week}) is after the last week ({self.weeks})"
             )
+        for index, action in enumerate(self.actions):
+            if action.week is not None and action.week > self.weeks:
+                raise ValueError(
+                    f"actions[{index}].week ({action.week}) is after the last week ({self.weeks})"
+                )
+        if self.adoption.rule == "linear":
+            for name, override in self.departments.items():
+                p = self.adoption.p if override.adoption.p is None else override.adoption.p
+                q = self.adoption.q if override.adoption.q is None else override.adoption.q
+                if p + q > 1:
+                    raise ValueError(
+                        f"departments.{name}: linear rule needs p + q <= 1 (got p {p}, q {q})"
+                    )
         return self
+
+    def plan_actions(self) -> list[Action]:
+        """Every top-down action, in the order they apply within a week: the ``[mandate]``
+        table (when enabled) first, as the one-action case, then ``actions``."""
+        actions = list(self.actions)
+        if self.mandate.enabled:
+            scope = [] if self.mandate.scope == "org" else list(self.mandate.scope)
+            actions.insert(0, Action(kind="mandate", departments=scope, week=self.mandate.week))
+        return actions
+
+    @property
+    def value_per_engaged_user(self) -> float:
+        value = self.costs.value_per_engaged_user_week
+        return self.tool.value_per_seat_week if value is None else value
 
     @property
     def licence_price(self) -> float:
@@ -501,15 +731,27 @@ def _plan_error(
 
 
 def _section_model(model: type[BaseModel], loc: list[str]) -> type[BaseModel] | None:
+    """The table model a location names; list indexes and dict keys inside it
+    (``actions.0``, ``departments.Sales``) are stepped over."""
     current: Any = model
+    expect_key = False  # the previous field was a list or dict of tables: skip its key
     for part in loc:
+        if expect_key:
+            expect_key = False
+            continue
         fields = getattr(current, "model_fields", None)
         if not fields or part not in fields:
             return None
-        current = fields[part].annotation
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            current = fields[part].default_factory() if fields[part].default_factory else None
-            current = type(current) if isinstance(current, BaseModel) else None
+        annotation = fields[part].annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            current = annotation
+            continue
+        args = typing.get_args(annotation)
+        inner = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+        if not inner:
+            return None
+        current = inner[0]
+        expect_key = typing.get_origin(annotation) in (list, dict)
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
@@ -728,8 +970,12 @@ def load_scenario(path: Path | str) -> Scenario:
     return scenario
 
 
+ORG_PATH_FIELDS = ("path", "chart", "ties")  # [org] keys naming files or folders
+
+
 def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
-    """Make relative ``org.path`` values (base and plans) relative to the scenario's folder.
+    """Make relative ``org.path``, ``org.chart`` and ``org.ties`` values (base and plans)
+    relative to the scenario's folder.
 
     Only well-formed tables are touched: anything else is left for the schema to refuse.
     """
@@ -738,25 +984,39 @@ def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
         p.get("org") for p in (plans if isinstance(plans, list) else []) if isinstance(p, dict)
     ]
     for table in tables:
-        if isinstance(table, dict) and isinstance(table.get("path"), str):
-            candidate = Path(table["path"])
-            if not candidate.is_absolute():
-                table["path"] = str((folder / candidate).resolve())
+        for key in ORG_PATH_FIELDS:
+            if isinstance(table, dict) and isinstance(table.get(key), str):
+                candidate = Path(table[key])
+                if not candidate.is_absolute():
+                    table[key] = str((folder / candidate).resolve())
 
 
 def _check_org_paths(scenario: Scenario) -> None:
-    """A Krackhardt ``org.path`` must name an existing folder (the files are checked later)."""
+    """A Krackhardt ``org.path`` must name an existing folder, an org chart's ``chart`` and
+    ``ties`` existing files (their contents are checked when the org is built)."""
     for plan in scenario.plans:
         for config in [plan.config, *plan.point_configs]:
-            folder = config.org.path
-            if config.org.generator != "krackhardt" or folder is None or Path(folder).is_dir():
+            problem = _org_path_problem(config.org)
+            if problem:
+                where = "" if plan.name == "base" else f"plan {plan.name!r}: "
+                raise ScenarioError(f"{scenario.source}: {where}{problem}")
+
+
+def _org_path_problem(org: OrgSpec) -> str | None:
+    """What is wrong with the files or folder an ``[org]`` table names, or None."""
+    if org.generator == "krackhardt" and org.path is not None and not Path(org.path).is_dir():
+        problem = "is a file, expected a folder" if Path(org.path).exists() else "not found"
+        hint = OrgSpec.model_fields["path"].description
+        return f"org.path: folder {org.path} {problem} [{hint}]"
+    if org.generator == "chart":
+        for key in ("chart", "ties"):
+            name = getattr(org, key)
+            if name is None or Path(name).is_file():
                 continue
-            problem = "is a file, expected a folder" if Path(folder).exists() else "not found"
-            where = "" if plan.name == "base" else f"plan {plan.name!r}: "
-            hint = OrgSpec.model_fields["path"].description
-            raise ScenarioError(
-                f"{scenario.source}: {where}org.path: folder {folder} {problem} [{hint}]"
-            )
+            problem = "is a folder, expected a CSV file" if Path(name).exists() else "not found"
+            hint = OrgSpec.model_fields[key].description
+            return f"org.{key}: file {name} {problem} [{hint}]"
+    return None
 
 
 def check_against_org(
@@ -780,6 +1040,7 @@ def check_against_org(
             f"{where}: seeding.count: {config.seeding.count} champions but the "
             f"{config.org.generator} org has {org.n} employees; allowed: 0..{org.n}"
         )
+    _check_names(config, org, where)
     department_names = org.department_names
     scope = config.mandate.scope
     if config.mandate.enabled and scope != "org":
@@ -791,3 +1052,49 @@ def check_against_org(
             )
         if not scope:
             raise ScenarioError(f"{where}: mandate.scope: empty department list")
+    _check_tie_kinds(config, org, where)
+
+
+def _check_tie_kinds(config: Config, org: Org, where: str) -> None:
+    """Every extra kind in ``org.tie_weights`` must be a kind of some tie of the org: a
+    typo (``informl = 1``) would otherwise weigh nothing and go unnoticed."""
+    extra = config.org.tie_weights.__pydantic_extra__ or {}
+    if not extra:
+        return
+    kinds = {kind for _, _, kind in org.graph.edges(data="kind", default="informal")}
+    for kind in extra:
+        if kind not in kinds:
+            raise ScenarioError(
+                f"{where}: org.tie_weights.{kind}: no tie in the org is of kind {kind!r}; "
+                f"kinds in this org: {', '.join(sorted(kinds)) or 'none (no ties)'}"
+            )
+
+
+def _check_names(config: Config, org: Org, where: str) -> None:
+    """Every department, team, employee and title a plan names exists in the built org,
+    and targeted seeding has enough people to choose from."""
+
+    def unknown(field: str, kind: str, names: list[str]) -> None:
+        missing = org.unknown_names(kind, names)
+        if missing:
+            raise ScenarioError(
+                f"{where}: {field}: unknown {kind[:-1]}(s) {missing}; "
+                f"this org has: {org.known_names(kind)}"
+            )
+
+    for kind in TARGET_KINDS:
+        unknown(f"seeding.{kind}", kind, getattr(config.seeding, kind))
+    targeted = any(getattr(config.seeding, kind) for kind in TARGET_KINDS)
+    if targeted and config.seeding.strategy != "none":
+        pool = int(org.members(**{k: getattr(config.seeding, k) for k in TARGET_KINDS}).sum())
+        if config.seeding.count > pool:
+            raise ScenarioError(
+                f"{where}: seeding.count: {config.seeding.count} champions but only {pool} "
+                f"employee(s) match{_targets_text(config.seeding)}; allowed: 0..{pool}"
+            )
+    for index, action in enumerate(config.actions):
+        for kind in TARGET_KINDS:
+            unknown(f"actions[{index}].{kind}", kind, getattr(action, kind))
+        if action.when is not None and action.when.department is not None:
+            unknown(f"actions[{index}].when.department", "departments", [action.when.department])
+    unknown("departments", "departments", list(config.departments))
