@@ -164,6 +164,13 @@ def check(
     from sim import api
     from sim.scenario import MECHANISMS
 
+    def department_sizes(org) -> str:
+        """': Engineering 900, Sales 650, ...': an org chart's departments, largest first."""
+        sizes = [int((org.department == d).sum()) for d in range(len(org.department_names))]
+        order = sorted(range(len(sizes)), key=lambda d: (-sizes[d], org.department_names[d]))
+        shown = ", ".join(f"{org.department_names[d]} {sizes[d]:,}" for d in order[:12])
+        return ": " + shown + (", ..." if len(order) > 12 else "")
+
     loaded = api.load_scenario(scenario)
     prepared = api.prepare(loaded)  # every plan at every sweep point, as `sweep` checks them
     if as_json:
@@ -179,6 +186,7 @@ def check(
         *(
             f"{p.config.org.generator}: {p.org.n:,} people, "
             f"{p.org.graph.number_of_edges():,} ties, {len(p.org.department_names)} depts"
+            + (department_sizes(p.org) if p.config.org.generator == "chart" else "")
             for p in prepared
         ),
     )

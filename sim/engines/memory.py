@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 
 from sim.errors import AdoptsimError
+from sim.org_chart import count_rows
 from sim.scenario import Config, OrgSpec
 
 BYTES_PER_PERSON = 500  # networkx node with its attributes, org arrays
@@ -21,9 +22,19 @@ BYTES_PER_AGENT = 4_000  # reference engine: a Mesa agent, its cell and its tie 
 USABLE_SHARE = 0.8  # of the memory available now
 
 
+def expected_people(spec: OrgSpec) -> int:
+    """How many employees the org has: ``n``, or an org chart's line count (read cheaply:
+    the chart is not parsed before it is known to fit)."""
+    if spec.generator == "chart":
+        return count_rows(spec.chart)
+    return spec.n
+
+
 def expected_ties(spec: OrgSpec) -> float:
     """About how many ties the org generator makes."""
-    n = spec.n
+    n = expected_people(spec)
+    if spec.generator == "chart":  # reporting lines, teammates (spans of about 8), ties file
+        return n * (1 + 7 / 2) + count_rows(spec.ties)
     if spec.generator == "complete":
         return n * (n - 1) / 2
     if spec.generator == "erdos_renyi":
@@ -43,8 +54,9 @@ def estimate_bytes(config: Config, engine: str = "batched") -> int:
     The batched engine's arrays are bounded by its batch size (``runner.BATCH_CELLS``),
     well under the org's own size, so they are left out.
     """
-    org = config.org.n * BYTES_PER_PERSON + expected_ties(config.org) * BYTES_PER_TIE
-    agents = config.org.n * BYTES_PER_AGENT if engine == "reference" else 0
+    people = expected_people(config.org)
+    org = people * BYTES_PER_PERSON + expected_ties(config.org) * BYTES_PER_TIE
+    agents = people * BYTES_PER_AGENT if engine == "reference" else 0
     return int(org + agents)
 
 
@@ -68,7 +80,7 @@ def check_fits(config: Config, where: str, engine: str = "batched") -> None:
         ties = expected_ties(config.org)
         raise AdoptsimError(
             f"{where}: too big for this machine: a {config.org.generator} org of "
-            f"{config.org.n:,} people with about {ties:,.0f} ties needs about "
+            f"{expected_people(config.org):,} people with about {ties:,.0f} ties needs about "
             f"{need / 2**30:.1f} GiB, and {have / 2**30:.1f} GiB is available; use fewer "
             "people or ties (or a sparser generator), or a machine with more memory"
         )
