@@ -17,7 +17,8 @@ notebooks use the same calls, so a result made in Python is the same as one made
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,13 @@ __all__ = [
     "RunResult",
     "SweepResult",
     "SweepStopped",
+    "Comparison",
+    "Export",
+    "FolderComparison",
     "build_manifest",
+    "compare",
+    "compare_folders",
+    "export",
     "load_scenario",
     "prepare",
     "run",
@@ -350,32 +357,120 @@ def finish_sweep(scenario: Scenario, folder: Path, manifest: dict, tasks: list) 
 
 
 # -- compare ----------------------------------------------------------------------------------
-def compare(
-    folder: Path | str, plan_a: str | None = None, plan_b: str | None = None
-) -> tuple[Any, str, str]:
-    """Compare two plans of stored results and write ``report.html`` beside them.
+@dataclass
+class Comparison:
+    """What ``compare`` compared and where it wrote the page."""
 
-    Returns (the stored results, plan A, plan B).  Damaged results give one clear
+    results: Any = field(repr=False)  # sim.results.compare.Results
+    plans: list[str]  # the plans compared
+    pair: tuple[str, str] | None  # (A, B) when --a/--b chose them; None: every plan ranked
+    ranked: list[dict[str, Any]] = field(repr=False)  # the ranking (empty for a pair)
+    page: Path
+
+
+@dataclass
+class FolderComparison:
+    """Two results folders of the same org compared plan by plan (B − A)."""
+
+    a: Any = field(repr=False)
+    b: Any = field(repr=False)
+    plans: list[str]  # the plans both folders have
+    paired: bool  # same seed and replicates: paired differences; else Welch's interval
+    rows: list[dict[str, Any]] = field(repr=False)
+    page: Path
+
+
+@contextmanager
+def holding(*folders: Path) -> Iterator[None]:
+    """Hold each results folder's lock and finish an interrupted replacement of it first,
+    so what is read is whole and no other command writes it meanwhile."""
+    from sim.results.compare import Results
+
+    with ExitStack() as stack:
+        for folder in folders:
+            if not folder.resolve().parent.is_dir():
+                Results(folder)  # says what is wrong; never creates folders
+            stack.enter_context(store.lock(folder.resolve()))  # resolved: "." has a name
+            store.recover(folder.resolve())
+        yield
+
+
+def write_page(text: str, path: Path) -> None:
+    """Write a comparison page atomically; a failure is one message naming it."""
+    if path.is_dir():
+        raise AdoptsimError(f"--out {path}: is a folder; name an .html file")
+    try:
+        store.write_text(text, path)
+    except OSError as error:
+        raise AdoptsimError(
+            f"{path.parent}: could not write {path.name} ({error.strerror or error})"
+        ) from None
+
+
+def compare(
+    folder: Path | str,
+    plan_a: str | None = None,
+    plan_b: str | None = None,
+    out: Path | str | None = None,
+) -> Comparison:
+    """Compare the plans of stored results and write ``compare.html`` beside them (or at
+    ``out``); the folder's own report.html is never touched.
+
+    With ``plan_a`` and/or ``plan_b``: those two plans, with their paired difference A − B.
+    With neither: every plan ranked on every outcome, with its paired difference to the
+    best and a winner only where the CIs say so.  Damaged results give one clear
     :class:`AdoptsimError`; an interrupted replacement of the folder is finished first.
     """
-    from sim.results.compare import Results, html_report, reading
+    from sim.results.compare import Results, html_report, ranking, ranking_report, reading
 
     folder = Path(folder)  # as given: messages name it as the user wrote it
-    if not folder.resolve().parent.is_dir():
-        Results(folder)  # says what is wrong; never creates folders
-    with store.lock(folder.resolve()):  # resolved: "." and ".." have a name beside them
-        store.recover(folder.resolve())
+    page = Path(out) if out is not None else folder / "compare.html"
+    with holding(folder):
         stored = Results(folder)
-        plan_a, plan_b = chosen_pair(stored, plan_a, plan_b)
         with reading(folder):
-            page = html_report(stored, plan_a, plan_b)
-        try:
-            store.write_text(page, folder / "report.html")
-        except OSError as error:
-            raise AdoptsimError(
-                f"{folder}: could not write report.html ({error.strerror or error})"
-            ) from None
-    return stored, plan_a, plan_b
+            if plan_a is None and plan_b is None:
+                ranked = ranking(stored)
+                text = ranking_report(stored, ranked)
+                result = Comparison(stored, list(stored.plans), None, ranked, page)
+            else:
+                pair = chosen_pair(stored, plan_a, plan_b)
+                text = html_report(stored, *pair)
+                plans = list(dict.fromkeys(pair))
+                result = Comparison(stored, plans, pair, [], page)
+        write_page(text, page)
+    return result
+
+
+def compare_folders(
+    folder_a: Path | str, folder_b: Path | str, out: Path | str | None = None
+) -> FolderComparison:
+    """Compare two results folders of the same org (e.g. base vs calibrated): every plan
+    both have, per outcome, with B − A and its 95% CI (paired when the manifests show the
+    same seed and replicates, else Welch's unpaired interval).  Writes
+    ``A/compare-<B's name>.html`` (or ``out``).  Refuses folders of different orgs (head
+    count or [org] table), of different sweep points, or with no plan name in common."""
+    from sim.results.compare import (
+        Results,
+        can_pair,
+        folder_differences,
+        folders_report,
+        reading,
+        shared_plans,
+    )
+
+    a, b = Path(folder_a), Path(folder_b)
+    if a.resolve() == b.resolve():
+        raise AdoptsimError(f"{a} and {b} are the same folder; name two results folders")
+    page = Path(out) if out is not None else a / f"compare-{b.resolve().name}.html"
+    with holding(a, b):
+        stored_a, stored_b = Results(a), Results(b)
+        with reading(a), reading(b):
+            plans = shared_plans(stored_a, stored_b)
+            paired = can_pair(stored_a, stored_b, plans)
+            rows = folder_differences(stored_a, stored_b, plans, paired)
+            text = folders_report(stored_a, stored_b, rows, plans, paired)
+        write_page(text, page)
+    return FolderComparison(stored_a, stored_b, plans, paired, rows, page)
 
 
 def chosen_pair(stored, plan_a: str | None, plan_b: str | None) -> tuple[str, str]:
@@ -394,9 +489,62 @@ def chosen_pair(stored, plan_a: str | None, plan_b: str | None) -> tuple[str, st
             f"--a and --b both name plan {plan_a!r}; compare two different plans "
             f"(plans: {stored.plans})"
         )
+    if plan_a is not None and plan_b is not None:
+        return plan_a, plan_b  # both given: exactly these (was: B replaced by a default)
     default_a, default_b = default_pair(stored.plans)
     if plan_a is None and plan_b is None:
         return default_a, default_b
     given = plan_a if plan_a is not None else plan_b
     others = [p for p in (default_a, default_b, *stored.plans) if p != given] or [given]
     return (given, others[0]) if plan_a is not None else (others[0], given)
+
+
+# -- export -----------------------------------------------------------------------------------
+@dataclass
+class Export:
+    """What ``export`` wrote."""
+
+    table: Path | None
+    rows: int
+    figures: list[Path]
+    reference: str | None
+
+
+def export(
+    folder: Path | str,
+    to: Path | str | None = None,
+    figures: Path | str | None = None,
+    reference: str | None = None,
+) -> Export:
+    """Write stored results for stakeholders: ``to`` (.xlsx or .csv) gets one row per plan
+    [x sweep point] x outcome with mean, 95% CI, k of R replicates and the paired
+    difference to ``reference`` (default: bottom-up, or the first plan); ``figures`` (a
+    folder) gets the report's charts as PNG and SVG.  Every file is written atomically."""
+    from sim.results import export as exporting
+    from sim.results.compare import Results, default_pair, reading
+
+    folder = Path(folder)
+    table_path = Path(to) if to is not None else None
+    figures_path = Path(figures) if figures is not None else None
+    if table_path is None and figures_path is None:
+        raise AdoptsimError(
+            "nothing to export: give --to FILE (.xlsx or .csv) and/or --figures DIR"
+        )
+    if table_path is not None:
+        exporting.check_table_path(table_path)
+    if figures_path is not None:
+        exporting.check_figures_path(figures_path)
+        exporting.chromium()  # missing: say so before reading anything
+    with holding(folder):
+        stored = Results(folder)
+        if reference is not None and reference not in stored.plans:
+            raise AdoptsimError(f"--reference {reference!r}: no such plan; plans: {stored.plans}")
+        if reference is None and len(stored.plans) > 1:
+            reference = default_pair(stored.plans)[0]
+        with reading(folder):
+            table = exporting.summary_table(stored, reference) if table_path else None
+            charts = exporting.folder_figures(stored) if figures_path else []
+    if table is not None:
+        exporting.write_table(table, table_path)
+    written = exporting.write_figures(charts, figures_path) if figures_path else []
+    return Export(table_path, table.height if table is not None else 0, written, reference)

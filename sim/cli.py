@@ -176,22 +176,51 @@ def check(
     if as_json:
         out.print_json(json.dumps(loaded.resolved(), default=str))
         return
-    table = Table(title=f"{scenario}: {loaded.name} (hash {loaded.digest()})", title_justify="left")
+    def org_line(item) -> str:
+        org = item.org
+        return (
+            f"{item.config.org.generator}: {org.n:,} people, "
+            f"{org.graph.number_of_edges():,} ties, {len(org.department_names)} depts"
+            + (department_sizes(org) if item.config.org.generator == "chart" else "")
+        )
+
+    def actions_text(config) -> str:
+        return "; ".join(a.summary() for a in config.plan_actions()) or "none"
+
+    def overrides_text(config) -> str:
+        parts = []
+        for name, override in config.departments.items():
+            changed = [
+                f"{field} {value}"
+                for section in (override.adoption, override.tool, override.freemium)
+                for field, value in section.model_dump().items()
+                if value is not None
+            ]
+            parts.append(f"{name}: {', '.join(changed)}")
+        return "; ".join(parts) or "none"
+
+    title = f"{scenario}: {loaded.name} (hash {loaded.digest()})"
+    shared_org = all(item.org is prepared[0].org for item in prepared)
+    if shared_org:
+        out.print(f"org (all plans) {org_line(prepared[0])}", highlight=False)
+    table = Table(title=title, title_justify="left")
     # one row per mechanism, from the schema's declarations (Section.summary)
     table.add_column("")
     for item in prepared:
         table.add_column(item.plan.name)
-    table.add_row(
-        "org",
-        *(
-            f"{p.config.org.generator}: {p.org.n:,} people, "
-            f"{p.org.graph.number_of_edges():,} ties, {len(p.org.department_names)} depts"
-            + (department_sizes(p.org) if p.config.org.generator == "chart" else "")
-            for p in prepared
-        ),
-    )
-    for section in MECHANISMS:
-        table.add_row(section, *(getattr(p.config, section).summary() for p in prepared))
+    rows = [("org", [org_line(item) for item in prepared])] if not shared_org else []
+    rows += [(s, [getattr(p.config, s).summary() for p in prepared]) for s in MECHANISMS]
+    rows += [
+        ("actions", [actions_text(p.config) for p in prepared]),
+        ("departments", [overrides_text(p.config) for p in prepared]),
+        ("costs", [p.config.costs.summary() for p in prepared]),
+    ]
+    differ = [(name, cells) for name, cells in rows if len(set(cells)) > 1]
+    for name, cells in rows:  # what every plan shares: one line each, the table stays narrow
+        if len(set(cells)) == 1 and len(prepared) > 1:
+            out.print(f"{name} (all plans): {cells[0]}", highlight=False, soft_wrap=True)
+    for name, cells in differ if len(prepared) > 1 else rows:
+        table.add_row(name, *cells)
     out.print(table)
     c0 = prepared[0].config
     if loaded.sweep is not None:
@@ -274,61 +303,211 @@ def sweep(
 
 
 def print_comparison(stored, plan_a: str, plan_b: str, max_points: int = 20) -> None:
-    """The terminal table: per point, each plan's outcomes and the paired difference A − B."""
-    from sim.results.compare import COMPARED, find_row, outcome_rows, paired_differences
+    """The terminal table: per point, plans A and B and their paired difference A − B."""
+    from sim.results.compare import compared, find_row, outcome_rows, paired_differences
     from sim.results.report import format_interval
 
-    outcomes = outcome_rows(stored)
+    plans = [plan_a] if plan_a == plan_b else [plan_a, plan_b]
+    columns = compared(stored)
+    outcomes = outcome_rows(stored, [c for c, _, _ in columns], plans)
     diffs = paired_differences(stored, plan_a, plan_b) if plan_a != plan_b else []
+    title = f"paired difference {plan_a} − {plan_b}" if diffs else f"plan {plan_a}"
     table = Table(
-        title=f"{stored.manifest['scenario']['name']}: mean [95% CI] per plan; "
-        f"paired difference {plan_a} − {plan_b}",
+        title=f"{stored.manifest['scenario']['name']}: mean [95% CI] per plan; {title}",
         title_justify="left",
     )
     table.add_column("plan")
-    for _, label, _ in COMPARED:
+    for _, label, _ in columns:
         table.add_column(label, justify="right")
     points = stored.points["point"].to_list()
     for point in points[:max_points]:
         if stored.parameters:
-            table.add_row(f"[italic]point {point}: {stored.point_label(point)}[/]")
-        for plan in stored.plans:
-            cells = [find_row(outcomes, point, c, plan) for c, _, _ in COMPARED]
-            table.add_row(plan, *(format_interval(c) for c in cells))
+            table.add_row(f"[italic]point {point}: {escape(stored.point_label(point))}[/]")
+        for plan in plans:
+            cells = [find_row(outcomes, point, c, plan) for c, _, _ in columns]
+            table.add_row(escape(plan), *(format_interval(c) for c in cells))
         if diffs:
-            cells = [find_row(diffs, point, c) for c, _, _ in COMPARED]
+            cells = [find_row(diffs, point, c) for c, _, _ in columns]
             table.add_row(
-                f"[bold]{plan_a} − {plan_b}[/]",
+                f"[bold]{escape(plan_a)} − {escape(plan_b)}[/]",
                 *(f"[bold]{format_interval(c, signed=True)}[/]" for c in cells),
                 end_section=True,
             )
     out.print(table)
     if len(points) > max_points:
-        out.print(f"... {len(points) - max_points} more points in report.html")
+        out.print(f"... {len(points) - max_points} more points in the page")
+
+
+def print_ranking(stored, ranked: list, max_points: int = 20) -> None:
+    """The terminal table without --a/--b: per point and outcome, every plan best first,
+    its paired difference to the best, and the verdict (a winner only where CIs say so)."""
+    from sim.results.compare import verdict, wins
+    from sim.results.report import format_interval
+
+    name = stored.manifest["scenario"]["name"]
+    points = stored.points["point"].to_list()
+    if len(points) > 1:
+        print_wins(wins(ranked, stored.plans), stored.plans, name)
+    for point in points[:max_points]:
+        where = f" — point {point}: {stored.point_label(point)}" if stored.parameters else ""
+        table = Table(
+            title=f"{name}: plans ranked per outcome, best first{where}", title_justify="left"
+        )
+        for column in ("outcome", "rank", "plan", "mean [95% CI]", "plan − best (paired)"):
+            table.add_column(column, justify="left" if column in ("outcome", "plan") else "right")
+        table.add_column("verdict")
+        for entry in (e for e in ranked if e["point"] == point):
+            for item in entry["plans"]:
+                first = item["rank"] == 1
+                table.add_row(
+                    f"{entry['label']} ({entry['better']} is better)" if first else "",
+                    str(item["rank"]),
+                    f"[bold]{escape(item['plan'])}[/]"
+                    if first and entry["winner"]
+                    else escape(item["plan"]),
+                    format_interval(item),
+                    format_interval(item["diff"], signed=True)
+                    if item["diff"]
+                    else ("best" if item["n"] else ""),
+                    verdict(entry) if first else "",
+                    end_section=item["rank"] == len(entry["plans"]),
+                )
+        out.print(table)
+    if len(points) > max_points:
+        out.print(f"... {len(points) - max_points} more points in the page")
+
+
+def print_wins(counts: dict, plans: list[str], name: str) -> None:
+    """Sweeps: per outcome, at how many points each plan is the clear winner."""
+    from sim.results.compare import describe
+
+    table = Table(title=f"{name}: sweep points won clearly, per outcome", title_justify="left")
+    table.add_column("outcome")
+    for plan in [*plans, "no clear winner"]:
+        table.add_column(plan, justify="right")
+    for column, tally in counts.items():
+        table.add_row(describe(column).label, *(str(tally[p]) for p in [*plans, "no clear winner"]))
+    out.print(table)
+
+
+def print_folders(compared) -> None:
+    """The two-folder table: per shared plan and outcome, A, B and B − A with its CI."""
+    from sim.results.compare import direction_note
+    from sim.results.report import format_interval
+
+    a, b = compared.a, compared.b
+    how = "paired: same seed and replicates" if compared.paired else "Welch: seeds differ"
+    table = Table(
+        title=f"A = {a.folder}, B = {b.folder}: mean [95% CI]; B − A ({how})",
+        title_justify="left",
+    )
+    for column in ("plan", "outcome", "A", "B", "B − A", ""):
+        table.add_column(column, justify="left" if column in ("plan", "outcome", "") else "right")
+    last = None
+    for row in compared.rows:
+        where = f"{row['plan']}" + (f" @ {a.point_label(row['point'])}" if a.parameters else "")
+        table.add_row(
+            escape(where) if where != last else "",
+            row["label"],
+            format_interval(row["a"]),
+            format_interval(row["b"]),
+            format_interval(row["diff"], signed=True),
+            direction_note(row),
+        )
+        last = where
+    out.print(table)
 
 
 @app.command()
 @friendly_errors
 def compare(
     results_folder: Path = typer.Argument(..., metavar="RESULTS", help="a results/<name>/ folder"),
-    plan_a: str = typer.Option(None, "--a", help="first plan (default: bottom-up, or the first)"),
-    plan_b: str = typer.Option(None, "--b", help="second plan (default: top-down, or the second)"),
+    other: Path = typer.Argument(
+        None,
+        metavar="OTHER",
+        help="a second results folder of the same org: compare the two folders plan by plan",
+    ),
+    plan_a: str = typer.Option(None, "--a", help="plan A of a pair (default: rank every plan)"),
+    plan_b: str = typer.Option(None, "--b", help="plan B of a pair (default: rank every plan)"),
+    out_page: Path = typer.Option(
+        None,
+        "--out",
+        help="where the page goes (default: RESULTS/compare.html; with OTHER: "
+        "RESULTS/compare-<OTHER's name>.html)",
+    ),
 ) -> None:
-    """Compare plans from stored results: outcomes with 95% CIs and paired differences.
+    """Compare plans from stored results, with 95% CIs and paired differences; write a page.
 
-    Also writes RESULTS/report.html (curves with bands, outcome vs swept parameter, and for
-    2-D sweeps a heatmap of where one plan beats the other).
+    Without --a/--b: every plan is ranked on every outcome, with its paired difference to
+    the best; a plan wins an outcome only when the CI of every other plan's difference to
+    it excludes 0 ("no clear winner" otherwise).  With --a and/or --b: that pair, A − B.
+    With a second folder OTHER (same org, e.g. base vs calibrated): each shared plan's
+    outcomes in both and OTHER − RESULTS with its CI (paired when the seeds and
+    replicates are the same, else Welch's).
+
+    Writes RESULTS/compare.html (curves with bands, outcome charts, outcome vs swept
+    parameter, 2-D heatmaps); RESULTS/report.html, the run's or sweep's own, is never
+    changed.
 
     Example:  adoptsim compare results/default --a hybrid --b top-down
+
+    Example:  adoptsim compare results/default results/calibrated
     """
     from sim import api
     from sim.results.compare import reading
 
-    # the report first: a reader that stops early (`| head`) must not cost the report
-    stored, plan_a, plan_b = api.compare(results_folder, plan_a, plan_b)
+    # the page first: a reader that stops early (`| head`) must not cost the page
+    if other is not None:
+        if plan_a is not None or plan_b is not None:
+            raise AdoptsimError(
+                "--a/--b choose a pair of plans within one folder; with two folders every "
+                "plan they share is compared"
+            )
+        folders = api.compare_folders(results_folder, other, out_page)
+        with reading(results_folder), reading(other):
+            print_folders(folders)
+        out.print(f"report: {folders.page}", soft_wrap=True)
+        return
+    done = api.compare(results_folder, plan_a, plan_b, out_page)
     with reading(results_folder):
-        print_comparison(stored, plan_a, plan_b)
-    out.print(f"report: {results_folder / 'report.html'}")
+        if done.pair is None:
+            print_ranking(done.results, done.ranked)
+        else:
+            print_comparison(done.results, *done.pair)
+    out.print(f"report: {done.page}", soft_wrap=True)
+
+
+@app.command()
+@friendly_errors
+def export(
+    results_folder: Path = typer.Argument(..., metavar="RESULTS", help="a results/<name>/ folder"),
+    to: Path = typer.Option(
+        None, "--to", help="table file: .xlsx (Excel) or .csv; one row per plan x outcome"
+    ),
+    figures: Path = typer.Option(
+        None, "--figures", help="folder for the report's charts as PNG and SVG"
+    ),
+    reference: str = typer.Option(
+        None, help="plan the paired differences are taken to (default: bottom-up, or the first)"
+    ),
+) -> None:
+    """Export stored results for stakeholders: a table (.xlsx or .csv) and/or the charts.
+
+    The table has one row per plan \\[x sweep point] x outcome: plan, point (and the swept
+    parameters), outcome, label, unit, mean, ci_low, ci_high, k (replicates defining the
+    outcome), R (replicates), and the paired difference to --reference with its CI.
+    --figures writes the report's charts as PNG and SVG (drawn by Debian's chromium).
+
+    Example:  adoptsim export results/default --to summary.xlsx --figures figures/
+    """
+    from sim import api
+
+    done = api.export(results_folder, to, figures, reference)
+    if done.table is not None:
+        versus = f"; differences to {done.reference}" if done.reference else ""
+        out.print(f"table: {done.table} ({done.rows} rows{versus})", soft_wrap=True)
+    if done.figures:
+        out.print(f"figures: {len(done.figures)} files in {figures}/", soft_wrap=True)
 
 
 @app.command()

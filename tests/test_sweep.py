@@ -267,16 +267,29 @@ def test_compare_reports_paired_differences(tmp_path):
         (row,) = [r for r in rows if r["point"] == point and r["outcome"] == "final_active_share"]
         assert row["mean"] == pytest.approx(by_hand)
         assert row["low"] <= row["mean"] <= row["high"]
+    report = (tmp_path / "sw" / "report.html").read_bytes()  # the sweep's own report
+    assert b"heatmap" in report and b"free_seats" in report
     done = subprocess.run(
-        [sys.executable, "-m", "sim", "compare", str(tmp_path / "sw")],
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "compare",
+            str(tmp_path / "sw"),
+            "--a",
+            "bottom-up",
+            "--b",
+            "top-down",
+        ],
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert "bottom-up − top-down" in done.stdout
-    page = (tmp_path / "sw" / "report.html").read_text()
+    page = (tmp_path / "sw" / "compare.html").read_text()
     assert "heatmap" in page and "free_seats" in page
+    assert (tmp_path / "sw" / "report.html").read_bytes() == report  # never rewritten
 
 
 def test_reference_engine_sweep_gives_the_batched_rows(tmp_path):
@@ -422,7 +435,7 @@ def test_run_refuses_to_replace_a_sweep_unless_forced(finished_sweep, tmp_path):
 
     compared = adoptsim("compare", str(results / "sw"))  # a run of a scenario with a [sweep]
     assert compared.returncode == 0, compared.stderr
-    assert "bottom-up − top-down" in compared.stdout
+    assert "plans ranked per outcome" in compared.stdout  # no --a/--b: every plan ranked
 
     swept = sweep_cli(str(scenario), "--workers", "1", "--results", str(results))
     assert swept.returncode == 2

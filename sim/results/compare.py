@@ -10,19 +10,21 @@ intervals than comparing two independent means.
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import plotly.graph_objects as go
 import polars as pl
+from plotly.subplots import make_subplots
 from polars.exceptions import PolarsError
 
 from sim.errors import AdoptsimError
 from sim.results import store
-from sim.results.report import PALETTE, _rgba, format_interval
-from sim.results.stats import difference_range, mean_ci, outcome_range
+from sim.results.report import PALETTE, WEEK_OUTCOMES, _rgba, format_interval
+from sim.results.stats import difference_range, mean_ci, outcome_range, welch_ci
 from sim.scenario import ScenarioError
 
 COMPARED = (
@@ -31,6 +33,85 @@ COMPARED = (
     ("shelfware_share", "shelfware share", "{:.1%}"),
     ("cost_per_engaged_user", "cost per engaged user", "{:,.1f}"),
 )
+
+# Which direction of each outcome is better, for ranking plans ("lower", "higher"), or None
+# where neither is (paywall conversions and the deal's week are the vendor's gain and the
+# org's cost): those are shown and exported, never ranked.  Every column of
+# sim.metrics.SUMMARY_COLUMNS is here, and the value outcomes added with total cost of
+# ownership already are: an outcome missing from a stored summary is skipped.
+BETTER: dict[str, str | None] = {
+    "t50": "lower",
+    "t80": "lower",
+    "final_active_share": "higher",
+    "peak_active_share": "higher",
+    "shelfware_share": "lower",
+    "cost_per_engaged_user": "lower",
+    "total_cost": "lower",
+    "departments_reached": "higher",
+    "paywall_conversions": None,
+    "deal_week": None,
+    "value_created": "higher",
+    "net_value": "higher",
+    "roi": "higher",
+}
+
+
+class Outcome(NamedTuple):
+    """How an outcome is named and shown: a label, its unit and a format for its values."""
+
+    label: str
+    unit: str
+    fmt: str
+
+
+OUTCOMES: dict[str, Outcome] = {
+    "t50": Outcome("weeks to 50% active", "weeks", "{:.1f}"),
+    "t80": Outcome("weeks to 80% active", "weeks", "{:.1f}"),
+    "final_active_share": Outcome("final active share", "share of employees", "{:.1%}"),
+    "peak_active_share": Outcome("peak active share", "share of employees", "{:.1%}"),
+    "shelfware_share": Outcome("shelfware share", "share of seats paid for", "{:.1%}"),
+    "cost_per_engaged_user": Outcome(
+        "cost per engaged user", "currency per engaged user", "{:,.1f}"
+    ),
+    "total_cost": Outcome("total cost", "currency", "{:,.0f}"),
+    "departments_reached": Outcome("departments >= 50%", "departments", "{:.1f}"),
+    "paywall_conversions": Outcome("paywall conversions", "workspaces", "{:.1f}"),
+    "deal_week": Outcome("week of the enterprise deal", "week", "{:.1f}"),
+    "value_created": Outcome("value created", "currency", "{:,.0f}"),
+    "net_value": Outcome("net value", "currency", "{:,.0f}"),
+    "roi": Outcome("return on investment", "net value / total cost", "{:.2f}"),
+}
+KEYS = ("plan", "point", "replicate")
+
+
+def describe(column: str) -> Outcome:
+    """Label, unit and format of an outcome; an outcome this module does not know yet is
+    shown under its column name."""
+    return OUTCOMES.get(column, Outcome(column, "", "{:.3g}"))
+
+
+def outcomes_in(summary: pl.DataFrame, columns=None) -> list[str]:
+    """The outcome columns a stored summary has, known ones first in BETTER's order (older
+    results lack newer outcomes: they are skipped, not an error)."""
+    if columns is not None:
+        return [c for c in columns if c in summary.columns]
+    known = [c for c in BETTER if c in summary.columns]
+    extra = [
+        c
+        for c in summary.columns
+        if c not in BETTER and c not in KEYS and summary.schema[c].is_numeric()
+    ]
+    return known + extra
+
+
+def ranked_outcomes(summary: pl.DataFrame) -> list[str]:
+    """The outcomes of ``summary`` that have a better direction, so plans can be ranked."""
+    return [c for c in outcomes_in(summary) if BETTER.get(c)]
+
+
+def compared(results: Results) -> list[tuple[str, str, str]]:
+    """The pair table's columns (COMPARED) that these results have."""
+    return [item for item in COMPARED if item[0] in results.summary.columns]
 
 
 @contextmanager
@@ -122,32 +203,41 @@ def _short(value: Any) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
-def outcome_rows(results: Results) -> list[dict[str, Any]]:
-    """Per point, plan and outcome: mean and 95% CI over replicates."""
+def _stats(values: list, column: str, bounds=None) -> dict[str, Any]:
+    """Mean, 95% CI and how many of the values are defined (``n``) of one outcome."""
+    mean, low, high = mean_ci(values, bounds=bounds or outcome_range(column))
+    defined = sum(v is not None and math.isfinite(v) for v in values)
+    info = describe(column)
+    return {
+        "outcome": column,
+        "label": info.label,
+        "mean": mean,
+        "low": low,
+        "high": high,
+        "n": defined,
+        "replicates": len(values),
+        "fmt": info.fmt,
+    }
+
+
+def outcome_rows(
+    results: Results, outcomes: list[str] | None = None, plans: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """Per point, plan and outcome: mean and 95% CI over replicates.  ``outcomes``: the
+    columns (default: the pair table's); ``plans``: which plans (default: all)."""
+    columns = outcomes if outcomes is not None else [c for c, _, _ in compared(results)]
     rows = []
     for (point, plan), part in results.summary.group_by("point", "plan", maintain_order=True):
-        for column, label, fmt in COMPARED:
-            values = part[column].to_list()
-            mean, low, high = mean_ci(values, bounds=outcome_range(column))
-            reached = sum(v is not None for v in values)
-            rows.append(
-                {
-                    "point": point,
-                    "plan": plan,
-                    "outcome": column,
-                    "label": label,
-                    "mean": mean,
-                    "low": low,
-                    "high": high,
-                    "n": reached,
-                    "replicates": len(values),
-                    "fmt": fmt,
-                }
-            )
+        if plans is not None and plan not in plans:
+            continue
+        for column in outcomes_in(part, columns):
+            rows.append({"point": point, "plan": plan, **_stats(part[column].to_list(), column)})
     return rows
 
 
-def paired_differences(results: Results, plan_a: str, plan_b: str) -> list[dict[str, Any]]:
+def paired_differences(
+    results: Results, plan_a: str, plan_b: str, outcomes: list[str] | None = None
+) -> list[dict[str, Any]]:
     """Per point and outcome: mean of (A - B) over paired replicates, with its 95% CI.
 
     Replicates where either plan has no value (e.g. never reached 50%) are left out; ``n``
@@ -158,28 +248,18 @@ def paired_differences(results: Results, plan_a: str, plan_b: str) -> list[dict[
             raise ScenarioError(
                 f"plan {plan!r} is not in {results.folder} (plans: {results.plans})"
             )
+    columns = outcomes if outcomes is not None else [c for c, _, _ in compared(results)]
+    columns = outcomes_in(results.summary, columns)
     a = results.summary.filter(pl.col("plan") == plan_a)
     b = results.summary.filter(pl.col("plan") == plan_b)
     joined = a.join(b, on=["point", "replicate"], suffix="_b")
     rows = []
     for (point,), part in joined.group_by("point", maintain_order=True):
-        for column, label, fmt in COMPARED:
-            pairs = part.select(diff=pl.col(column) - pl.col(f"{column}_b")).drop_nulls()["diff"]
-            mean, low, high = mean_ci(pairs.to_list(), bounds=difference_range(column))
-            rows.append(
-                {
-                    "point": point,
-                    "outcome": column,
-                    "label": label,
-                    "mean": mean,
-                    "low": low,
-                    "high": high,
-                    "n": len(pairs),
-                    "fmt": fmt,
-                    "a": plan_a,
-                    "b": plan_b,
-                }
-            )
+        for column in columns:
+            pairs = part.select(diff=pl.col(column) - pl.col(f"{column}_b"))["diff"]
+            pairs = pairs.drop_nulls().drop_nans() if pairs.dtype.is_float() else pairs.drop_nulls()
+            row = _stats(pairs.to_list(), column, bounds=difference_range(column))
+            rows.append({"point": point, **row, "replicates": 0, "a": plan_a, "b": plan_b})
     return sorted(rows, key=lambda r: r["point"])
 
 
@@ -203,8 +283,226 @@ def default_pair(plans: list[str]) -> tuple[str, str]:
     return plans[0], plans[1]
 
 
-# -- report.html ---------------------------------------------------------------------------------
-def curves_figure(results: Results, point: int) -> go.Figure:
+def excludes_zero(row: dict[str, Any] | None) -> bool:
+    """Whether a difference's 95% CI lies wholly on one side of 0 (needs two or more
+    values: one value has no interval)."""
+    if row is None or row["n"] < 2 or math.isnan(row["low"]) or math.isnan(row["high"]):
+        return False
+    return row["low"] > 0 or row["high"] < 0
+
+
+# -- ranking every plan --------------------------------------------------------------------------
+def _rank_key(row: dict[str, Any], better: str) -> tuple:
+    """Sort key, best first: a plan with no value ranks last; for weeks-to-X outcomes a
+    plan that got there in more replicates ranks first ("never" is the worst week)."""
+    if row["n"] == 0 or math.isnan(row["mean"]):
+        return (1, 0.0, 0.0)
+    reached = -row["n"] / row["replicates"] if row["outcome"] in WEEK_OUTCOMES else 0.0
+    return (0, reached, row["mean"] if better == "lower" else -row["mean"])
+
+
+def ranking(results: Results) -> list[dict[str, Any]]:
+    """Per point and ranked outcome: every plan best first, each with its paired difference
+    to the best plan (plan − best) and the verdict.
+
+    The best plan is a *winner* only when every other plan's paired difference to it has a
+    95% CI that excludes 0 (for weeks-to-X outcomes, a plan that never got there while the
+    best did in two or more replicates counts as beaten too); otherwise there is no clear
+    winner.  Returns dicts with point, outcome, label, better, plans (ranked outcome rows,
+    each with ``rank`` and ``diff``), best and winner (None: no clear winner).
+    """
+    columns = ranked_outcomes(results.summary)
+    stats_rows = outcome_rows(results, columns)
+    ranked = []
+    for point in results.points["point"].to_list():
+        for column in columns:
+            better = BETTER[column]
+            rows = [find_row(stats_rows, point, column, plan) for plan in results.plans]
+            rows = sorted((r for r in rows if r is not None), key=lambda r: _rank_key(r, better))
+            if not rows:
+                continue
+            best = rows[0]
+            entries, beaten = [], []
+            for rank, row in enumerate(rows, 1):
+                diff = None
+                if row is not best:
+                    diffs = paired_differences(results, row["plan"], best["plan"], [column])
+                    diff = find_row(diffs, point, column)
+                    never = column in WEEK_OUTCOMES and row["n"] == 0 and best["n"] >= 2
+                    beaten.append(never or excludes_zero(diff))
+                entries.append({**row, "rank": rank, "diff": diff})
+            clear = len(rows) > 1 and best["n"] > 0 and all(beaten)
+            ranked.append(
+                {
+                    "point": point,
+                    "outcome": column,
+                    "label": describe(column).label,
+                    "better": better,
+                    "plans": entries,
+                    "best": best["plan"],
+                    "winner": best["plan"] if clear else None,
+                }
+            )
+    return ranked
+
+
+def verdict(entry: dict[str, Any]) -> str:
+    """One line on who wins an outcome: the winner, or 'no clear winner'."""
+    if entry["plans"][0]["n"] == 0:
+        return "never reached" if entry["outcome"] in WEEK_OUTCOMES else "undefined for all"
+    if len(entry["plans"]) < 2:
+        return "one plan only"
+    return f"{entry['winner']} wins" if entry["winner"] else "no clear winner"
+
+
+def wins(ranked: list[dict[str, Any]], plans: list[str]) -> dict[str, dict[str, int]]:
+    """Per outcome: at how many points each plan was the clear winner, and how many points
+    had no clear winner (the sweep-wide summary of :func:`ranking`)."""
+    counts: dict[str, dict[str, int]] = {}
+    for entry in ranked:
+        tally = counts.setdefault(entry["outcome"], {p: 0 for p in [*plans, "no clear winner"]})
+        tally[entry["winner"] or "no clear winner"] += 1
+    return counts
+
+
+# -- two results folders -------------------------------------------------------------------------
+def plan_configs(results: Results) -> dict[str, dict[str, Any]]:
+    """Each plan's resolved configuration, from the manifest."""
+    return {p["name"]: p.get("config", {}) for p in results.manifest["scenario"]["plans"]}
+
+
+def plan_employees(results: Results) -> dict[str, int]:
+    """Head count per plan (older manifests give one count for every plan)."""
+    given = results.manifest.get("employees") or {}
+    return {plan: int(given.get(plan, results.employees)) for plan in results.plans}
+
+
+def shared_plans(a: Results, b: Results) -> list[str]:
+    """The plans two results folders share, refused unless they are of the same org:
+    same head count and the same scenario org table for each shared plan, same sweep
+    points.  Compares base and calibrated (or otherwise re-parameterized) runs."""
+    if a.folder.resolve() == b.folder.resolve():
+        raise AdoptsimError(f"{a.folder} and {b.folder} are the same folder; name two")
+    plans = [p for p in a.plans if p in b.plans]
+    if not plans:
+        raise AdoptsimError(
+            f"{a.folder} and {b.folder} share no plan name (plans: {a.plans} and {b.plans}); "
+            "only plans of the same name are compared"
+        )
+    configs_a, configs_b = plan_configs(a), plan_configs(b)
+    heads_a, heads_b = plan_employees(a), plan_employees(b)
+    for plan in plans:
+        if heads_a[plan] != heads_b[plan]:
+            raise AdoptsimError(
+                f"{a.folder} and {b.folder} are not of the same org: plan {plan!r} has "
+                f"{heads_a[plan]:,} employees in one and {heads_b[plan]:,} in the other"
+            )
+        org_a, org_b = configs_a[plan].get("org"), configs_b[plan].get("org")
+        if org_a != org_b:
+            fields = sorted(
+                k
+                for k in {*(org_a or {}), *(org_b or {})}
+                if (org_a or {}).get(k) != (org_b or {}).get(k)
+            )
+            raise AdoptsimError(
+                f"{a.folder} and {b.folder} are not of the same org: plan {plan!r}'s [org] "
+                f"table differs ({', '.join(fields) or 'missing'})"
+            )
+    if not a.points.equals(b.points):
+        raise AdoptsimError(
+            f"{a.folder} and {b.folder} have different sweep points; compare folders of "
+            "the same runs or sweeps"
+        )
+    return plans
+
+
+def can_pair(a: Results, b: Results, plans: list[str]) -> bool:
+    """Whether replicates of the two folders are pairs: same seed and randomness contract
+    in the manifests and the same replicates of every plan at every point, so replicate r
+    saw the same org and the same random numbers in both."""
+    same_seed = a.manifest.get("seed") == b.manifest.get("seed") is not None
+    same_streams = a.manifest.get("randomness") == b.manifest.get("randomness")
+    seeds_a, seeds_b = plan_configs(a), plan_configs(b)
+    same_plan_seeds = all(seeds_a[p].get("seed") == seeds_b[p].get("seed") for p in plans)
+
+    def replicates(results: Results) -> pl.DataFrame:
+        return results.summary.filter(pl.col("plan").is_in(plans)).select(KEYS).sort(KEYS)
+
+    return same_seed and same_streams and same_plan_seeds and replicates(a).equals(replicates(b))
+
+
+def folder_differences(a: Results, b: Results, plans: list[str], paired: bool) -> list[dict]:
+    """Per point, shared plan and outcome (both folders have): A's and B's mean [95% CI]
+    and the difference B − A with its CI: paired (mean of per-replicate differences) when
+    the replicates pair up, else Welch's unpaired interval."""
+    columns = [c for c in outcomes_in(a.summary) if c in b.summary.columns]
+    rows = []
+    for point in a.points["point"].to_list():
+        for plan in plans:
+            part_a = a.summary.filter((pl.col("plan") == plan) & (pl.col("point") == point))
+            part_b = b.summary.filter((pl.col("plan") == plan) & (pl.col("point") == point))
+            for column in columns:
+                stats_a = _stats(part_a[column].to_list(), column)
+                stats_b = _stats(part_b[column].to_list(), column)
+                diff = _folder_diff(part_a, part_b, column, paired)
+                rows.append(
+                    {
+                        "point": point,
+                        "plan": plan,
+                        "outcome": column,
+                        "label": stats_a["label"],
+                        "a": stats_a,
+                        "b": stats_b,
+                        "diff": diff,
+                        "method": "paired" if paired else "Welch",
+                    }
+                )
+    return rows
+
+
+def _folder_diff(part_a: pl.DataFrame, part_b: pl.DataFrame, column: str, paired: bool) -> dict:
+    """B − A for one plan, point and outcome, as a row format_interval can show."""
+    bounds = difference_range(column)
+    info = describe(column)
+    if paired:
+        joined = part_a.join(part_b, on=["replicate"], suffix="_b")
+        diffs = [
+            y - x
+            for x, y in zip(joined[column].to_list(), joined[f"{column}_b"].to_list(), strict=True)
+            if x is not None and y is not None
+        ]
+        row = _stats(diffs, column, bounds=bounds)
+        return {**row, "replicates": 0}
+    mean, low, high, n_a, n_b = welch_ci(
+        part_a[column].to_list(), part_b[column].to_list(), bounds=bounds
+    )
+    return {
+        "outcome": column,
+        "label": info.label,
+        "mean": mean,
+        "low": low,
+        "high": high,
+        "n": min(n_a, n_b),
+        "replicates": 0,
+        "fmt": info.fmt,
+    }
+
+
+def direction_note(row: dict[str, Any]) -> str:
+    """Which folder does better on one outcome of one plan, when the CI of B − A excludes 0."""
+    better = BETTER.get(row["outcome"])
+    if not excludes_zero(row["diff"]):
+        return "no clear difference"
+    if better is None:
+        return "B higher" if row["diff"]["mean"] > 0 else "B lower"
+    b_better = (row["diff"]["mean"] < 0) == (better == "lower")
+    return "B better" if b_better else "A better"
+
+
+# -- figures -------------------------------------------------------------------------------------
+def curves_figure(results: Results, point: int, plans: list[str] | None = None) -> go.Figure:
+    """Engaged share per week with a 95% band, one line per plan, at one sweep point."""
+    plans = plans or results.plans
     share = pl.col("active") / pl.sum_horizontal(
         "unaware", "aware", "active", "nominal", "lapsed", "blocked"
     )
@@ -219,6 +517,8 @@ def curves_figure(results: Results, point: int) -> go.Figure:
     )
     fig = go.Figure()
     for i, plan in enumerate(results.plans):
+        if plan not in plans:
+            continue
         color = PALETTE[i % len(PALETTE)]
         part = stats_frame.filter(pl.col("plan") == plan)
         weeks = part["week"].to_list()
@@ -255,11 +555,16 @@ def curves_figure(results: Results, point: int) -> go.Figure:
     return fig
 
 
-def outcome_vs_parameter(results: Results, parameter: str, outcome: str, label: str) -> go.Figure:
+def outcome_vs_parameter(
+    results: Results, parameter: str, outcome: str, label: str, plans: list[str] | None = None
+) -> go.Figure:
     """Mean outcome (95% CI) per plan against one swept parameter (others averaged over)."""
+    plans = plans or results.plans
     joined = results.summary.join(results.points.select("point", parameter), on="point")
     fig = go.Figure()
     for i, plan in enumerate(results.plans):
+        if plan not in plans:
+            continue
         part = joined.filter(pl.col("plan") == plan)
         xs, means, lows, highs = [], [], [], []
         for (x,), group in part.group_by(parameter, maintain_order=True):
@@ -296,7 +601,7 @@ def difference_heatmap(
     """2-D sweeps: mean paired difference (A - B) over the grid; positive = A higher."""
     x_param, y_param = results.parameters[:2]
     diffs = (
-        pl.DataFrame(paired_differences(results, plan_a, plan_b))
+        pl.DataFrame(paired_differences(results, plan_a, plan_b, [outcome]))
         .filter(pl.col("outcome") == outcome)
         .join(results.points, on="point")
     )
@@ -307,8 +612,7 @@ def difference_heatmap(
     for row in diffs.iter_rows(named=True):
         i, j = ys.index(row[y_param]), xs.index(row[x_param])
         grid[i][j] = row["mean"]
-        significant = row["n"] > 1 and (row["low"] > 0 or row["high"] < 0)
-        text[i][j] = f"{row['mean']:+.3g}{'*' if significant else ''}"
+        text[i][j] = f"{row['mean']:+.3g}{'*' if excludes_zero(row) else ''}"
     fig = go.Figure(
         go.Heatmap(
             z=grid,
@@ -330,53 +634,264 @@ def difference_heatmap(
     return fig
 
 
-def html_report(results: Results, plan_a: str, plan_b: str) -> str:
-    """The comparison page: tables, curves, outcome vs parameter, 2-D difference heatmaps."""
-    outcomes = outcome_rows(results)
-    diffs = paired_differences(results, plan_a, plan_b) if plan_a != plan_b else []
-    points = results.points["point"].to_list()
-    head = "".join(f"<th>{html.escape(label)}</th>" for _, label, _ in COMPARED)
-    body = []
-    for point in points:
-        for plan in results.plans:
-            cells = [find_row(outcomes, point, c, plan) for c, _, _ in COMPARED]
-            body.append(
-                f"<tr><td>{html.escape(results.point_label(point))}</td><td>{html.escape(plan)}</td>"
-                + "".join(f"<td>{html.escape(format_interval(c)) if c else ''}</td>" for c in cells)
-                + "</tr>"
+def outcomes_figure(results: Results, point: int, plans: list[str] | None = None) -> go.Figure:
+    """Every ranked outcome as a small chart: each plan's mean with its 95% CI."""
+    plans = plans or results.plans
+    columns = ranked_outcomes(results.summary)
+    rows = outcome_rows(results, columns, plans)
+    cols = min(4, max(len(columns), 1))
+    nrows = max(1, math.ceil(len(columns) / cols))
+    titles = [f"{describe(c).label} ({BETTER[c]} is better)" for c in columns]
+    fig = make_subplots(rows=nrows, cols=cols, subplot_titles=titles)
+    for k, column in enumerate(columns):
+        for i, plan in enumerate(results.plans):
+            row = find_row(rows, point, column, plan)
+            if row is None or plan not in plans:
+                continue
+            mean = row["mean"] if row["n"] else None
+            fig.add_trace(
+                go.Bar(
+                    x=[plan],
+                    y=[mean],
+                    marker_color=PALETTE[i % len(PALETTE)],
+                    name=plan,
+                    legendgroup=plan,
+                    showlegend=(k == 0),
+                    error_y={
+                        "type": "data",
+                        "symmetric": False,
+                        "array": [row["high"] - row["mean"] if row["n"] > 1 else 0],
+                        "arrayminus": [row["mean"] - row["low"] if row["n"] > 1 else 0],
+                    },
+                ),
+                row=k // cols + 1,
+                col=k % cols + 1,
             )
-        if diffs:
-            cells = [find_row(diffs, point, c) for c, _, _ in COMPARED]
-            body.append(
-                f"<tr class='diff'><td>{html.escape(results.point_label(point))}</td>"
-                f"<td>{html.escape(plan_a)} − {html.escape(plan_b)}</td>"
-                + "".join(f"<td>{html.escape(format_interval(c, signed=True))}</td>" for c in cells)
-                + "</tr>"
-            )
-    figures = [curves_figure(results, p) for p in points[:6]]
-    for parameter in results.parameters:
-        for column, label, _ in COMPARED[1:2] + COMPARED[3:4]:
-            figures.append(outcome_vs_parameter(results, parameter, column, label))
-    if len(results.parameters) == 2 and plan_a != plan_b:
-        for column, label, _ in COMPARED:
-            figures.append(difference_heatmap(results, plan_a, plan_b, column, label))
-    plots = "".join(
-        f.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, f in enumerate(figures)
+        if column.endswith("_share"):
+            fig.update_yaxes(tickformat=".0%", row=k // cols + 1, col=k % cols + 1)
+    fig.update_annotations(font_size=11)
+    fig.update_layout(
+        title=f"Outcomes by plan, mean and 95% CI — point {point}: {results.point_label(point)}",
+        height=300 * nrows + 80,
+        showlegend=True,
     )
-    scenario = results.manifest["scenario"]
-    seed = results.manifest.get("seed")
-    reps = int(results.summary.group_by("plan", "point").len()["len"].max())
+    return fig
+
+
+Figures = list[tuple[str, go.Figure]]
+
+
+def comparison_figures(
+    results: Results, plans: list[str], pair: tuple[str, str] | None = None
+) -> Figures:
+    """The charts of a comparison page, named: curves per point (first six), outcome vs
+    each swept parameter, and for 2-D sweeps and a pair the difference heatmaps."""
+    points = results.points["point"].to_list()
+    figures: Figures = [(f"curves-point-{p}", curves_figure(results, p, plans)) for p in points[:6]]
+    for parameter in results.parameters:
+        for column, label, _ in [c for c in compared(results) if c[0] in PARAMETER_OUTCOMES]:
+            figure = outcome_vs_parameter(results, parameter, column, label, plans)
+            figures.append((f"{column}-vs-{parameter}", figure))
+    if len(results.parameters) == 2 and pair is not None and pair[0] != pair[1]:
+        for column, label, _ in compared(results):
+            figures.append((f"heatmap-{column}", difference_heatmap(results, *pair, column, label)))
+    return figures
+
+
+PARAMETER_OUTCOMES = ("final_active_share", "cost_per_engaged_user")
+
+
+def ranking_figures(results: Results) -> Figures:
+    """The ranking page's charts: the outcomes of every plan per point (first six), then
+    the comparison charts of all plans."""
+    points = results.points["point"].to_list()
+    own = [(f"outcomes-point-{p}", outcomes_figure(results, p)) for p in points[:6]]
+    return own + comparison_figures(results, results.plans)
+
+
+def folder_figure(a: Results, b: Results, plans: list[str], names: tuple[str, str]) -> go.Figure:
+    """Engaged share per week of each shared plan (point 0): A solid, B dashed."""
+    fig = go.Figure()
+    for results, name, dash in ((a, names[0], "solid"), (b, names[1], "dash")):
+        share = pl.col("active") / pl.sum_horizontal(
+            "unaware", "aware", "active", "nominal", "lapsed", "blocked"
+        )
+        means = (
+            results.trajectories()
+            .filter((pl.col("point") == 0) & pl.col("plan").is_in(plans))
+            .group_by("plan", "week")
+            .agg(mean=share.mean())
+            .sort("plan", "week")
+            .collect()
+        )
+        for i, plan in enumerate(plans):
+            part = means.filter(pl.col("plan") == plan)
+            fig.add_trace(
+                go.Scatter(
+                    x=part["week"].to_list(),
+                    y=part["mean"].to_list(),
+                    name=f"{plan} ({name})",
+                    line={"color": PALETTE[i % len(PALETTE)], "dash": dash},
+                )
+            )
+    fig.update_layout(
+        title=f"Engaged users (share of org), mean: {names[0]} solid, {names[1]} dashed",
+        xaxis_title="week",
+        yaxis={"tickformat": ".0%"},
+        height=420,
+    )
+    return fig
+
+
+# -- pages ---------------------------------------------------------------------------------------
+STYLE = """body{font-family:sans-serif;margin:2em} table{border-collapse:collapse;margin:1em 0}
+td,th{border:1px solid #ccc;padding:4px 8px} tr.diff td{background:#f3f3f3;font-weight:bold}
+td.win{font-weight:bold;color:#1a7f37}"""
+
+
+def page(title: str, heading: str, intro: str, body: str, figures: Figures) -> str:
+    """A self-contained HTML page (plotly.js embedded once: it opens offline)."""
+    plots = "".join(
+        f.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, (_, f) in enumerate(figures)
+    )
     return f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>adoptsim compare: {html.escape(scenario["name"])}</title>
-<style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:4px 8px}} tr.diff td{{background:#f3f3f3;font-weight:bold}}
-</style></head><body>
-<h1>{html.escape(scenario["name"])}: plan comparison</h1>
-<p>{html.escape(scenario.get("description", ""))}</p>
-<p>{results.employees:,} employees, {len(points)} sweep point(s), {reps} replicates per plan
-and point, seed {seed}. Cells: mean [95% CI]; difference rows are paired (same org and
-random streams), with a Student-t interval of the mean paired difference.</p>
-<table><tr><th>point</th><th>plan</th>{head}</tr>{"".join(body)}</table>
+<html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>{STYLE}</style></head><body>
+<h1>{html.escape(heading)}</h1>
+{intro}
+{body}
 {plots}
 </body></html>
 """
+
+
+def _cell(row: dict[str, Any] | None, signed: bool = False) -> str:
+    return f"<td>{html.escape(format_interval(row, signed=signed)) if row else ''}</td>"
+
+
+def _about(results: Results) -> str:
+    """The line under a page's heading: org size, points, replicates and seed."""
+    scenario = results.manifest["scenario"]
+    reps = int(results.summary.group_by("plan", "point").len()["len"].max())
+    points = results.points.height
+    return (
+        f"<p>{html.escape(scenario.get('description', ''))}</p>\n<p>{results.employees:,} "
+        f"employees, {points} sweep point(s), {reps} replicates per plan and point, seed "
+        f"{html.escape(str(results.manifest.get('seed')))}. Cells: mean [95% CI]; (k/R) when "
+        "only k of R replicates define the outcome. Differences are paired (same org and "
+        "random streams), with a Student-t interval of the mean paired difference.</p>"
+    )
+
+
+def html_report(results: Results, plan_a: str, plan_b: str) -> str:
+    """The pair page (a sweep's report.html; ``compare --a/--b``): plans A and B per point
+    with the paired difference A − B, curves, outcome vs parameter, 2-D heatmaps."""
+    plans = [plan_a] if plan_a == plan_b else [plan_a, plan_b]
+    columns = compared(results)
+    outcomes = outcome_rows(results, [c for c, _, _ in columns], plans)
+    diffs = paired_differences(results, plan_a, plan_b) if plan_a != plan_b else []
+    head = "".join(f"<th>{html.escape(label)}</th>" for _, label, _ in columns)
+    body = []
+    for point in results.points["point"].to_list():
+        where = html.escape(results.point_label(point))
+        for plan in plans:
+            cells = "".join(_cell(find_row(outcomes, point, c, plan)) for c, _, _ in columns)
+            body.append(f"<tr><td>{where}</td><td>{html.escape(plan)}</td>{cells}</tr>")
+        if diffs:
+            cells = "".join(_cell(find_row(diffs, point, c), signed=True) for c, _, _ in columns)
+            body.append(
+                f"<tr class='diff'><td>{where}</td><td>{html.escape(plan_a)} − "
+                f"{html.escape(plan_b)}</td>{cells}</tr>"
+            )
+    name = results.manifest["scenario"]["name"]
+    pair = f"{plan_a} vs {plan_b}" if plan_a != plan_b else plan_a
+    table = f"<table><tr><th>point</th><th>plan</th>{head}</tr>{''.join(body)}</table>"
+    figures = comparison_figures(results, plans, (plan_a, plan_b))
+    return page(f"adoptsim compare: {name}", f"{name}: {pair}", _about(results), table, figures)
+
+
+def ranking_report(results: Results, ranked: list[dict[str, Any]]) -> str:
+    """The ranking page (``compare`` without --a/--b): per point and outcome every plan
+    best first, its difference to the best with CI, and the verdict."""
+    name = results.manifest["scenario"]["name"]
+    body = []
+    if results.points.height > 1:
+        body.append(_wins_table(wins(ranked, results.plans), results.plans))
+    rows = []
+    for entry in ranked:
+        where = html.escape(results.point_label(entry["point"]))
+        for item in entry["plans"]:
+            first = item["rank"] == 1
+            outcome = (
+                f"{html.escape(entry['label'])} ({entry['better']} is better)" if first else ""
+            )
+            note = html.escape(verdict(entry)) if first else ""
+            win = " class='win'" if first and entry["winner"] else ""
+            rows.append(
+                f"<tr><td>{where if first else ''}</td><td>{outcome}</td><td>{item['rank']}</td>"
+                f"<td{win}>{html.escape(item['plan'])}</td>{_cell(item)}"
+                f"{_cell(item['diff'], signed=True) if item['diff'] else _best(item)}"
+                f"<td>{note}</td></tr>"
+            )
+    body.append(
+        "<table><tr><th>point</th><th>outcome</th><th>rank</th><th>plan</th>"
+        "<th>mean [95% CI]</th><th>plan − best, paired [95% CI]</th><th>verdict</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+    intro = _about(results) + (
+        "<p>Plans ranked on every outcome, best first. A plan <em>wins</em> an outcome only "
+        "when the 95% CI of every other plan's paired difference to it excludes 0; "
+        "otherwise there is no clear winner.</p>"
+    )
+    title = f"{name}: all plans ranked ({', '.join(results.plans)})"
+    return page(f"adoptsim compare: {name}", title, intro, "".join(body), ranking_figures(results))
+
+
+def _best(item: dict[str, Any]) -> str:
+    """The difference cell of the best plan: 'best', or empty where no plan has a value."""
+    return "<td>best</td>" if item["n"] else "<td></td>"
+
+
+def _wins_table(counts: dict[str, dict[str, int]], plans: list[str]) -> str:
+    """Sweeps: per outcome, at how many points each plan wins clearly."""
+    head = "".join(f"<th>{html.escape(p)}</th>" for p in [*plans, "no clear winner"])
+    rows = "".join(
+        f"<tr><td>{html.escape(describe(c).label)}</td>"
+        + "".join(f"<td>{tally[p]}</td>" for p in [*plans, "no clear winner"])
+        + "</tr>"
+        for c, tally in counts.items()
+    )
+    return f"<h2>Points won, per outcome</h2><table><tr><th>outcome</th>{head}</tr>{rows}</table>"
+
+
+def folders_report(a: Results, b: Results, rows: list[dict], plans: list[str], paired: bool) -> str:
+    """The two-folder page: per shared plan and outcome, A, B and B − A with its CI."""
+    names = (a.folder.resolve().name, b.folder.resolve().name)
+    how = (
+        "paired (same seed and replicates: replicate r saw the same org and random numbers)"
+        if paired
+        else "unpaired (Welch's t interval: the seeds or replicates differ)"
+    )
+    body = []
+    for row in rows:
+        where = html.escape(a.point_label(row["point"]))
+        body.append(
+            f"<tr><td>{where}</td><td>{html.escape(row['plan'])}</td>"
+            f"<td>{html.escape(row['label'])}</td>{_cell(row['a'])}{_cell(row['b'])}"
+            f"{_cell(row['diff'], signed=True)}<td>{html.escape(direction_note(row))}</td></tr>"
+        )
+    table = (
+        f"<table><tr><th>point</th><th>plan</th><th>outcome</th><th>A: {html.escape(names[0])}"
+        f"</th><th>B: {html.escape(names[1])}</th><th>B − A [95% CI]</th><th></th></tr>"
+        + "".join(body)
+        + "</table>"
+    )
+    intro = (
+        f"<p>A = {html.escape(str(a.folder))}, B = {html.escape(str(b.folder))}: the same org "
+        f"({a.employees:,} employees), plans {html.escape(', '.join(plans))}. Cells: mean "
+        f"[95% CI]; differences B − A are {html.escape(how)}.</p>"
+    )
+    figures = [("folders-curves", folder_figure(a, b, plans, names))]
+    heading = f"{names[0]} vs {names[1]}"
+    return page(f"adoptsim compare: {heading}", heading, intro, table, figures)

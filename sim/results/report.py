@@ -177,6 +177,29 @@ def departments_figure(departments: pl.DataFrame) -> go.Figure:
     return fig
 
 
+def subtitle(summary: pl.DataFrame, name: str, employees: dict[str, int], meta: dict) -> str:
+    """``name: N employees, R replicates per plan, seed S`` (a range of head counts when
+    plans run on orgs of different sizes)."""
+    reps = summary.group_by("plan").len()["len"].max()
+    sizes = sorted(set(employees.values()))
+    size = f"{sizes[0]:,}" if len(sizes) == 1 else f"{sizes[0]:,}-{sizes[-1]:,}"
+    return f"{name}: {size} employees, {reps} replicates per plan, seed {meta.get('seed')}"
+
+
+def run_figures(
+    trajectories: pl.DataFrame, departments: pl.DataFrame, title: str
+) -> list[tuple[str, go.Figure]]:
+    """The charts of a run's report.html, named: the same list feeds the page and
+    ``adoptsim export --figures``."""
+    return [
+        (
+            "adoption",
+            adoption_figure(trajectories, f"Adoption by plan (mean, 95% CI band) — {title}"),
+        ),
+        ("departments", departments_figure(departments)),
+    ]
+
+
 def html_report(
     name: str,
     description: str,
@@ -188,10 +211,7 @@ def html_report(
 ) -> str:
     """A self-contained HTML page (plotly.js embedded: it opens offline).  ``employees``:
     head count per plan (plans may run on orgs of different sizes)."""
-    reps = summary.group_by("plan").len()["len"].max()
-    sizes = sorted(set(employees.values()))
-    size = f"{sizes[0]:,}" if len(sizes) == 1 else f"{sizes[0]:,}-{sizes[-1]:,}"
-    subtitle = f"{name}: {size} employees, {reps} replicates per plan, seed {meta.get('seed')}"
+    title = subtitle(summary, name, employees, meta)
     table = outcome_table(summary)
     plans = summary["plan"].unique(maintain_order=True).to_list()
     header = "".join(f"<th>{html.escape(p)}</th>" for p in plans)
@@ -204,19 +224,17 @@ def html_report(
             )
             cells.append(f"<td>{html.escape(format_interval(row))}</td>")
         body.append(f"<tr><th>{html.escape(label)}</th>{''.join(cells)}</tr>")
-    figures = [
-        adoption_figure(trajectories, f"Adoption by plan (mean, 95% CI band) — {subtitle}"),
-        departments_figure(departments),
-    ]
+    figures = run_figures(trajectories, departments, title)
     plots = "".join(
-        fig.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, fig in enumerate(figures)
+        fig.to_html(full_html=False, include_plotlyjs=(i == 0))
+        for i, (_, fig) in enumerate(figures)
     )
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>adoptsim: {html.escape(name)}</title>
 <style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}</style></head>
 <body><h1>adoptsim: {html.escape(name)}</h1><p>{html.escape(description)}</p>
-<p>{html.escape(subtitle)}. Engine: {html.escape(str(meta.get("engine")))}.
+<p>{html.escape(title)}. Engine: {html.escape(str(meta.get("engine")))}.
 Cells: mean [95% confidence interval]; (k/R) when only k of R replicates reached it.</p>
 <table><tr><th>outcome</th>{header}</tr>{"".join(body)}</table>
 {plots}

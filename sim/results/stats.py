@@ -5,10 +5,15 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+SIGNED = frozenset({"net_value", "roi"})  # outcomes that can be negative (value - cost)
+
 
 def outcome_range(column: str) -> tuple[float, float]:
-    """Where a per-run outcome's mean can lie: shares in [0, 1], times, costs, counts >= 0."""
-    return (0.0, 1.0) if column.endswith("_share") else (0.0, float("inf"))
+    """Where a per-run outcome's mean can lie: shares in [0, 1]; net value and ROI anywhere
+    (a plan can lose money); times, costs and counts >= 0."""
+    if column.endswith("_share"):
+        return (0.0, 1.0)
+    return (-float("inf"), float("inf")) if column in SIGNED else (0.0, float("inf"))
 
 
 def difference_range(column: str) -> tuple[float, float]:
@@ -37,3 +42,36 @@ def mean_ci(
     if bounds is not None:
         low, high = max(low, bounds[0]), min(high, bounds[1])
     return mean, low, high
+
+
+def finite(values) -> np.ndarray:
+    """The finite values of ``values`` (None and NaN dropped) as a float array."""
+    x = np.asarray([v for v in values if v is not None], dtype=np.float64)
+    return x[np.isfinite(x)]
+
+
+def welch_ci(
+    a, b, level: float = 0.95, bounds: tuple[float, float] | None = None
+) -> tuple[float, float, float, int, int]:
+    """Mean of B minus mean of A for two *independent* samples, with Welch's t interval
+    (unequal variances, Welch-Satterthwaite degrees of freedom).
+
+    Returns (difference, low, high, size of A, size of B); the interval is NaN when either
+    sample has fewer than two finite values, the difference NaN when either has none.
+    Used to compare results of different seeds, whose replicates cannot be paired.
+    """
+    x, y = finite(a), finite(b)
+    if x.size == 0 or y.size == 0:
+        return float("nan"), float("nan"), float("nan"), int(x.size), int(y.size)
+    diff = float(y.mean() - x.mean())
+    if x.size < 2 or y.size < 2:
+        return diff, float("nan"), float("nan"), int(x.size), int(y.size)
+    va, vb = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
+    if va + vb == 0:
+        return diff, diff, diff, int(x.size), int(y.size)
+    df = (va + vb) ** 2 / (va**2 / (x.size - 1) + vb**2 / (y.size - 1))
+    half = float(stats.t.ppf(0.5 + level / 2, df) * np.sqrt(va + vb))
+    low, high = diff - half, diff + half
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return diff, low, high, int(x.size), int(y.size)

@@ -100,6 +100,11 @@ def write_text(text: str, path: Path) -> None:
     _atomic(path, lambda tmp: tmp.write_text(text))
 
 
+def write_bytes(data: bytes, path: Path) -> None:
+    """Write bytes (an image, a workbook) atomically, like every other result file."""
+    _atomic(path, lambda tmp: tmp.write_bytes(data))
+
+
 def write_json(data: dict[str, Any], path: Path) -> None:
     write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", path)
 
