@@ -176,6 +176,7 @@ def check(
     if as_json:
         out.print_json(json.dumps(loaded.resolved(), default=str))
         return
+
     def org_line(item) -> str:
         org = item.org
         return (

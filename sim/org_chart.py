@@ -258,9 +258,7 @@ def _references(
             advice = "; leave it empty for the top of the hierarchy" if role == "manager" else ""
             raise table.fail(line, column, f"employee {other!r} is its own {role}{advice}")
         if other not in index:
-            raise table.fail(
-                line, column, f"unknown {role} {other!r}: no row has that employee_id"
-            )
+            raise table.fail(line, column, f"unknown {role} {other!r}: no row has that employee_id")
         found[i] = index[other]
     return found
 

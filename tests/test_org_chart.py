@@ -70,9 +70,7 @@ def signature(org) -> dict:
             (min(a, b), max(a, b), d["kind"], d.get("strength", 1.0))
             for a, b, d in org.graph.edges(data=True)
         ),
-        "arrays": [
-            getattr(org, f).tolist() for f in ("department", "team", "manager", "level")
-        ],
+        "arrays": [getattr(org, f).tolist() for f in ("department", "team", "manager", "level")],
         "names": (org.department_names, org.employee_ids, org.titles, org.locations),
         "teams": org.team_names,
     }
@@ -345,7 +343,7 @@ def test_cycle_through_the_top_of_a_long_chain_is_named_once(tmp_path):
         ("source,target,weight\nE1,E2,\n", ["line 2, column weight", "empty", "number > 0"]),
         ("source,target,weight\nE1,E2,inf\n", ["line 2, column weight", "not a finite number"]),
         ("source,target,weight\nE1,E2,nan\n", ["line 2, column weight", "not a finite number"]),
-        ("source,target,weight\nE1,E2,\"1,5\"\n", ["'1,5' is not a number", "decimal point"]),
+        ('source,target,weight\nE1,E2,"1,5"\n', ["'1,5' is not a number", "decimal point"]),
         ("from,to\nE1,E2\n", ["missing column(s) source, target", "found columns: from, to"]),
         ("source,target,weight,kind\n", ["only a header line", "one row per tie"]),
         ("", ["the file is empty", "source, target"]),
@@ -475,7 +473,12 @@ def test_acme_scenario_checks(tmp_path):
     from sim.engines.runner import prepare
 
     prepared = prepare(load_scenario(ACME / "acme.toml"))
-    assert [p.plan.name for p in prepared] == ["bottom-up", "top-down", "hybrid"]
+    assert [p.plan.name for p in prepared] == [
+        "bottom-up",
+        "top-down",
+        "pilot-then-staged",
+        "hybrid",
+    ]
     assert prepared[0].org.n == 3000
 
 

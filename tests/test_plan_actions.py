@@ -308,3 +308,28 @@ def test_a_department_override_keeps_p_plus_q_a_probability():
     with pytest.raises(ScenarioError) as info:
         make_plans(base(departments={"D1": {"adoption": {"q": 0.995}}}))
     assert "departments.D1" in str(info.value) and "p + q <= 1" in str(info.value)
+
+
+def test_acme_pilot_then_staged_plan_does_what_it_says():
+    """The README's example on the shipped 3,000-person chart: 20 champions in Engineering
+    at week 0; Sales licensed at week 8; Support in the first week 30% are active."""
+    from pathlib import Path
+
+    from sim.engines.runner import prepare
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(Path(__file__).parent.parent / "scenarios/acme/acme.toml")
+    (item,) = [p for p in prepare(scenario) if p.plan.name == "pilot-then-staged"]
+    traj, departments = simulate_batched(item.config, item.org, [0, 1])
+    sales, support = department_size(item, "Sales"), department_size(item, "Support")
+    week0 = departments.filter(pl.col("week") == 0)
+    assert week0.filter(pl.col("department") == "Engineering")["active"].to_list() == [20, 20]
+    assert week0.filter(pl.col("department") != "Engineering")["active"].sum() == 0
+    for rep in (0, 1):
+        rows = traj.filter(pl.col("replicate") == rep)
+        licensed = rows["licensed"].to_list()
+        share = (rows["active"] / item.org.n).to_list()
+        first = next(week for week, s in enumerate(share) if s >= 0.3)
+        assert licensed[7] == 0 and licensed[8] == sales
+        assert first > 8 and not rows["deal"][first]  # the trigger, not the deal, licenses
+        assert licensed[first - 1] == sales and licensed[first] == sales + support

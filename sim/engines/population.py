@@ -59,8 +59,12 @@ def edge_weight(kind: str, weights: TieWeights, strength: float = 1.0) -> float:
 def adjacency(org: Org, weights: TieWeights) -> sp.csr_matrix:
     """Symmetric N x N CSR matrix of tie weights w_ij (by edge kind)."""
     rows, cols, vals = [], [], []
+    kind_weight: dict[str, float] = {}  # weights.weight(kind), looked up once per kind
     for a, b, data in org.graph.edges(data=True):
-        w = edge_weight(data.get("kind", "informal"), weights, data.get("strength", 1.0))
+        kind, strength = data.get("kind", "informal"), data.get("strength", 1.0)
+        if kind not in kind_weight:
+            kind_weight[kind] = weights.weight(kind)
+        w = round(kind_weight[kind] * strength * WEIGHT_QUANTUM) / WEIGHT_QUANTUM
         rows += [a, b]
         cols += [b, a]
         vals += [w, w]
@@ -129,12 +133,15 @@ def choose_champions(
     elif strategy == "managers":
         order = np.lexsort((keys, ~org.is_manager))
     elif strategy == "team":
-        leaders = np.flatnonzero(org.is_manager & pool)
-        # A manager leads its own team and sits in its boss's team: count each person once.
+        # A team is its leader and the members of ``org.team`` (a manager's direct reports,
+        # or an org chart's named team).  A manager leads its own team and sits in its
+        # boss's: count each person once.
+        leaders = np.unique(org.team)
+        leaders = leaders[pool[leaders]]
         chosen: set[int] = set()
         for leader in leaders[np.argsort(keys[leaders], kind="stable")]:
             chosen.add(int(leader))
-            chosen.update(np.flatnonzero((org.manager == leader) & pool).tolist())
+            chosen.update(np.flatnonzero((org.team == leader) & pool).tolist())
             if len(chosen) >= count:
                 break
         return np.array(sorted(chosen), dtype=np.int64)

@@ -194,6 +194,12 @@ class Tool(Section):
         0.5, ge=0, le=1, description="share of the tool's value with no colleague using it, 0..1"
     )
 
+    def summary(self) -> str:
+        return (
+            f"price {self.price_per_seat_week}, value {self.value_per_seat_week}, "
+            f"standalone {self.standalone_value}"
+        )
+
 
 class Discovery(Section):
     enabled: bool = Field(True, description="if false, everyone knows the tool from week 0")
@@ -203,6 +209,11 @@ class Discovery(Section):
     word_of_mouth: float = Field(
         0.5, ge=0, le=1, description="added awareness chance per week at 100% active ties, 0..1"
     )
+
+    def summary(self) -> str:
+        if not self.enabled:
+            return "off (everyone aware)"
+        return f"external {self.external_rate}, word of mouth {self.word_of_mouth}"
 
     @model_validator(mode="after")
     def _probability(self) -> Discovery:
@@ -371,6 +382,12 @@ class Mandate(Section):
     def _quantize(cls, w: float) -> float:
         return round(w * WEIGHT_QUANTUM) / WEIGHT_QUANTUM
 
+    def summary(self) -> str:
+        if not self.enabled:
+            return "off"
+        scope = "org" if self.scope == "org" else ", ".join(self.scope)
+        return f"week {self.week}, {scope}, compliance {self.compliance}"
+
 
 class Enterprise(Section):
     enabled: bool = Field(True, description="land and expand: an org-wide deal at a threshold")
@@ -433,12 +450,12 @@ class Action(Section):
 
     def summary(self) -> str:
         timing = (
-            f"week {self.week}"
+            f"at week {self.week}"
             if self.week is not None
-            else f"when {self.when.active_share:.0%} active"
+            else f"when {self.when.active_share:.0%} are active"
             + (f" in {self.when.department}" if self.when.department else "")
         )
-        return f"{self.kind}{_targets_text(self) or ' org-wide'} at {timing}"
+        return f"{self.kind}{_targets_text(self) or ' org-wide'} {timing}"
 
 
 class AdoptionOverride(Section):
@@ -653,9 +670,27 @@ class Scenario(BaseModel):
             "sweep": self.sweep.model_dump() if self.sweep else None,
         }
 
+    def data_files(self) -> dict[str, str]:
+        """The org data files the plans read (chart, ties, a Krackhardt folder's files),
+        each with the SHA-256 of its bytes: an edited people.csv is a different run."""
+        paths: set[Path] = set()
+        for plan in self.plans:
+            for config in [plan.config, *plan.point_configs]:
+                org = config.org
+                paths.update(Path(f) for f in (org.chart, org.ties) if f)
+                if org.path and Path(org.path).is_dir():
+                    paths.update(f for f in Path(org.path).iterdir() if f.is_file())
+        hashes = {}
+        for path in sorted(paths):
+            try:
+                hashes[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                hashes[str(path)] = "unreadable"
+        return hashes
+
     def digest(self) -> str:
-        """A hash of the resolved scenario: equal digests, equal runs."""
-        text = json.dumps(self.resolved(), sort_keys=True)
+        """A hash of the resolved scenario and its data files: equal digests, equal runs."""
+        text = json.dumps({**self.resolved(), "data_files": self.data_files()}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
