@@ -563,3 +563,19 @@ def test_the_documented_example_loads(tmp_path):
     assert sorted(org.team_names.values()) == ["Engineering Platform 1", "Sales EMEA 1"]
     kinds = {k for _, _, k in org.graph.edges(data="kind")}
     assert {"dotted", "cowork", "advice", "friendship"} <= kinds
+
+
+def test_editing_the_chart_changes_the_scenario_hash(tmp_path):
+    """The scenario hash (which a resumed sweep must match) covers the chart's bytes: an
+    edited people.csv is a different run, never a resumable one."""
+    write(tmp_path, "people.csv", "employee_id,manager_id,department\nA,,X\nB,A,X\nC,A,Y\n")
+    scenario = write(
+        tmp_path,
+        "s.toml",
+        'name = "s"\n[org]\ngenerator = "chart"\nchart = "people.csv"\n'
+        '[seeding]\nstrategy = "random"\ncount = 1\n',
+    )
+    before = load_scenario(scenario).digest()
+    assert load_scenario(scenario).digest() == before  # stable
+    write(tmp_path, "people.csv", "employee_id,manager_id,department\nA,,X\nB,A,X\nC,B,Y\n")
+    assert load_scenario(scenario).digest() != before

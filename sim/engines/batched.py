@@ -80,7 +80,7 @@ class BatchedModel:
         champions = np.zeros((n, r), dtype=bool)
         for col, t in enumerate(traits):
             champions[champions_of(org, config, t), col] = True
-        self.champions = champions.sum(axis=0)
+        self.champion_count = champions.sum(axis=0)
         # Week 0: champions ask for seats like any adopter, then the end-of-week events.
         no_seats_kept = np.zeros((w, r), dtype=np.int64)
         covered = kernels.cover(self.params, self.paid, self.trial_start, -1)
@@ -217,7 +217,9 @@ class BatchedModel:
                 self.licensed[:, signs] = True
                 self.pushed[:, signs] = True
                 changed = True
-        cost = rollout_cost(self.prices, self.week, self.champions, due.sum(axis=0), newly_licensed)
+        cost = rollout_cost(
+            self.prices, self.week, self.champion_count, due.sum(axis=0), newly_licensed
+        )
         return changed, cost
 
 

@@ -216,7 +216,7 @@ class AdoptionModel(mesa.Model):
         self.recorder = Recorder([replicate], org.department, org.department_names)
         self.latest: dict[str, float] = {}
         champions = champions_of(org, config, traits)
-        self.champions = np.array([len(champions)])
+        self.champion_count = np.array([len(champions)])
         self._place_champions(champions)
 
     def _connect(self, org: Org) -> None:
@@ -304,7 +304,7 @@ class AdoptionModel(mesa.Model):
                 employee.licensed = True
                 employee.pushed = True
         return rollout_cost(
-            self.prices, self.week, self.champions, due.sum(axis=0), np.array([newly_licensed])
+            self.prices, self.week, self.champion_count, due.sum(axis=0), np.array([newly_licensed])
         )
 
     def state_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -546,8 +546,8 @@ def curves_figure(results: Results, point: int, plans: list[str] | None = None) 
             )
         )
     fig.update_layout(
-        title=f"Engaged users (share of org), mean and 95% CI — point "
-        f"{point}: {results.point_label(point)}",
+        title="Engaged users (share of org), mean and 95% CI"
+        + (f" — point {point}: {results.point_label(point)}" if results.parameters else ""),
         xaxis_title="week",
         yaxis={"tickformat": ".0%"},
         height=420,
@@ -671,7 +671,8 @@ def outcomes_figure(results: Results, point: int, plans: list[str] | None = None
             fig.update_yaxes(tickformat=".0%", row=k // cols + 1, col=k % cols + 1)
     fig.update_annotations(font_size=11)
     fig.update_layout(
-        title=f"Outcomes by plan, mean and 95% CI — point {point}: {results.point_label(point)}",
+        title="Outcomes by plan, mean and 95% CI"
+        + (f" — point {point}: {results.point_label(point)}" if results.parameters else ""),
         height=300 * nrows + 80,
         showlegend=True,
     )

@@ -19,7 +19,10 @@ OUTCOMES = (
     ("peak_active_share", "peak active share", "{:.1%}"),
     ("shelfware_share", "shelfware share", "{:.1%}"),
     ("cost_per_engaged_user", "cost per engaged user", "{:,.0f}"),
-    ("total_cost", "total cost", "{:,.0f}"),
+    ("total_cost", "total cost of ownership", "{:,.0f}"),
+    ("value_created", "value created", "{:,.0f}"),
+    ("net_value", "net value", "{:,.0f}"),
+    ("roi", "return on investment", "{:.1%}"),
     ("paywall_conversions", "paywall conversions", "{:.1f}"),
     ("departments_reached", "departments >= 50%", "{:.1f}"),
 )
@@ -32,6 +35,8 @@ def outcome_table(summary: pl.DataFrame) -> pl.DataFrame:
     for plan in summary["plan"].unique(maintain_order=True):
         part = summary.filter(pl.col("plan") == plan)
         for column, label, fmt in OUTCOMES:
+            if column not in part.columns:  # results written before the outcome existed
+                continue
             values = part[column].to_list()
             mean, low, high = mean_ci(values, bounds=outcome_range(column))
             reached = sum(
