@@ -75,20 +75,30 @@ def employee_facts(model: VizModel, i: int) -> dict[str, Any]:
         kinds[kind] = kinds.get(kind, 0) + 1
     ws = e.workspace
     share = e.weighted_users() / e.weighted_degree if e.weighted_degree > 0 else 0.0
-    return {
+    ids = org.employee_ids
+    facts: dict[str, Any] = {
+        "employee id": ids[i],
         "state": State(e.state).name.lower(),
-        "licensed": "yes" if e.licensed else "no",
+        "licensed": ("yes" if e.licensed else "no")
+        + (" (mandated or deal)" if e.licensed and e.pushed else ""),
         "reluctant (mandated non-user)": "yes" if e.reluctant else "no",
         "champion at week 0": "yes" if i in set(model.champions.tolist()) else "no",
         "department": org.department_names[org.department[i]],
+        "team": org.team_name(org.team[i]),
+    }
+    if org.titles[i]:
+        facts["title"] = org.titles[i]
+    if org.locations[i]:
+        facts["location"] = org.locations[i]
+    return facts | {
         "level (0 = top)": int(org.level[i]),
-        "manager": int(org.manager[i]) if org.manager[i] >= 0 else "none (top)",
+        "manager": ids[org.manager[i]] if org.manager[i] >= 0 else "none (top)",
         "direct reports": int(np.count_nonzero(org.manager == i)),
         "ties": ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) or "none",
         "active share of ties (weighted)": f"{share:.2f}",
         "threshold / k needed": f"{e.threshold:.3f} / {e.k_needed:.2f}",
         f"{model.config.freemium.workspace} workspace": (
-            f"#{ws.index}, holder {ws.holder_id}, {len(ws.members)} members, "
+            f"#{ws.index}, holder {ids[ws.holder_id]}, {len(ws.members)} members, "
             + ("paid" if ws.paid else "covered (trial)" if ws.covered else "free plan")
         ),
     }
@@ -111,12 +121,14 @@ def Inspector(model: VizModel) -> None:
     """Pick an employee (id or a short list) to see attributes and state history."""
     n = model.org.n
     i = min(max(int(selected.value or 0), 0), n - 1)
-    picks = {f"{model.org.head} · top of the hierarchy": model.org.head}
+    ids = model.org.employee_ids
+    picks = {f"{ids[model.org.head]} · top of the hierarchy": model.org.head}
     for d, head in enumerate(model.org.department_heads()):
         if head >= 0:
-            picks.setdefault(f"{head} · head of {model.org.department_names[d]}", int(head))
+            name = model.org.department_names[d]
+            picks.setdefault(f"{ids[head]} · head of {name}", int(head))
     for c in model.champions[:20]:
-        picks.setdefault(f"{c} · champion", int(c))
+        picks.setdefault(f"{ids[c]} · champion", int(c))
     e = model.employees[i]
     with solara.Column(gap="4px"):
         with solara.Row():
