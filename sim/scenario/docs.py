@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from sim.scenario import Config
 from sim.scenario.chart_docs import CHART_SECTION
+from sim.scenario.plan_docs import PLAN_SECTION
 
 INTRO = """# Scenario files
 
@@ -86,7 +87,7 @@ def render() -> str:
         "|---|---|---|",
     ]
     lines += _rows(Config, "")
-    lines += ["", CHART_SECTION.rstrip("\n")]
+    lines += ["", PLAN_SECTION.rstrip("\n"), "", CHART_SECTION.rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 
