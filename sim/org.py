@@ -127,6 +127,8 @@ class Org:
             names = list(self.employee_ids)
         else:
             names = sorted(set(self.titles) - {""})
+        if not names:
+            return f"none (an org chart's `{kind[:-1]}` column gives them)"
         shown = ", ".join(names[:most])
         return shown + (f", ... ({len(names)} in all)" if len(names) > most else "")
 
