@@ -103,6 +103,7 @@ def build_manifest(
         "scenario": scenario.resolved(),
         "scenario_file": scenario.source,
         "scenario_hash": scenario.digest(),
+        "data_files": scenario.data_files(),  # the org's files by content (compare A B)
         "engine": engine,
         "seed": scenario.plans[0].config.seed,
         "employees": {p.plan.name: p.org.n for p in prepared},
@@ -378,6 +379,7 @@ class FolderComparison:
     paired: bool  # same seed and replicates: paired differences; else Welch's interval
     rows: list[dict[str, Any]] = field(repr=False)
     page: Path
+    why: str = ""  # why the differences are paired, or why not
 
 
 @contextmanager
@@ -395,10 +397,20 @@ def holding(*folders: Path) -> Iterator[None]:
         yield
 
 
-def write_page(text: str, path: Path) -> None:
-    """Write a comparison page atomically; a failure is one message naming it."""
+def write_page(text: str, path: Path, folders: tuple[Path, ...] = ()) -> None:
+    """Write a comparison page atomically; a failure is one message naming it.  The page
+    is an .html file and, inside a results folder, only a ``compare*.html`` one: the
+    results themselves and their report are never overwritten."""
     if path.is_dir():
         raise AdoptsimError(f"--out {path}: is a folder; name an .html file")
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise AdoptsimError(f"--out {path}: the page is HTML; name an .html file")
+    inside = [f for f in folders if path.resolve().parent == f.resolve()]
+    if inside and not path.name.lower().startswith("compare"):
+        raise AdoptsimError(
+            f"--out {path}: would overwrite a file of the results in {inside[0]}; inside a "
+            "results folder only compare*.html may be written (e.g. compare-mine.html)"
+        )
     try:
         store.write_text(text, path)
     except OSError as error:
@@ -437,7 +449,7 @@ def compare(
                 text = html_report(stored, *pair)
                 plans = list(dict.fromkeys(pair))
                 result = Comparison(stored, plans, pair, [], page)
-        write_page(text, page)
+        write_page(text, page, (folder,))
     return result
 
 
@@ -451,9 +463,9 @@ def compare_folders(
     count or [org] table), of different sweep points, or with no plan name in common."""
     from sim.results.compare import (
         Results,
-        can_pair,
         folder_differences,
         folders_report,
+        pairing,
         reading,
         shared_plans,
     )
@@ -466,11 +478,11 @@ def compare_folders(
         stored_a, stored_b = Results(a), Results(b)
         with reading(a), reading(b):
             plans = shared_plans(stored_a, stored_b)
-            paired = can_pair(stored_a, stored_b, plans)
+            paired, why = pairing(stored_a, stored_b, plans)
             rows = folder_differences(stored_a, stored_b, plans, paired)
             text = folders_report(stored_a, stored_b, rows, plans, paired)
-        write_page(text, page)
-    return FolderComparison(stored_a, stored_b, plans, paired, rows, page)
+        write_page(text, page, (a, b))
+    return FolderComparison(stored_a, stored_b, plans, paired, rows, page, why)
 
 
 def chosen_pair(stored, plan_a: str | None, plan_b: str | None) -> tuple[str, str]:

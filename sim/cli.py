@@ -397,7 +397,7 @@ def print_folders(compared) -> None:
     from sim.results.report import format_interval
 
     a, b = compared.a, compared.b
-    how = "paired: same seed and replicates" if compared.paired else "Welch: seeds differ"
+    how = f"{'paired' if compared.paired else 'Welch'}: {compared.why}"
     table = Table(
         title=f"A = {a.folder}, B = {b.folder}: mean [95% CI]; B − A ({how})",
         title_justify="left",

@@ -98,7 +98,11 @@ def _decode(path: Path, data: bytes) -> str:
             "the sheet as CSV: in Excel 'Save As > CSV UTF-8 (Comma delimited)'"
         )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise OrgDataError(f"{path}: the file is UTF-16 text, not UTF-8; {RESAVE_HINT}")
+        raise OrgDataError(
+            f"{path}: the file is UTF-16 text, not UTF-8; re-save it as UTF-8: in Excel "
+            "'Save As > CSV UTF-8 (Comma delimited)', or convert it: "
+            "iconv -f UTF-16 -t UTF-8 old.csv > new.csv"
+        )
     if b"\x00" in data:
         raise OrgDataError(f"{path}: a binary file, not a CSV text file (it holds NUL bytes)")
     try:
@@ -140,15 +144,36 @@ def read_table(
     text = _decode(path, data)
     if not text.strip():
         raise OrgDataError(f"{path}: the file is empty; it {needed}, one row per {unit}")
-    header_line = next(line for line in text.splitlines() if line.strip())
-    delimiter = _delimiter(header_line)
+    lines = text.splitlines()
+    first = next(k for k, line in enumerate(lines) if line.strip())
+    excel_hint = lines[first].strip().lower()
+    skipped = 0
+    if excel_hint.startswith("sep=") and len(excel_hint) == 5:  # Excel's "sep=;" line
+        delimiter = {"\\t": "\t"}.get(excel_hint[4], excel_hint[4])
+        if delimiter not in DELIMITERS:
+            raise OrgDataError(
+                f"{path}: line {first + 1}: {lines[first].strip()!r} names a separator "
+                "other than comma, semicolon or tab"
+            )
+        skipped = first + 1
+        text = "\n".join(lines[skipped:])
+        if not text.strip():
+            raise OrgDataError(f"{path}: the file is empty; it {needed}, one row per {unit}")
+    else:
+        delimiter = _delimiter(lines[first])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: tuple[str, ...] | None = None
     rows: list[tuple[int, list[str]]] = []
-    previous_end = 0
+    previous_end = skipped
     try:
         for cells in reader:
-            line, previous_end = previous_end + 1, reader.line_num
+            line, previous_end = previous_end + 1, skipped + reader.line_num
+            if any("\n" in cell or "\r" in cell for cell in cells):
+                raise OrgDataError(
+                    f"{path}: line {line}: a double quote opened on this line is never "
+                    'closed (the value runs on over the next lines); remove the stray " '
+                    "or close it"
+                )
             if not any(cell.strip() for cell in cells):
                 continue  # blank line
             cells = [cell.strip() for cell in cells]
@@ -173,8 +198,9 @@ def read_table(
 def _header(
     path: Path, line: int, cells: list[str], required: tuple[str, ...], optional: tuple[str, ...]
 ) -> tuple[str, ...]:
-    """Column names, lower-cased; every required one present, none twice."""
-    names = tuple(cell.lower() for cell in cells)
+    """Column names, lower-cased, with spaces and hyphens as underscores ("Employee ID" is
+    employee_id); every required one present, none twice."""
+    names = tuple("_".join(cell.lower().replace("-", " ").split()) for cell in cells)
     missing = [c for c in required if c not in names]
     if missing:
         raise OrgDataError(

@@ -147,7 +147,9 @@ def test_compare_without_plans_ranks_every_plan(stored, report_bytes, monkeypatc
         assert sorted(ranked_plans[3 * i : 3 * i + 3]) == sorted(PLANS)
     page = (stored / "compare.html").read_text()
     assert "all plans ranked (bottom-up, top-down, hybrid)" in page
-    assert page.count("<td>best</td>") == len(columns)
+    summary = pl.read_parquet(stored / "summary.parquet")
+    defined = [c for c in columns if summary[c].drop_nulls().len() > 0]  # some plan has it
+    assert page.count("<td>best</td>") == len(defined)
     assert (stored / "report.html").read_bytes() == report_bytes
     assert sorted(p.name for p in stored.iterdir()) == [
         "compare.html",
@@ -296,7 +298,7 @@ def test_two_folders_of_other_seeds_get_welchs_interval(stored, tmp_path, monkey
     assert (row["diff"]["low"], row["diff"]["high"]) == pytest.approx((low, high))
     page = tmp_path / "welch.html"
     code, out, _ = invoke(monkeypatch, "compare", str(stored), str(other), "--out", str(page))
-    assert code == 0 and "Welch: seeds differ" in out
+    assert code == 0 and "Welch: the seeds differ" in out
     assert "unpaired (Welch" in page.read_text()
 
 
@@ -331,3 +333,24 @@ def test_a_damaged_second_folder_is_one_message(stored, tmp_path, monkeypatch):
     code, _, err = invoke(monkeypatch, "compare", str(stored), str(damaged))
     assert code == 2
     assert err.startswith("error:") and "damaged or unreadable results" in err
+
+
+def test_out_never_overwrites_the_results(stored, report_bytes, monkeypatch, tmp_path):
+    """--out inside a results folder may only name a compare*.html page; other names and
+    non-HTML files are refused, and the results stay readable."""
+    summary = (stored / "summary.parquet").read_bytes()
+    for target, words in (
+        (stored / "summary.parquet", ["the page is HTML"]),
+        (stored / "report.html", ["would overwrite", "compare*.html"]),
+        (tmp_path / "page.txt", ["the page is HTML"]),
+    ):
+        code, _, err = invoke(monkeypatch, "compare", str(stored), "--out", str(target))
+        assert code == 2, err
+        for word in words:
+            assert word in err, (word, err)
+    assert (stored / "summary.parquet").read_bytes() == summary
+    assert (stored / "report.html").read_bytes() == report_bytes
+    code, _, err = invoke(
+        monkeypatch, "compare", str(stored), "--out", str(stored / "compare-mine.html")
+    )
+    assert code == 0, err and (stored / "compare-mine.html").is_file()

@@ -579,3 +579,60 @@ def test_editing_the_chart_changes_the_scenario_hash(tmp_path):
     assert load_scenario(scenario).digest() == before  # stable
     write(tmp_path, "people.csv", "employee_id,manager_id,department\nA,,X\nB,A,X\nC,B,Y\n")
     assert load_scenario(scenario).digest() != before
+
+
+def test_an_unclosed_quote_is_refused_not_swallowing_the_rest(tmp_path):
+    """A stray double quote in the last column used to fold every later row into one
+    cell; now it is one message naming the line."""
+    message = chart_error(
+        tmp_path, 'employee_id,manager_id,department\nA,,X\nB,A,"Y\nC,A,X\nD,A,X\n'
+    )
+    assert_names(message, "people.csv", "line 3", "never closed")
+
+
+def test_utf16_gets_the_right_conversion_hint(tmp_path):
+    text = "employee_id,manager_id,department\nA,,X\n"
+    message = chart_error(tmp_path, text.encode("utf-16"))
+    assert_names(message, "UTF-16", "iconv -f UTF-16")
+
+
+def test_excel_header_names_and_separator_line_are_understood(tmp_path):
+    """'Employee ID' is employee_id, 'Manager-ID' manager_id; Excel's 'sep=;' first line
+    names the separator."""
+    path = write(tmp_path, "people.csv", "sep=;\nEmployee ID;Manager-ID;Department\nA;;X\nB;A;Y\n")
+    org = load_chart(path)
+    assert org.employee_ids == ("A", "B") and org.department_names == ("X", "Y")
+    assert int(org.manager[1]) == 0
+
+
+def test_two_results_folders_are_the_same_org_by_file_content(tmp_path):
+    """compare A B judges 'same org' by the chart's content: a copy of people.csv in
+    another folder is the same org; an edited one is not (even at the same path)."""
+    import shutil
+
+    from sim import api
+    from sim.errors import AdoptsimError
+
+    people = "employee_id,manager_id,department\n" + "".join(
+        f"E{i},{'' if i == 0 else 'E0'},{'AB'[i % 2]}\n" for i in range(30)
+    )
+    toml = (
+        'name = "{name}"\nweeks = 4\nreplicates = 2\n[org]\ngenerator = "chart"\n'
+        'chart = "people.csv"\n[seeding]\nstrategy = "random"\ncount = 3\n'
+    )
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder, name in ((first, "one"), (second, "two")):
+        folder.mkdir()
+        write(folder, "people.csv", people)
+        write(folder, "s.toml", toml.format(name=name))
+    results = tmp_path / "results"
+    one = api.run(first / "s.toml").save(results)
+    two = api.run(second / "s.toml").save(results)
+    compared = api.compare_folders(one, two)  # copied file: the same org
+    assert compared.plans == ["base"]
+    write(second, "people.csv", people.replace("E29,E0,B", "E29,E0,A"))
+    shutil.rmtree(two)
+    two = api.run(second / "s.toml").save(results)
+    with pytest.raises(AdoptsimError) as info:
+        api.compare_folders(one, two)
+    assert "not of the same org" in str(info.value) and "chart" in str(info.value)

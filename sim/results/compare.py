@@ -32,6 +32,8 @@ COMPARED = (
     ("final_active_share", "final active share", "{:.1%}"),
     ("shelfware_share", "shelfware share", "{:.1%}"),
     ("cost_per_engaged_user", "cost per engaged user", "{:,.1f}"),
+    ("total_cost", "total cost of ownership", "{:,.0f}"),
+    ("net_value", "net value", "{:,.0f}"),
 )
 
 # Which direction of each outcome is better, for ranking plans ("lower", "higher"), or None
@@ -377,6 +379,28 @@ def plan_employees(results: Results) -> dict[str, int]:
     return {plan: int(given.get(plan, results.employees)) for plan in results.plans}
 
 
+DATA_FIELDS = ("chart", "ties", "path")  # org fields that name files
+
+
+def org_identity(results: Results, config: dict) -> dict | None:
+    """A plan's [org] table with its data files by content, not path: the same people.csv
+    copied to another folder is the same org, an edited one is not.  Results written
+    before manifests recorded the files' hashes compare the paths."""
+    org = config.get("org")
+    hashes = results.manifest.get("data_files")
+    if not isinstance(org, dict) or not isinstance(hashes, dict):
+        return org
+    named = dict(org)
+    for key in DATA_FIELDS:
+        location = org.get(key)
+        if key == "path" and isinstance(location, str):
+            folder = location.rstrip("/") + "/"
+            named[key] = sorted(h for f, h in hashes.items() if f.startswith(folder))
+        elif isinstance(location, str):
+            named[key] = hashes.get(location, location)
+    return named
+
+
 def shared_plans(a: Results, b: Results) -> list[str]:
     """The plans two results folders share, refused unless they are of the same org:
     same head count and the same scenario org table for each shared plan, same sweep
@@ -397,7 +421,7 @@ def shared_plans(a: Results, b: Results) -> list[str]:
                 f"{a.folder} and {b.folder} are not of the same org: plan {plan!r} has "
                 f"{heads_a[plan]:,} employees in one and {heads_b[plan]:,} in the other"
             )
-        org_a, org_b = configs_a[plan].get("org"), configs_b[plan].get("org")
+        org_a, org_b = org_identity(a, configs_a[plan]), org_identity(b, configs_b[plan])
         if org_a != org_b:
             fields = sorted(
                 k
@@ -416,19 +440,34 @@ def shared_plans(a: Results, b: Results) -> list[str]:
     return plans
 
 
-def can_pair(a: Results, b: Results, plans: list[str]) -> bool:
-    """Whether replicates of the two folders are pairs: same seed and randomness contract
-    in the manifests and the same replicates of every plan at every point, so replicate r
-    saw the same org and the same random numbers in both."""
-    same_seed = a.manifest.get("seed") == b.manifest.get("seed") is not None
-    same_streams = a.manifest.get("randomness") == b.manifest.get("randomness")
+def pairing(a: Results, b: Results, plans: list[str]) -> tuple[bool, str]:
+    """Whether replicates of the two folders are pairs, and why (or why not): same seed
+    and randomness contract in the manifests and the same replicates of every plan at
+    every point, so replicate r saw the same org and the same random numbers in both."""
+    seed_a, seed_b = a.manifest.get("seed"), b.manifest.get("seed")
+    if seed_a is None or seed_a != seed_b:
+        return False, f"the seeds differ ({seed_a} and {seed_b})"
+    if a.manifest.get("randomness") != b.manifest.get("randomness"):
+        return False, "the random-number contracts differ"
     seeds_a, seeds_b = plan_configs(a), plan_configs(b)
-    same_plan_seeds = all(seeds_a[p].get("seed") == seeds_b[p].get("seed") for p in plans)
+    if not all(seeds_a[p].get("seed") == seeds_b[p].get("seed") for p in plans):
+        return False, "a plan's seed differs"
 
     def replicates(results: Results) -> pl.DataFrame:
         return results.summary.filter(pl.col("plan").is_in(plans)).select(KEYS).sort(KEYS)
 
-    return same_seed and same_streams and same_plan_seeds and replicates(a).equals(replicates(b))
+    rows_a, rows_b = replicates(a), replicates(b)
+    if not rows_a.equals(rows_b):
+        counts = (
+            f"{rows_a.height} and {rows_b.height} runs" if rows_a.height != rows_b.height else ""
+        )
+        return False, "the replicates differ" + (f" ({counts})" if counts else "")
+    return True, "same seed and replicates"
+
+
+def can_pair(a: Results, b: Results, plans: list[str]) -> bool:
+    """Whether the replicates of the two folders are pairs (see :func:`pairing`)."""
+    return pairing(a, b, plans)[0]
 
 
 def folder_differences(a: Results, b: Results, plans: list[str], paired: bool) -> list[dict]:
