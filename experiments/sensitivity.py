@@ -54,8 +54,22 @@ PARAMETERS = {  # dotted path: (low, high)
     "mandate.nominal_weight": (0.0, 0.5),  # rounded to 1/64 by the schema
     "abandonment.rate": (0.005, 0.08),
     "tool.standalone_value": (0.1, 0.9),
+    # the mechanisms of issue 14, and one structural switch
+    "winback.rate": (0.0, 0.05),  # win-back on; 0 = lapsing is forever
+    "reluctance.half_life_weeks": (2.0, 104.0),
+    "adoption.market_potential": (0.5, 1.0),
+    "incumbent.strength": (0.0, 2.0),  # an old tool; 0 = none
+    "seeding.champion_weight": (1.0, 4.0),  # rounded to 1/64 by the schema
+    "security_review.enabled": (0.0, 1.0),  # a switch: a ban at 15% unlicensed use, or not
 }
 INTEGER = {"freemium.free_seats"}
+SWITCHES = {"security_review.enabled"}  # >= 0.5: on
+FIXED = {  # what the swept mechanisms need switched on around them
+    "winback": {"enabled": True},
+    "incumbent": {"enabled": True},
+    "security_review": {"threshold_share": 0.15, "delay_weeks": 8, "on_fail": "ban"},
+    "tool": {"enterprise_ready": 0.5},
+}
 TRAJECTORIES = 30  # Morris trajectories: (parameters + 1) samples each
 LEVELS = 4
 REPLICATES = 20
@@ -77,7 +91,11 @@ def nested(point: dict[str, float]) -> dict:
     data: dict = {}
     for path, value in point.items():
         section, key = path.split(".")
-        data.setdefault(section, {})[key] = int(round(value)) if path in INTEGER else value
+        if path in SWITCHES:
+            value = bool(value >= 0.5)
+        elif path in INTEGER:
+            value = int(round(value))
+        data.setdefault(section, {})[key] = value
     return data
 
 
@@ -112,7 +130,7 @@ def evaluate(base: dict, samples: np.ndarray) -> tuple[pl.DataFrame, int, int, i
 
 def main() -> None:
     out = Output("sensitivity")
-    base = scenario_base(SCENARIO)
+    base = deep_merge(scenario_base(SCENARIO), FIXED)
     problem = {
         "num_vars": len(PARAMETERS),
         "names": list(PARAMETERS),

@@ -21,17 +21,26 @@ invalidate_if_rules_changed(__file__)  # numba's cache must not outlive a rules 
 
 N_STATES = len(State)
 # rows of the weekly tally (after the N_STATES state counts)
-LICENSED_ROW, PAID_SEATS_ROW, SHELFWARE_ROW, FREE_USERS_ROW = range(N_STATES, N_STATES + 4)
-TALLY_ROWS = N_STATES + 4
+(
+    LICENSED_ROW,
+    PAID_SEATS_ROW,
+    SHELFWARE_ROW,
+    FREE_USERS_ROW,
+    UNLICENSED_ACTIVE_ROW,
+    INCUMBENT_ROW,
+) = range(N_STATES, N_STATES + 6)
+TALLY_ROWS = N_STATES + 6
 
 COUNT_COLUMNS = (
     *STATE_NAMES,
     "licensed",  # licences held (mandate or enterprise deal), used or not
     "paid_seats",  # seats paid for by workspaces that crossed the paywall
     "seats",  # licensed + paid_seats: everything the org pays for
-    "shelfware",  # licences held by employees who are not engaged users
+    "shelfware",  # seats paid for (licences; per-seat team plans) held by non-engaged employees
     "free_users",  # engaged users on a free plan (or a trial)
     "paid_workspaces",  # workspaces that have paid (paywall conversions so far)
+    "unlicensed_active",  # engaged users without a licence: the shadow IT a review sees
+    "incumbent_users",  # employees who still have the old tool
 )
 MONEY_COLUMNS = (
     "licence_cost",  # licences and paid seats this week
@@ -56,7 +65,9 @@ class Prices:
     champion_week: float = 0.0  # one champion's time for one week (hours x hourly cost)
     champion_weeks: int = 0  # weeks 1..champion_weeks carry the champions' time
     per_action: float = 0.0  # fixed rollout + IT cost of one action firing
-    training: float = 0.0  # onboarding per employee an action newly licenses
+    training: float = 0.0  # per employee a training action newly trains
+    incumbent: float = 0.0  # the old tool, per employee-week until it is switched off
+    per_seat: bool = True  # tool.pricing: paid plans and the deal bill every seat
 
     @classmethod
     def of(cls, config) -> Prices:
@@ -70,6 +81,8 @@ class Prices:
             champion_weeks=costs.champion_weeks,
             per_action=costs.rollout_per_action + costs.it_per_action,
             training=costs.training_per_employee,
+            incumbent=config.incumbent.cost_per_employee_week if config.incumbent.enabled else 0.0,
+            per_seat=config.tool.pricing == "per_seat",
         )
 
 
@@ -78,13 +91,14 @@ def rollout_cost(
     week: int,
     champions: np.ndarray,
     actions_fired: np.ndarray,
-    newly_licensed: np.ndarray,
+    newly_trained: np.ndarray,
 ) -> np.ndarray:
     """Eq. 12, the week's rollout cost per replicate: the champions' time (weeks
-    1..champion_weeks), each action fired, and onboarding of those it newly licensed."""
+    1..champion_weeks), each action fired, and the training of those a training action
+    newly trained."""
     champion_time = champions * prices.champion_week if 1 <= week <= prices.champion_weeks else 0
     return (
-        champion_time + actions_fired * prices.per_action + newly_licensed * prices.training
+        champion_time + actions_fired * prices.per_action + newly_trained * prices.training
     ).astype(np.float64)
 
 
@@ -94,8 +108,10 @@ def count_row(
     department_active: np.ndarray,
     states: np.ndarray,
     licensed: np.ndarray,
+    incumbent: np.ndarray,
     paid: np.ndarray,
     department: int,
+    per_seat: bool,
 ) -> None:
     """Add one employee (a row: one value per replicate) to the week's tally (see
     :func:`tally`).  Branch-free, one row of counts at a time, so it runs in SIMD lanes."""
@@ -106,14 +122,19 @@ def count_row(
             out[c] += states[c] == s
     licences, shelf = counts[LICENSED_ROW], counts[SHELFWARE_ROW]
     seats, free = counts[PAID_SEATS_ROW], counts[FREE_USERS_ROW]
+    shadow, old = counts[UNLICENSED_ACTIVE_ROW], counts[INCUMBENT_ROW]
     dept = department_active[department]
     for c in range(reps):
         engaged, lic = states[c] == State.ACTIVE, licensed[c]
         unlicensed_user = rules.free_user(states[c], lic)
         licences[c] += lic
-        shelf[c] += lic & (not engaged)
-        seats[c] += unlicensed_user & paid[c]
+        # shelfware: seats paid for, not engaged (licences; per seat, team-plan seats too)
+        shelf[c] += (not engaged) & (lic | (per_seat & paid[c]))
+        # a paid team plan bills every unlicensed member (per seat) or its engaged ones
+        seats[c] += (unlicensed_user | (per_seat & (not lic))) & paid[c]
         free[c] += unlicensed_user & (not paid[c])
+        shadow[c] += unlicensed_user
+        old[c] += incumbent[c]
         dept[c] += engaged
 
 
@@ -121,23 +142,33 @@ def count_row(
 def tally(
     state: np.ndarray,
     licensed: np.ndarray,
+    incumbent: np.ndarray,
     paid: np.ndarray,
     workspace_of: np.ndarray,
     department: np.ndarray,
     n_departments: int,
+    per_seat: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One week's counts per replicate: (TALLY_ROWS x R, departments x R engaged users).
 
-    Rows: employees in each state, licences held, paid seats (engaged, unlicensed, in a
-    paid workspace), shelfware (licensed, not engaged), free users (engaged, unlicensed,
-    in an unpaid workspace).
+    Rows: employees in each state, licences held, paid seats (unlicensed members of paid
+    workspaces: all of them per seat, the engaged per active user), shelfware (licensed,
+    not engaged), free users (engaged, unlicensed, in an unpaid workspace), unlicensed
+    engaged users, employees who still have the old tool.
     """
     n, reps = state.shape
     counts = np.zeros((TALLY_ROWS, reps), dtype=np.int64)
     department_active = np.zeros((n_departments, reps), dtype=np.int64)
     for i in range(n):
         count_row(
-            counts, department_active, state[i], licensed[i], paid[workspace_of[i]], department[i]
+            counts,
+            department_active,
+            state[i],
+            licensed[i],
+            incumbent[i],
+            paid[workspace_of[i]],
+            department[i],
+            per_seat,
         )
     return counts, department_active
 
@@ -145,11 +176,13 @@ def tally(
 def observe_week(
     state: np.ndarray,
     licensed: np.ndarray,
+    incumbent: np.ndarray,
     paid: np.ndarray,
     workspace_of: np.ndarray,
     department: np.ndarray,
     n_departments: int,
     deal: np.ndarray,
+    banned: np.ndarray,
     prices: Prices,
     rollout: np.ndarray,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -160,25 +193,40 @@ def observe_week(
     with one column; the batched engine tallies during its commit pass), so they count alike.
     """
     tallied, department_active = tally(
-        state, licensed, paid, workspace_of, department, n_departments
+        state, licensed, incumbent, paid, workspace_of, department, n_departments, prices.per_seat
     )
-    return weekly_counts(tallied, paid, deal, prices, rollout), department_active
+    return weekly_counts(tallied, paid, deal, banned, prices, rollout), department_active
 
 
 def weekly_counts(
-    tallied: np.ndarray, paid: np.ndarray, deal: np.ndarray, prices: Prices, rollout: np.ndarray
+    tallied: np.ndarray,
+    paid: np.ndarray,
+    deal: np.ndarray,
+    banned: np.ndarray,
+    prices: Prices,
+    rollout: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """The recorded columns (``COUNT_COLUMNS``, costs and value) from a :func:`tally` and
     the week's :func:`rollout_cost`."""
     counts = {name: tallied[s] for name, s in zip(STATE_NAMES, State, strict=True)}
     counts["licensed"] = tallied[LICENSED_ROW]
-    counts["paid_seats"] = tallied[PAID_SEATS_ROW]
+    counts["paid_seats"] = np.where(banned, 0, tallied[PAID_SEATS_ROW])  # a ban ends team plans
     counts["seats"] = counts["licensed"] + counts["paid_seats"]
     counts["shelfware"] = tallied[SHELFWARE_ROW]
     counts["free_users"] = tallied[FREE_USERS_ROW]
     counts["paid_workspaces"] = paid.sum(axis=0, dtype=np.int64)
+    counts["unlicensed_active"] = tallied[UNLICENSED_ACTIVE_ROW]
+    counts["incumbent_users"] = tallied[INCUMBENT_ROW]
+    # licences per seat; once the enterprise deal is signed, per seat or per engaged user
+    billed = counts["licensed"]
+    if not prices.per_seat:
+        billed = np.where(deal, counts["active"], billed)
     licence_price = np.where(deal, prices.enterprise, prices.licence)
-    licence_cost = counts["licensed"] * licence_price + counts["paid_seats"] * prices.seat
+    licence_cost = (
+        billed * licence_price
+        + counts["paid_seats"] * prices.seat
+        + counts["incumbent_users"] * prices.incumbent
+    )
     counts["licence_cost"] = licence_cost.astype(np.float64)
     counts["rollout_cost"] = np.asarray(rollout, dtype=np.float64)
     counts["cost"] = counts["licence_cost"] + counts["rollout_cost"]

@@ -61,6 +61,17 @@ class Draw(IntEnum):
     ADOPTER_CATEGORY = 2  # week 0: Rogers category of employee i
     HETEROGENEITY_NORMAL = 3  # week 0: normal heterogeneity z_i
     SEEDING_KEYS = 4  # week 0: tie-breaking keys for choosing champions
+    RELUCTANCE_FADES = 5  # employee i's reluctance in week t (eq. 13): index i
+    JOB_FIT = 6  # week 0: whether the tool fits employee i (market potential): index i
+    SECURITY_REVIEW = 7  # the review's verdict in week t (eq. 14): index 0
+
+
+class Verdict(IntEnum):
+    """An IT security review's outcome (eq. 14)."""
+
+    APPROVE = 0
+    REQUIRE_ENTERPRISE = 1
+    BAN = 2
 
 
 STATE_NAMES = tuple(s.name.lower() for s in State)
@@ -73,6 +84,11 @@ ROGERS_CUMULATIVE = np.array([0.025, 0.16, 0.50, 0.84, 1.0])
 LINEAR, THRESHOLD, COUNT = 0, 1, 2
 RULES = ("linear", "threshold", "count")
 UNLIMITED_SEATS = -1  # freemium.free_seats in the parameter block when there is no cap
+PER_SEAT, PER_ACTIVE_USER = 0, 1  # tool.pricing, in the schema's order
+ON_FAIL_ENTERPRISE, ON_FAIL_BAN = 0, 1  # security_review.on_fail, in the schema's order
+# Under the linear rule readiness is 1 / mu_i; mu_i is kept at least this, so that a
+# normal draw near 0 gives a very ready employee, not a division by zero.
+MIN_MULTIPLIER = 0.05
 
 
 def rule_code(name: str) -> int:
@@ -80,16 +96,26 @@ def rule_code(name: str) -> int:
     return RULES.index(name)
 
 
+def fade_probability(half_life_weeks: float | None) -> float:
+    """Eq. 13: the weekly chance that a reluctant user loses its reluctance, 1 - 2^(-1/h);
+    0 when reluctance never fades.  Plain Python, computed once per run for both engines
+    (so that both use the very same float)."""
+    if half_life_weeks is None or half_life_weeks != half_life_weeks:  # None or NaN
+        return 0.0
+    return 1.0 - 2.0 ** (-1.0 / half_life_weeks)
+
+
 # -- what an employee perceives (eqs. S, 1) ------------------------------------------------
 @rule
-def weighted_users(weighted_active, weighted_nominal, nominal_weight):
-    """S = S_active + nominal_weight * S_nominal.
+def weighted_users(weighted_active, weighted_nominal, nominal_weight, champion_active, extra):
+    """S = S_active + (champion_weight - 1) * S_champions + nominal_weight * S_nominal.
 
-    Both sums are multiples of 1/64 (exact in float32 and float64), and so is
-    ``nominal_weight``; the product and the sum are exact in float64, so both engines agree
-    bit for bit however they summed.
+    S_champions is the weighted count of engaged champions among the ties (already in
+    S_active once).  The sums are multiples of 1/64, and so are ``nominal_weight`` and
+    ``extra`` = champion_weight - 1; the products and sums are exact in float64, so both
+    engines agree bit for bit however they summed.
     """
-    return weighted_active + nominal_weight * weighted_nominal
+    return weighted_active + extra * champion_active + nominal_weight * weighted_nominal
 
 
 @rule
@@ -107,9 +133,33 @@ def value_multiplier(r, licensed, covered):
 
 
 @rule
-def appeal(value_multiplier_, resistance, reluctant):
-    """a = m / (1 + resistance * reluctant): how attractive the tool is to this employee."""
-    return value_multiplier_ / (1.0 + resistance * reluctant)
+def incumbent_factor(strength, share, present):
+    """Eq. 1b: 1 / (1 + strength * (1 - s)) while the old tool is there (switching costs,
+    weakened as colleagues switch: network lock-in), 1 once it is switched off."""
+    if present:
+        return 1.0 / (1.0 + strength * (1.0 - share))
+    return 1.0
+
+
+@rule
+def trained(week, trained_until):
+    """An employee trained by a training action is boosted up to week ``trained_until``."""
+    return week <= trained_until
+
+
+@rule
+def appeal(value_multiplier_, resistance, reluctant, boost, incumbent):
+    """Eq. 1: a = m * (1 + boost) * I / (1 + resistance * reluctant): how attractive the tool
+    is to this employee (``boost``: the training boost while trained, else 0; ``incumbent``:
+    :func:`incumbent_factor`)."""
+    return value_multiplier_ * (1.0 + boost) * incumbent / (1.0 + resistance * reluctant)
+
+
+@rule
+def readiness(multiplier):
+    """Under the linear rule, 1 / mu_i: an innovator (mu = 0.25) is 4x as ready as the
+    early majority, a laggard (mu = 2.5) 0.4x (the Rogers shares average to 1)."""
+    return 1.0 / max(multiplier, MIN_MULTIPLIER)
 
 
 # -- the probabilities of one week (eqs. 2-4) -----------------------------------------------
@@ -120,11 +170,12 @@ def awareness_probability(external_rate, word_of_mouth, share):
 
 
 @rule
-def want_probability(rule_, appeal_, p, q, share):
-    """P_w, the random part of wanting the tool: a * (p + q * s) for linear, a * p otherwise."""
+def want_probability(rule_, appeal_, p, q, share, readiness_, onboarding):
+    """P_w, the random part of wanting the tool: o * rho * a * (p + q * s) for linear,
+    o * a * p otherwise (o: onboarding quality; rho: readiness, 1 without heterogeneity)."""
     if rule_ == LINEAR:
-        return appeal_ * (p + q * share)
-    return appeal_ * p
+        return onboarding * readiness_ * appeal_ * (p + q * share)
+    return onboarding * appeal_ * p
 
 
 @rule
@@ -161,35 +212,48 @@ def lapse_probability(rate, appeal_, standalone_value, share):
 
 
 @rule
-def week_facts(r, u, share, weighted_active, appeal_, threshold, k_needed, p, q, pushed):
-    """The five facts the transition table reads, from one uniform ``u`` (eqs. 2-5):
+def return_probability(rate, appeal_, standalone_value, share):
+    """Eq. 4b: P(lapsed -> back) = rate * a * (v0 + (1 - v0) * s): the value it would get
+    now (colleagues using it, a licence) brings it back."""
+    return rate * appeal_ * (standalone_value + (1.0 - standalone_value) * share)
 
-    (discovers, wants, complies, gives_up, lapses).  The transitions open to a state are
-    competing outcomes that partition [0, 1), so one uniform per employee and week suffices.
-    ``p`` and ``q`` are the employee's department's (``[departments]`` overrides, else
-    ``adoption.p``/``q``); only a ``pushed`` employee (licensed by a mandate or the
-    enterprise deal, not by a plain licence action) complies.
+
+@rule
+def week_facts(
+    r, u, share, weighted_active, appeal_, threshold, k_needed, p, q, pushed, readiness_, fits
+):
+    """The six facts the transition table reads, from one uniform ``u`` (eqs. 2-5, 4b):
+
+    (discovers, wants, complies, gives_up, lapses, returns).  The transitions open to a
+    state are competing outcomes that partition [0, 1), so one uniform per employee and
+    week suffices.  ``p`` and ``q`` are the employee's department's (``[departments]``
+    overrides, else ``adoption.p``/``q``); only a ``pushed`` employee (licensed by a
+    mandate or the enterprise deal, not by a plain licence action) complies; an employee
+    the tool does not ``fits`` never wants it (market potential).
     Branch-free, so the batched pass runs it for a row of replicates in SIMD lanes.
     """
-    p_want = want_probability(r.adoption_rule, appeal_, p, q, share)
+    p_want = want_probability(r.adoption_rule, appeal_, p, q, share, readiness_, r.tool_onboarding)
     p_aware = awareness_probability(r.discovery_external_rate, r.discovery_word_of_mouth, share)
     p_lapse = lapse_probability(r.abandonment_rate, appeal_, r.tool_standalone_value, share)
     p_give_up = lapse_probability(r.abandonment_rate, 0.0, 0.0, 0.0)  # blocked: no value
+    p_return = return_probability(r.winback_rate, appeal_, r.tool_standalone_value, share)
     lapse_on = r.abandonment_enabled
     return (
         r.discovery_enabled & (u < p_aware),
-        wants_to_adopt(
+        fits
+        & wants_to_adopt(
             r.adoption_rule, u, p_want, appeal_, share, weighted_active, threshold, k_needed
         ),
         pushed & complies(u, p_want, r.mandate_compliance),
         lapse_on & (u < p_give_up),
         lapse_on & (u < p_lapse),
+        fits & r.winback_enabled & (u < p_return),
     )
 
 
 # -- the transition table (docs/model.md, "Transitions") -------------------------------------
 @rule
-def next_state(state, licensed, discovers, wants, complies_, gives_up, lapses):
+def next_state(state, licensed, discovers, wants, complies_, gives_up, lapses, returns):
     """(next state, seat intent) of one employee: first matching line of the table wins.
 
     | state    | condition                        | next state / intent        |
@@ -204,7 +268,8 @@ def next_state(state, licensed, discovers, wants, complies_, gives_up, lapses):
     | active   | lapses                           | lapsed                     |
     | active   | not licensed                     | keeps its seat if it can   |
     | nominal  | wants                            | active                     |
-    | lapsed   |                                  | lapsed (absorbing)         |
+    | lapsed   | returns, licensed                | active                     |
+    | lapsed   | returns, not licensed            | requests a seat            |
     | any      | otherwise                        | unchanged                  |
 
     Requesters and keepers learn their seat from :func:`gets_seat` (eq. 9).
@@ -226,6 +291,8 @@ def next_state(state, licensed, discovers, wants, complies_, gives_up, lapses):
     if state == State.NOMINAL:
         return (State.ACTIVE if wants else State.NOMINAL), Intent.NONE
     if state == State.LAPSED:
+        if returns:
+            return (State.ACTIVE, Intent.NONE) if licensed else (State.LAPSED, Intent.REQUEST)
         return State.LAPSED, Intent.NONE
     raise ValueError("next_state: a state with no row in the transition table")
 
@@ -240,17 +307,17 @@ def covered(paid, trial_weeks, trial_start, week):
 
 
 @rule
-def seats_unlimited(r, covered_, cap):
+def seats_unlimited(r, covered_, cap, banned):
     """Eq. 9: no cap applies when freemium is off, the workspace's cap is unlimited (< 0)
-    or the workspace is covered."""
-    return (not r.freemium_enabled) | (cap < 0) | covered_
+    or the workspace is covered, unless IT banned unlicensed use (eq. 14)."""
+    return (not banned) & ((not r.freemium_enabled) | (cap < 0) | covered_)
 
 
 @rule
-def gets_seat(unlimited, taken, cap):
+def gets_seat(unlimited, taken, cap, banned):
     """Eq. 9: the next keeper or requester (in employee id order) gets a free seat while
-    fewer than ``cap`` are taken."""
-    return unlimited | (taken < cap)
+    fewer than ``cap`` are taken; none after a ban."""
+    return unlimited | ((not banned) & (taken < cap))
 
 
 @rule
@@ -273,10 +340,11 @@ def paywall_demand(state, licensed):
 
 
 @rule
-def at_paywall(r, paid, deal, blocked):
+def at_paywall(r, paid, deal, blocked, banned):
     """Eq. 8: a workspace's budget holder decides this week when freemium is on, it is not
-    paid, no enterprise deal is signed, and some unlicensed member is blocked."""
-    return r.freemium_enabled & (not paid) & (not deal) & (blocked > 0)
+    paid, no enterprise deal is signed, IT has not banned unlicensed use, and some
+    unlicensed member is blocked."""
+    return r.freemium_enabled & (not paid) & (not deal) & (not banned) & (blocked > 0)
 
 
 @rule
@@ -328,16 +396,63 @@ def action_fires(fired, at_week, week, trigger_share, share):
 
 @rule
 def action_effect(state, in_scope, pushes):
-    """Eq. 10, for one employee when an action fires: (state, licensed now, becomes
-    reluctant, pushed now).  Everyone in scope is licensed and unaware ones become aware.
-    A mandate (``pushes``) also pushes: those who neither use the tool nor asked for it
-    (blocked at the paywall) become reluctant, and all in scope may comply (nominal use).
-    A plain licence does neither."""
+    """Eq. 10, for one employee when a mandate or licence action fires: (state, licensed
+    now, becomes reluctant, pushed now).  Everyone in scope is licensed and unaware ones
+    become aware.  A mandate (``pushes``) also pushes: those who neither use the tool nor
+    asked for it (blocked at the paywall) become reluctant, and all in scope may comply
+    (nominal use).  A plain licence does neither."""
     if not in_scope:
         return int(state), False, False, False
     wanted_it = (state == State.ACTIVE) | (state == State.BLOCKED)
     new_state = State.AWARE.value if state == State.UNAWARE else int(state)
     return new_state, True, pushes and not wanted_it, pushes
+
+
+@rule
+def training_effect(state, week, weeks):
+    """Eq. 10b, a training action for one employee in scope: (state, trained until).
+    Unaware employees learn of the tool; the appeal boost lasts ``weeks`` weeks."""
+    new_state = State.AWARE.value if state == State.UNAWARE else int(state)
+    return new_state, week + weeks
+
+
+@rule
+def loses_reluctance(reluctant, state, v, p_fade):
+    """Eq. 13: a reluctant employee who used the tool last week (engaged or nominal) is no
+    longer reluctant from next week with probability p_fade (half-life h weeks of use)."""
+    using = (state == State.ACTIVE) | (state == State.NOMINAL)
+    return reluctant & using & (v < p_fade)
+
+
+@rule
+def shadow_it_noticed(r, unlicensed_active, n):
+    """Eq. 14: IT notices unsanctioned use once the unlicensed engaged users reach
+    threshold_share * N (or threshold_count, when set)."""
+    by_share = unlicensed_active >= r.security_review_threshold_share * n
+    by_count = (r.security_review_threshold_count >= 0) & (
+        unlicensed_active >= r.security_review_threshold_count
+    )
+    return r.security_review_enabled & (by_share | by_count)
+
+
+@rule
+def review_verdict(r, v):
+    """Eq. 14: the review approves with probability tool.enterprise_ready; otherwise it
+    requires the enterprise plan or bans unlicensed use (security_review.on_fail)."""
+    if v < r.tool_enterprise_ready:
+        return Verdict.APPROVE.value
+    if r.security_review_on_fail == ON_FAIL_ENTERPRISE:
+        return Verdict.REQUIRE_ENTERPRISE.value
+    return Verdict.BAN.value
+
+
+@rule
+def ban_effect(state, licensed):
+    """Eq. 14, a ban, for one employee: an engaged user without a licence is blocked (and
+    may give up and lapse, eq. 4); licences bought top-down are sanctioned."""
+    if (state == State.ACTIVE) & (not licensed):
+        return State.BLOCKED.value
+    return int(state)
 
 
 @rule

@@ -68,3 +68,16 @@ def test_extending_guide_lists_at_most_eight_files():
     section = text.split("## The files a new mechanism touches")[1].split("\n## ")[0]
     steps = [line for line in section.splitlines() if re.match(r"\d+\. ", line)]
     assert 0 < len(steps) <= 8
+
+
+def test_every_parameter_has_a_source():
+    """docs/parameters.md is generated from sim/scenario/sources.py, which names a source
+    (or says 'assumption') for every field of every mechanism."""
+    from sim.scenario import sources
+
+    paths = [path for path, _, _ in sources._fields()]
+    missing = [path for path in paths if path not in sources.SOURCES]
+    assert not missing, f"no source in sim/scenario/sources.py: {missing}"
+    assert (ROOT / "docs" / "parameters.md").read_text() == sources.render(), (
+        "run: python -m sim.scenario.sources > docs/parameters.md"
+    )

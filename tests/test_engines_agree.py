@@ -109,6 +109,49 @@ PLANS = [
         },
     },
     {
+        "name": "winback-fading-champions-fit",
+        "winback": {"enabled": True, "rate": 0.3},
+        "reluctance": {"half_life_weeks": 3.0},
+        "seeding": {"strategy": "brokers", "count": 10, "champion_weight": 2.5},
+        "adoption": {"market_potential": 0.7, "heterogeneity": "rogers"},
+        "departments": {"D2": {"adoption": {"market_potential": 0.3}}},
+        "mandate": {"enabled": True, "week": 5, "compliance": 0.3, "resistance": 2.0},
+        "abandonment": {"rate": 0.15},
+        "tool": {"onboarding": 1.5, "pricing": "per_active_user"},
+    },
+    {
+        "name": "incumbent-sunset-training",
+        "incumbent": {"enabled": True, "strength": 2.0, "cost_per_employee_week": 0.5},
+        "training": {"boost": 1.0, "weeks": 4},
+        "actions": [
+            {"kind": "training", "departments": ["D1", "D3"], "week": 3},
+            {"kind": "sunset", "departments": ["D1"], "when": {"active_share": 0.1}},
+            {"kind": "sunset", "week": 20},
+            {"kind": "licence", "teams": ["team of 1"], "week": 6},
+        ],
+        "costs": {"training_per_employee": 40.0},
+    },
+    {
+        "name": "security-review-ban",
+        "security_review": {"enabled": True, "threshold_share": 0.08, "delay_weeks": 2},
+        "tool": {"enterprise_ready": 0.5},
+        "freemium": {"free_seats": 10, "decision_rate": 0.6},
+        "mandate": {"enabled": True, "week": 15, "scope": ["D1"]},
+    },
+    {
+        "name": "security-review-enterprise",
+        "security_review": {
+            "enabled": True,
+            "threshold_share": 0.5,
+            "threshold_count": 15,
+            "delay_weeks": 0,
+            "on_fail": "enterprise",
+        },
+        "tool": {"enterprise_ready": 0.5},
+        "enterprise": {"enabled": False},
+        "adoption": {"heterogeneity": "normal", "spread": 0.6},
+    },
+    {
         "name": "krackhardt-count-no-seeds",
         "org": {"generator": "krackhardt"},
         "adoption": {"rule": "count", "k": 1.5, "p": 0.02},
@@ -203,3 +246,41 @@ def test_switching_a_mechanism_off_leaves_every_draw_unchanged(mechanism):
     assert np.array_equal(traits[0].threshold, traits[1].threshold)
     batched = [BatchedModel(p.config, p.org, [0, 1, 2]) for p in (on, off)]
     assert np.array_equal(batched[0].keys, batched[1].keys)
+
+
+def test_new_mechanisms_leave_a_trace_in_the_agreement_plans():
+    """The agreement test is not vacuous for the mechanisms of issue 14: lapsed employees
+    come back, reluctance fades, some employees never fit, a review bans in one replicate
+    and forces the deal in another, training reaches people and the old tool goes."""
+    import numpy as np
+
+    from sim.engines.batched import BatchedModel
+
+    prepared = {p.plan.name: p for p in make_plans(BASE, PLANS)}
+    models = {}
+    for name in (
+        "winback-fading-champions-fit",
+        "incumbent-sunset-training",
+        "security-review-ban",
+        "security-review-enterprise",
+    ):
+        item = prepared[name]
+        model = BatchedModel(item.config, item.org, [0, 1, 2])
+        returns, most_reluctant = 0, 0
+        for _ in range(item.config.weeks):
+            before = model.state.copy()
+            model.step()
+            returns += int(((before == 4) & (model.state != 4)).sum())
+            most_reluctant = max(most_reluctant, int(model.reluctant.sum()))
+        models[name] = (model, returns, most_reluctant)
+    model, returns, most_reluctant = models["winback-fading-champions-fit"]
+    assert returns > 0
+    assert int(model.reluctant.sum()) < most_reluctant / 4
+    assert 0.4 < model.fits.mean() < 0.8
+    model, _, _ = models["incumbent-sunset-training"]
+    assert (model.trained_until >= 0).any() and not model.incumbent.any()
+    assert models["security-review-ban"][0].reviews.banned.any()
+    enterprise = models["security-review-enterprise"][0]
+    assert enterprise.reviews.decided.any() and enterprise.deal.any()
+    assert not enterprise.config.enterprise.enabled  # the deal came from the review
+    assert np.all(model.champion.sum(axis=0) == model.champion_count)

@@ -192,13 +192,14 @@ def test_a_department_q_override_speeds_that_department():
 
 def test_rollout_cost_by_hand():
     """Eq. 12: champions 10 x 2 h x 50 in weeks 1..6; 1,500 per action fired; 30 per
-    employee an action newly licenses (D2 at week 4, then the whole org at week 9: the
-    second one newly licenses everyone but D2)."""
+    employee a training newly trains (D2 at week 4, then the whole org at week 9 when D2's
+    8-week boost still runs: the second one newly trains everyone but D2)."""
     data = base(
         seeding={"strategy": "random", "count": 10},
         actions=[
-            {"kind": "mandate", "departments": ["D2"], "week": 4},
-            {"kind": "licence", "week": 9},
+            {"kind": "mandate", "departments": ["D2"], "week": 2},
+            {"kind": "training", "departments": ["D2"], "week": 4},
+            {"kind": "training", "week": 9},
         ],
         costs={
             "champion_hours_per_week": 2.0,
@@ -215,6 +216,7 @@ def test_rollout_cost_by_hand():
     expected = [0.0] * 31
     for week in range(1, 7):
         expected[week] += 10 * 2 * 50
+    expected[2] += 1500
     expected[4] += 1500 + 30 * d2
     expected[9] += 1500 + 30 * (n - d2)
     for rep in REPS:
@@ -255,11 +257,11 @@ def test_value_net_value_and_roi():
     [
         (
             {"actions": [{"kind": "mandate", "departments": ["Sales"], "week": 3}]},
-            ["actions[0].departments", "unknown department", "'Sales'", "D1"],
+            ["actions[1].departments", "unknown department", "'Sales'", "D1"],
         ),
         (
             {"actions": [{"kind": "mandate", "when": {"department": "Ops", "active_share": 0.3}}]},
-            ["actions[0].when.department", "'Ops'"],
+            ["actions[1].when.department", "'Ops'"],
         ),
         (
             {"seeding": {"strategy": "random", "count": 5, "teams": ["Platform"]}},
@@ -291,7 +293,7 @@ def test_names_the_org_lacks_are_refused_with_what_it_has(overrides, words):
     [
         ({"kind": "mandate"}, ["exactly one of week", "when"]),
         ({"kind": "mandate", "week": 3, "when": {"active_share": 0.2}}, ["exactly one of week"]),
-        ({"kind": "training", "week": 3}, ["actions.0.kind", "mandate", "licence"]),
+        ({"kind": "hire", "week": 3}, ["actions[1].kind", "mandate", "licence", "sunset"]),
         ({"kind": "mandate", "week": 99}, ["after the last week"]),
         ({"kind": "licence", "when": {"active_share": 1.5}}, ["active_share", "0..1"]),
     ],
@@ -333,3 +335,27 @@ def test_acme_pilot_then_staged_plan_does_what_it_says():
         assert licensed[7] == 0 and licensed[8] == sales
         assert first > 8 and not rows["deal"][first]  # the trigger, not the deal, licenses
         assert licensed[first - 1] == sales and licensed[first] == sales + support
+
+
+def test_shared_actions_apply_to_every_plan_before_its_own():
+    """Top-level [[actions]] apply to every plan; a plan's own come after them (they do
+    not replace them, as other lists in a plan would)."""
+    shared = [{"kind": "licence", "departments": ["D3"], "week": 3}]
+    own = [{"kind": "mandate", "departments": ["D2"], "week": 5}]
+    a, b = make_plans(base(actions=shared), [{"name": "a"}, {"name": "b", "actions": own}])
+    assert [x.kind for x in a.config.actions] == ["licence"]
+    assert [(x.kind, x.week) for x in b.config.actions] == [("licence", 3), ("mandate", 5)]
+
+
+def test_an_unknown_key_in_a_plans_action_names_the_plan_and_the_block():
+    with pytest.raises(ScenarioError) as info:
+        make_plans(
+            base(),
+            [
+                {"name": "a"},
+                {"name": "b", "actions": [{"kind": "mandate", "week": 2, "department": "D1"}]},
+            ],
+        )
+    message = str(info.value)
+    assert "plan 'b'" in message and "actions[1].department: unknown field" in message
+    assert "departments" in message  # what is allowed there

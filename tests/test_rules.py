@@ -49,72 +49,77 @@ U, AW, AC, NO, LA, BL = (
 )
 T, F = True, False
 
-# (id, state, licensed, discovers, wants, complies, gives_up, lapses, next state, intent)
+# (id, state, licensed, discovers, wants, complies, gives_up, lapses, returns, next state,
+#  intent)
 TABLE = [
     # unaware | discovers | aware
-    ("unaware-discovers", U, F, T, F, F, F, F, AW, Intent.NONE),
-    ("unaware-discovers-ignores-other-facts", U, T, T, T, T, T, T, AW, Intent.NONE),
-    ("unaware-otherwise-unchanged", U, T, F, T, T, T, T, U, Intent.NONE),
+    ("unaware-discovers", U, F, T, F, F, F, F, F, AW, Intent.NONE),
+    ("unaware-discovers-ignores-other-facts", U, T, T, T, T, T, T, F, AW, Intent.NONE),
+    ("unaware-otherwise-unchanged", U, T, F, T, T, T, T, F, U, Intent.NONE),
     # aware | wants, licensed | active
-    ("aware-wants-licensed", AW, T, F, T, F, F, F, AC, Intent.NONE),
-    ("aware-wants-licensed-beats-complies", AW, T, F, T, T, F, F, AC, Intent.NONE),
+    ("aware-wants-licensed", AW, T, F, T, F, F, F, F, AC, Intent.NONE),
+    ("aware-wants-licensed-beats-complies", AW, T, F, T, T, F, F, F, AC, Intent.NONE),
     # aware | wants, not licensed | requests a seat
-    ("aware-wants-unlicensed-requests", AW, F, F, T, F, F, F, AW, Intent.REQUEST),
-    ("aware-wants-unlicensed-complies-requests", AW, F, F, T, T, F, F, AW, Intent.REQUEST),
+    ("aware-wants-unlicensed-requests", AW, F, F, T, F, F, F, F, AW, Intent.REQUEST),
+    ("aware-wants-unlicensed-complies-requests", AW, F, F, T, T, F, F, F, AW, Intent.REQUEST),
     # aware | licensed, complies | nominal
-    ("aware-licensed-complies-nominal", AW, T, F, F, T, F, F, NO, Intent.NONE),
-    ("aware-unlicensed-complies-unchanged", AW, F, F, F, T, F, F, AW, Intent.NONE),
-    ("aware-otherwise-unchanged", AW, T, T, F, F, T, T, AW, Intent.NONE),
+    ("aware-licensed-complies-nominal", AW, T, F, F, T, F, F, F, NO, Intent.NONE),
+    ("aware-unlicensed-complies-unchanged", AW, F, F, F, T, F, F, F, AW, Intent.NONE),
+    ("aware-otherwise-unchanged", AW, T, T, F, F, T, T, F, AW, Intent.NONE),
     # blocked | gives up | lapsed
-    ("blocked-gives-up", BL, F, F, F, F, T, F, LA, Intent.NONE),
-    ("blocked-gives-up-beats-licensed", BL, T, F, F, F, T, F, LA, Intent.NONE),
-    ("blocked-gives-up-beats-wants", BL, F, F, T, F, T, F, LA, Intent.NONE),
+    ("blocked-gives-up", BL, F, F, F, F, T, F, F, LA, Intent.NONE),
+    ("blocked-gives-up-beats-licensed", BL, T, F, F, F, T, F, F, LA, Intent.NONE),
+    ("blocked-gives-up-beats-wants", BL, F, F, T, F, T, F, F, LA, Intent.NONE),
     # blocked | licensed | active
-    ("blocked-licensed-active", BL, T, F, F, F, F, F, AC, Intent.NONE),
+    ("blocked-licensed-active", BL, T, F, F, F, F, F, F, AC, Intent.NONE),
     # blocked | otherwise | requests a seat
-    ("blocked-otherwise-requests", BL, F, F, F, F, F, F, BL, Intent.REQUEST),
-    ("blocked-lapses-is-not-gives-up", BL, F, T, T, T, F, T, BL, Intent.REQUEST),
+    ("blocked-otherwise-requests", BL, F, F, F, F, F, F, F, BL, Intent.REQUEST),
+    ("blocked-lapses-is-not-gives-up", BL, F, T, T, T, F, T, F, BL, Intent.REQUEST),
     # active | lapses | lapsed
-    ("active-lapses", AC, T, F, F, F, F, T, LA, Intent.NONE),
-    ("active-lapses-unlicensed-beats-keep", AC, F, F, F, F, F, T, LA, Intent.NONE),
+    ("active-lapses", AC, T, F, F, F, F, T, F, LA, Intent.NONE),
+    ("active-lapses-unlicensed-beats-keep", AC, F, F, F, F, F, T, F, LA, Intent.NONE),
     # active | not licensed | keeps its seat if it can
-    ("active-unlicensed-keeps", AC, F, F, F, F, F, F, AC, Intent.KEEP),
-    ("active-unlicensed-gives-up-is-not-lapses", AC, F, T, T, T, T, F, AC, Intent.KEEP),
-    ("active-licensed-unchanged", AC, T, T, T, T, T, F, AC, Intent.NONE),
+    ("active-unlicensed-keeps", AC, F, F, F, F, F, F, F, AC, Intent.KEEP),
+    ("active-unlicensed-gives-up-is-not-lapses", AC, F, T, T, T, T, F, F, AC, Intent.KEEP),
+    ("active-licensed-unchanged", AC, T, T, T, T, T, F, F, AC, Intent.NONE),
     # nominal | wants | active
-    ("nominal-wants-active", NO, T, F, T, F, F, F, AC, Intent.NONE),
-    ("nominal-otherwise-unchanged", NO, T, T, F, T, T, T, NO, Intent.NONE),
-    # lapsed | | lapsed (absorbing)
-    ("lapsed-absorbing-all-facts", LA, T, T, T, T, T, T, LA, Intent.NONE),
-    ("lapsed-absorbing-no-facts", LA, F, F, F, F, F, F, LA, Intent.NONE),
+    ("nominal-wants-active", NO, T, F, T, F, F, F, F, AC, Intent.NONE),
+    ("nominal-otherwise-unchanged", NO, T, T, F, T, T, T, F, NO, Intent.NONE),
+    # lapsed | returns, licensed | active; returns, not licensed | requests a seat
+    ("lapsed-returns-licensed", LA, T, F, F, F, F, F, T, AC, Intent.NONE),
+    ("lapsed-returns-unlicensed-requests", LA, F, F, F, F, F, F, T, LA, Intent.REQUEST),
+    # lapsed | otherwise | lapsed (absorbing when win-back is off)
+    ("lapsed-stays-all-other-facts", LA, T, T, T, T, T, T, F, LA, Intent.NONE),
+    ("lapsed-stays-no-facts", LA, F, F, F, F, F, F, F, LA, Intent.NONE),
+    ("returns-only-matters-when-lapsed", AW, F, F, F, F, F, F, T, AW, Intent.NONE),
 ]
 
 
 @pytest.mark.parametrize(
-    "state, licensed, discovers, wants, complies_, gives_up, lapses, expected_state, intent",
-    [row[1:] for row in TABLE],
+    "state, licensed, facts, expected_state, intent",
+    [(row[1], row[2], row[3:9], row[9], row[10]) for row in TABLE],
     ids=[row[0] for row in TABLE],
 )
-def test_next_state_row(
-    state, licensed, discovers, wants, complies_, gives_up, lapses, expected_state, intent
-):
+def test_next_state_row(state, licensed, facts, expected_state, intent):
     """Each line of the transition table, the first matching line winning."""
-    got = rules.next_state(state, licensed, discovers, wants, complies_, gives_up, lapses)
+    got = rules.next_state(state, licensed, *facts)
     assert got == (expected_state, intent)
 
 
 def test_next_state_rejects_unknown_state():
     """A state with no row in the table is an error, not a silent 'unchanged'."""
     with pytest.raises(ValueError):
-        rules.next_state(len(State), True, True, True, True, True, True)
+        rules.next_state(len(State), True, True, True, True, True, True, True)
 
 
 # -- what an employee perceives (eqs. S, 1) ------------------------------------------------
 def test_weighted_users():
-    """S = S_active + nominal_weight * S_nominal."""
-    assert rules.weighted_users(2.0, 4.0, 0.25) == 3.0
-    assert rules.weighted_users(2.0, 4.0, 0.0) == 2.0
-    assert rules.weighted_users(0.0, 1.5, 1.0) == 1.5
+    """S = S_active + (champion_weight - 1) S_champions + nominal_weight * S_nominal."""
+    assert rules.weighted_users(2.0, 4.0, 0.25, 0.0, 0.0) == 3.0
+    assert rules.weighted_users(2.0, 4.0, 0.0, 0.0, 0.0) == 2.0
+    assert rules.weighted_users(0.0, 1.5, 1.0, 0.0, 0.0) == 1.5
+    # 2 engaged ties of weight 1, one of them a champion at weight 2.5: 2 + 1.5 = 3.5
+    assert rules.weighted_users(2.0, 0.0, 0.25, 1.0, 1.5) == 3.5
 
 
 def test_active_share():
@@ -134,10 +139,42 @@ def test_value_multiplier():
 
 
 def test_appeal():
-    """Eq. 1: a = m / (1 + resistance * reluctant)."""
-    assert rules.appeal(0.6, 0.5, 1.0) == pytest.approx(0.6 / 1.5)
-    assert rules.appeal(0.6, 0.5, 0.0) == 0.6
-    assert rules.appeal(1.0, 0.0, 1.0) == 1.0
+    """Eq. 1: a = m (1 + boost) I / (1 + resistance * reluctant)."""
+    assert rules.appeal(0.6, 0.5, 1.0, 0.0, 1.0) == pytest.approx(0.6 / 1.5)
+    assert rules.appeal(0.6, 0.5, 0.0, 0.0, 1.0) == 0.6
+    assert rules.appeal(1.0, 0.0, 1.0, 0.0, 1.0) == 1.0
+    assert rules.appeal(0.6, 0.5, 0.0, 0.5, 1.0) == pytest.approx(0.9)  # trained
+    assert rules.appeal(1.0, 0.5, 1.0, 1.0, 0.5) == pytest.approx(2 * 0.5 / 1.5)
+
+
+def test_incumbent_factor():
+    """Eq. 1b: 1 / (1 + strength (1 - s)) while the old tool is there; lock-in weakens as
+    colleagues switch (s -> 1); 1 once it is switched off."""
+    assert rules.incumbent_factor(2.0, 0.0, True) == pytest.approx(1 / 3)
+    assert rules.incumbent_factor(2.0, 0.5, True) == pytest.approx(0.5)
+    assert rules.incumbent_factor(2.0, 1.0, True) == 1.0
+    assert rules.incumbent_factor(2.0, 0.0, False) == 1.0
+
+
+def test_trained():
+    """A training at the end of week 3 with weeks = 4 boosts the decisions of weeks 4..7."""
+    until = rules.training_effect(State.AWARE, 3, 4)[1]
+    assert until == 7
+    assert [rules.trained(week, until) for week in (4, 7, 8)] == [True, True, False]
+    assert not rules.trained(0, -1)
+    assert rules.training_effect(State.UNAWARE, 3, 4)[0] == State.AWARE
+
+
+def test_readiness():
+    """Under linear, 1 / mu: innovators (0.25) 4x, laggards (2.5) 0.4x; the default Rogers
+    shares and multipliers average to 1 (0.025*4 + 0.135*2 + 0.34 + 0.34/1.5 + 0.16*0.4)."""
+    assert rules.readiness(0.25) == 4.0
+    assert rules.readiness(2.5) == 0.4
+    assert rules.readiness(0.0) == 1 / rules.MIN_MULTIPLIER
+    shares = np.diff(np.concatenate([[0.0], rules.ROGERS_CUMULATIVE]))
+    multipliers = [0.25, 0.5, 1, 1.5, 2.5]
+    mean = sum(s * rules.readiness(m) for s, m in zip(shares, multipliers, strict=True))
+    assert mean == pytest.approx(1.0, abs=0.001)
 
 
 # -- the probabilities of one week (eqs. 2-5) ---------------------------------------------
@@ -147,13 +184,22 @@ def test_awareness_probability():
     assert rules.awareness_probability(0.01, 0.5, 0.0) == 0.01
 
 
+def test_want_probability_scales_with_readiness_and_onboarding():
+    """Eq. 3a: P_w = o rho a (p + q s) under linear: 1.5 x 2 x 0.5 x (0.01 + 0.4 x 0.5)."""
+    got = rules.want_probability(LINEAR, 0.5, 0.01, 0.4, 0.5, 2.0, 1.5)
+    assert got == pytest.approx(1.5 * 2 * 0.5 * 0.21)
+    assert rules.want_probability(THRESHOLD, 0.5, 0.01, 0.4, 0.5, 2.0, 1.5) == pytest.approx(
+        1.5 * 0.5 * 0.01
+    )  # readiness acts through theta_i under the other rules
+
+
 def test_want_probability():
     """P_w = a (p + q s) for linear; a p for threshold and count (s only pushes there)."""
-    assert rules.want_probability(LINEAR, 0.4, 0.005, 0.3, 0.5) == pytest.approx(0.062)
-    assert rules.want_probability(THRESHOLD, 0.4, 0.005, 0.3, 0.5) == pytest.approx(0.002)
-    assert rules.want_probability(COUNT, 0.4, 0.005, 0.3, 0.5) == pytest.approx(0.002)
+    assert rules.want_probability(LINEAR, 0.4, 0.005, 0.3, 0.5, 1.0, 1.0) == pytest.approx(0.062)
+    assert rules.want_probability(THRESHOLD, 0.4, 0.005, 0.3, 0.5, 1.0, 1.0) == pytest.approx(0.002)
+    assert rules.want_probability(COUNT, 0.4, 0.005, 0.3, 0.5, 1.0, 1.0) == pytest.approx(0.002)
     # the reluctant free user of the defaults: a = 0.6 / 1.5, no colleagues
-    assert rules.want_probability(LINEAR, 0.6 / 1.5, 0.005, 0.3, 0.0) == pytest.approx(
+    assert rules.want_probability(LINEAR, 0.6 / 1.5, 0.005, 0.3, 0.0, 1.0, 1.0) == pytest.approx(
         0.005 * 0.6 / 1.5
     )
 
@@ -245,26 +291,89 @@ def test_week_facts(fields, u, share, s_users, appeal_, threshold, k_needed, exp
     """(discovers, wants, complies, gives_up, lapses) from one uniform u, eqs. 2-5."""
     r = params(**fields)
     pq = (r.adoption_p, r.adoption_q)
-    got = rules.week_facts(r, u, share, s_users, appeal_, threshold, k_needed, *pq, True)
-    assert tuple(bool(x) for x in got) == expected
+    got = rules.week_facts(r, u, share, s_users, appeal_, threshold, k_needed, *pq, True, 1.0, True)
+    assert tuple(bool(x) for x in got)[:5] == expected
 
 
 def test_week_facts_reads_the_employees_own_p_and_q():
     """A department's p and q (``[departments]``), not adoption.p/q: with p 0.1 and q 0.5
     at s 0.5, P_w = 0.35 (the defaults' 0.155 would refuse u = 0.3)."""
     r = params()
-    facts = rules.week_facts(r, 0.3, 0.5, 1.0, 1.0, 0.0, 0.0, 0.1, 0.5, True)
+    facts = rules.week_facts(r, 0.3, 0.5, 1.0, 1.0, 0.0, 0.0, 0.1, 0.5, True, 1.0, True)
     assert bool(facts[1])
-    facts = rules.week_facts(r, 0.3, 0.5, 1.0, 1.0, 0.0, 0.0, r.adoption_p, r.adoption_q, True)
+    facts = rules.week_facts(
+        r, 0.3, 0.5, 1.0, 1.0, 0.0, 0.0, r.adoption_p, r.adoption_q, True, 1.0, True
+    )
     assert not bool(facts[1])
+
+
+def test_an_employee_the_tool_does_not_fit_never_wants_it():
+    """Market potential: with fits false, wants is false even at u = 0 (still complies)."""
+    r = params()
+    pq = (r.adoption_p, r.adoption_q)
+    fit = rules.week_facts(r, 0.0, 1.0, 5.0, 1.0, 0.0, 0.0, *pq, True, 1.0, True)
+    unfit = rules.week_facts(r, 0.0, 1.0, 5.0, 1.0, 0.0, 0.0, *pq, True, 1.0, False)
+    assert bool(fit[1]) and not bool(unfit[1])
+    assert bool(unfit[2])  # a mandate can still make it a nominal user
+
+
+def test_return_probability_and_the_returns_fact():
+    """Eq. 4b: rate a (v0 + (1 - v0) s) = 0.2 x 0.8 x (0.5 + 0.5 x 0.5) = 0.12; returns is
+    u < 0.12 when win-back is on, never when it is off or the tool does not fit."""
+    assert rules.return_probability(0.2, 0.8, 0.5, 0.5) == pytest.approx(0.12)
+    r = params(winback_enabled=True, winback_rate=0.2, tool_standalone_value=0.5)
+    pq = (r.adoption_p, r.adoption_q)
+
+    def returns(u, fits=True, r=r):
+        return bool(rules.week_facts(r, u, 0.5, 1.0, 0.8, 0.0, 0.0, *pq, True, 1.0, fits)[5])
+
+    p_return = rules.return_probability(0.2, 0.8, 0.5, 0.5)
+    assert returns(below(p_return)) and not returns(p_return)
+    assert not returns(0.0, fits=False)
+    assert not returns(0.0, r=r._replace(winback_enabled=False))
+
+
+def test_reluctance_fades_with_a_half_life():
+    """Eq. 13: 1 - 2^(-1/h); h = 4 weeks: 0.1591; after 4 weeks of use half remain."""
+    p = rules.fade_probability(4.0)
+    assert p == pytest.approx(1 - 2**-0.25)
+    assert (1 - p) ** 4 == pytest.approx(0.5)
+    assert rules.fade_probability(None) == 0.0
+    assert rules.loses_reluctance(True, State.ACTIVE, below(p), p)
+    assert rules.loses_reluctance(True, State.NOMINAL, below(p), p)
+    assert not rules.loses_reluctance(True, State.ACTIVE, p, p)
+    assert not rules.loses_reluctance(True, State.AWARE, 0.0, p)  # not using it
+    assert not rules.loses_reluctance(False, State.ACTIVE, 0.0, p)
+
+
+def test_security_review_rules():
+    """Eq. 14: noticed at threshold_share x N (or the count); approved below
+    enterprise_ready; a ban blocks the unlicensed engaged only."""
+    r = params(
+        security_review_enabled=True,
+        security_review_threshold_share=0.15,
+        security_review_threshold_count=-1,
+        tool_enterprise_ready=0.3,
+        security_review_on_fail=rules.ON_FAIL_BAN,
+    )
+    assert rules.shadow_it_noticed(r, 15, 100) and not rules.shadow_it_noticed(r, 14, 100)
+    assert rules.shadow_it_noticed(r._replace(security_review_threshold_count=10), 10, 100)
+    assert not rules.shadow_it_noticed(r._replace(security_review_enabled=False), 99, 100)
+    assert rules.review_verdict(r, below(0.3)) == rules.Verdict.APPROVE
+    assert rules.review_verdict(r, 0.3) == rules.Verdict.BAN
+    enterprise = r._replace(security_review_on_fail=rules.ON_FAIL_ENTERPRISE)
+    assert rules.review_verdict(enterprise, 0.9) == rules.Verdict.REQUIRE_ENTERPRISE
+    assert rules.ban_effect(State.ACTIVE, False) == State.BLOCKED
+    assert rules.ban_effect(State.ACTIVE, True) == State.ACTIVE
+    assert rules.ban_effect(State.AWARE, False) == State.AWARE
 
 
 def test_only_a_pushed_employee_complies():
     """A plain licence does not push: complies is false whatever u (eq. 10)."""
     r = params()
     pq = (r.adoption_p, r.adoption_q)
-    assert bool(rules.week_facts(r, 0.2, 0.5, 1.0, 1.0, 0.0, 0.0, *pq, True)[2])
-    assert not bool(rules.week_facts(r, 0.2, 0.5, 1.0, 1.0, 0.0, 0.0, *pq, False)[2])
+    assert bool(rules.week_facts(r, 0.2, 0.5, 1.0, 1.0, 0.0, 0.0, *pq, True, 1.0, True)[2])
+    assert not bool(rules.week_facts(r, 0.2, 0.5, 1.0, 1.0, 0.0, 0.0, *pq, False, 1.0, True)[2])
 
 
 # -- workspaces: cover, seats, paywall, trial (eqs. 6, 8, 9) -------------------------------
@@ -282,20 +391,22 @@ def test_covered():
 def test_seats_unlimited():
     """Eq. 9: no cap when freemium is off, free_seats is -1 (None) or covered."""
     r = params(freemium_enabled=True)
-    assert not rules.seats_unlimited(r, False, 5)
-    assert rules.seats_unlimited(r, True, 5)
-    assert rules.seats_unlimited(r, False, -1)  # this workspace's cap is unlimited
-    assert rules.seats_unlimited(r._replace(freemium_enabled=False), False, 5)
-    assert not rules.seats_unlimited(r, False, 0)
+    assert not rules.seats_unlimited(r, False, 5, False)
+    assert rules.seats_unlimited(r, True, 5, False)
+    assert rules.seats_unlimited(r, False, -1, False)  # this workspace's cap is unlimited
+    assert rules.seats_unlimited(r._replace(freemium_enabled=False), False, 5, False)
+    assert not rules.seats_unlimited(r, False, 0, False)
+    assert not rules.seats_unlimited(r, True, -1, True)  # banned: nothing is unlimited
 
 
 def test_gets_seat():
     """Eq. 9: a seat while fewer than cap are taken, always when unlimited."""
-    assert rules.gets_seat(False, 4, 5)
-    assert not rules.gets_seat(False, 5, 5)
-    assert not rules.gets_seat(False, 0, 0)
-    assert rules.gets_seat(True, 5, 5)
-    assert rules.gets_seat(True, 0, -1)
+    assert rules.gets_seat(False, 4, 5, False)
+    assert not rules.gets_seat(False, 5, 5, False)
+    assert not rules.gets_seat(False, 0, 0, False)
+    assert rules.gets_seat(True, 5, 5, False)
+    assert rules.gets_seat(True, 0, -1, False)
+    assert not rules.gets_seat(False, 0, 5, True)  # banned
 
 
 def test_seat_outcome():
@@ -319,11 +430,12 @@ def test_free_user_and_paywall_demand(state):
 def test_at_paywall():
     """Eq. 8: freemium on, not paid, no deal, some unlicensed member blocked."""
     r = params(freemium_enabled=True)
-    assert rules.at_paywall(r, False, False, 1)
-    assert not rules.at_paywall(r, False, False, 0)
-    assert not rules.at_paywall(r, True, False, 3)
-    assert not rules.at_paywall(r, False, True, 3)
-    assert not rules.at_paywall(r._replace(freemium_enabled=False), False, False, 3)
+    assert rules.at_paywall(r, False, False, 1, False)
+    assert not rules.at_paywall(r, False, False, 0, False)
+    assert not rules.at_paywall(r, True, False, 3, False)
+    assert not rules.at_paywall(r, False, True, 3, False)
+    assert not rules.at_paywall(r._replace(freemium_enabled=False), False, False, 3, False)
+    assert not rules.at_paywall(r, False, False, 3, True)  # banned
 
 
 def test_pay_probability():
@@ -412,7 +524,7 @@ def test_deal_signed():
 
 # -- the compiled rules give the same answers ----------------------------------------------
 N_STATES = len(State)
-N_FACTS = 6  # licensed + the five facts
+N_FACTS = 7  # licensed + the six facts
 
 
 def _bits(bits):
@@ -426,7 +538,7 @@ def _next_state_compiled():
     for st in range(N_STATES):
         for bits in range(2**N_FACTS):
             f = [(bits >> shift) & 1 == 1 for shift in range(N_FACTS - 1, -1, -1)]
-            nx, intent = rules.next_state(st, f[0], f[1], f[2], f[3], f[4], f[5])
+            nx, intent = rules.next_state(st, f[0], f[1], f[2], f[3], f[4], f[5], f[6])
             out[st * 2**N_FACTS + bits, 0] = nx
             out[st * 2**N_FACTS + bits, 1] = intent
     return out
@@ -435,7 +547,9 @@ def _next_state_compiled():
 @numba.njit(cache=True)
 def _week_facts_compiled(r, u, share, s_users, appeal_, threshold, k_needed):
     pq = (r.adoption_p, r.adoption_q)
-    return rules.week_facts(r, u, share, s_users, appeal_, threshold, k_needed, *pq, True)
+    return rules.week_facts(
+        r, u, share, s_users, appeal_, threshold, k_needed, *pq, True, 1.0, True
+    )
 
 
 def test_next_state_compiled_matches_python():
@@ -453,4 +567,5 @@ def test_week_facts_compiled_matches_python():
         r = params(**fields)
         compiled = tuple(bool(x) for x in _week_facts_compiled(r, *inputs))
         pq = (r.adoption_p, r.adoption_q)
-        assert compiled == tuple(bool(x) for x in rules.week_facts(r, *inputs, *pq, True))
+        python = rules.week_facts(r, *inputs, *pq, True, 1.0, True)
+        assert compiled == tuple(bool(x) for x in python)

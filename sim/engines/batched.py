@@ -22,6 +22,11 @@ from sim import randomness
 from sim.engines import kernels
 from sim.engines.params import params_of
 from sim.engines.population import (
+    LICENCE,
+    MANDATE,
+    SUNSET,
+    TRAINING,
+    SecurityReviews,
     action_plan,
     actions_due,
     adjacency,
@@ -31,9 +36,17 @@ from sim.engines.population import (
     workspaces,
 )
 from sim.errors import AdoptsimError
-from sim.observe import TALLY_ROWS, Prices, Recorder, rollout_cost, tally, weekly_counts
+from sim.observe import (
+    TALLY_ROWS,
+    UNLICENSED_ACTIVE_ROW,
+    Prices,
+    Recorder,
+    rollout_cost,
+    tally,
+    weekly_counts,
+)
 from sim.org import Org
-from sim.rules import State
+from sim.rules import State, Verdict, fade_probability
 from sim.scenario import Config
 
 
@@ -45,10 +58,24 @@ class BatchedModel:
         self.config, self.org, self.replicates = config, org, list(replicates)
         self.params = params_of(config)
         n, r = org.n, len(self.replicates)
+        self.seed = seed
         self.keys = randomness.stream_keys(seed, self.replicates)  # every draw's streams
-        traits = [draw_traits(seed, rep, n, config.adoption) for rep in self.replicates]
+        self.scope = workspaces(org, config.freemium.workspace)
+        self.local = department_values(org, config, self.scope)
+        traits = [
+            draw_traits(seed, rep, n, config.adoption, self.local.potential)
+            for rep in self.replicates
+        ]
         self.threshold = np.stack([t.threshold for t in traits], axis=1)
         self.k_needed = np.stack([t.k_needed for t in traits], axis=1)
+        self.fits = np.stack([t.fits for t in traits], axis=1)
+        adoption = config.adoption
+        uses_readiness = adoption.rule == "linear" and adoption.heterogeneity != "none"
+        # read only when it is not 1 for everyone (an empty array tells the pass so)
+        self.readiness = (
+            np.stack([t.readiness for t in traits], axis=1) if uses_readiness else np.ones((0, r))
+        )
+        self.p_fade = fade_probability(config.reluctance.half_life_weeks)
 
         self.weights = adjacency(org, config.org.tie_weights)
         self.degree = np.asarray(self.weights.sum(axis=1)).reshape(-1)
@@ -56,9 +83,7 @@ class BatchedModel:
         if not np.array_equal(weights_64ths, np.rint(weights_64ths)):
             raise ValueError("tie weights must be multiples of 1/64 (the schema rounds them)")
         self.weights_64ths = weights_64ths.astype(np.int64)
-        self.scope = workspaces(org, config.freemium.workspace)
         w = self.scope.count
-        self.local = department_values(org, config, self.scope)
         self.actions = action_plan(org, config)
         self.fired = np.zeros((self.actions.count, r), dtype=bool)  # actions fired so far
         self.department_size = np.bincount(org.department, minlength=len(org.department_names))
@@ -69,6 +94,9 @@ class BatchedModel:
         self.licensed = np.zeros((n, r), dtype=bool)
         self.pushed = np.zeros((n, r), dtype=bool)  # licensed by a mandate or the deal
         self.reluctant = np.zeros((n, r), dtype=bool)
+        self.incumbent = np.full((n, r), config.incumbent.enabled, dtype=bool)  # old tool there
+        self.trained_until = np.full((n, r), -1, dtype=np.int64)  # boosted up to this week
+        self.reviews = SecurityReviews.start(r)
         self.paid = np.zeros((w, r), dtype=bool)
         self.trial_start = np.full((w, r), -1, dtype=np.int64)
         self.deal = np.zeros(r, dtype=bool)
@@ -80,6 +108,7 @@ class BatchedModel:
         champions = np.zeros((n, r), dtype=bool)
         for col, t in enumerate(traits):
             champions[champions_of(org, config, t), col] = True
+        self.champion = champions.copy()  # champions keep evangelising (seeding.champion_weight)
         self.champion_count = champions.sum(axis=0)
         # Week 0: champions ask for seats like any adopter, then the end-of-week events.
         no_seats_kept = np.zeros((w, r), dtype=np.int64)
@@ -98,6 +127,7 @@ class BatchedModel:
         # nominal ties matter only when they weigh something and someone is nominal
         nominal_last_week = self.recorder.weeks[-1]["nominal"].any()
         count_nominal = self.params.mandate_nominal_weight > 0 and bool(nominal_last_week)
+        count_champions = self.params.seeding_champion_weight != 1.0
         kernels.decide(
             self.params,
             self.weights.indptr,
@@ -108,7 +138,13 @@ class BatchedModel:
             self.licensed,
             self.pushed,
             self.reluctant,
+            self.fits,
+            self.champion,
+            self.incumbent,
+            self.trained_until,
+            self.readiness,
             covered,
+            self.reviews.banned,
             self.scope.of_agent,
             self.local.free_seats,
             self.keys,
@@ -118,6 +154,8 @@ class BatchedModel:
             self.local.p,
             self.local.q,
             count_nominal,
+            count_champions,
+            self.p_fade,
             self._next,
             self._request,
             kept,
@@ -129,6 +167,7 @@ class BatchedModel:
             self.state,
             self.paid,
             self.deal,
+            self.reviews.banned,
             self.scope.holder,
             self.local.value,
             blocked_unlicensed,
@@ -160,11 +199,14 @@ class BatchedModel:
             request,
             kept,
             covered,
+            self.reviews.banned,
             self.scope.of_agent,
             self.local.free_seats,
             self.licensed,
+            self.incumbent,
             self.paid,
             self.org.department,
+            self.prices.per_seat,
             self.state,
             has_free_user,
             tallied,
@@ -172,53 +214,80 @@ class BatchedModel:
         )
         kernels.start_trials(self.trial_start, has_free_user, week)
         self.week = week
-        changed, rollout = self._end_of_week_events(tallied[State.ACTIVE], department_active)
+        changed, rollout = self._end_of_week_events(tallied, department_active)
         if changed:
             tallied, department_active = tally(
                 self.state,
                 self.licensed,
+                self.incumbent,
                 self.paid,
                 self.scope.of_agent,
                 self.org.department,
                 len(self.org.department_names),
+                self.prices.per_seat,
             )
-        counts = weekly_counts(tallied, self.paid, self.deal, self.prices, rollout)
+        counts = weekly_counts(
+            tallied, self.paid, self.deal, self.reviews.banned, self.prices, rollout
+        )
         self.recorder.record(counts, self.deal, department_active)
 
     def _end_of_week_events(
-        self, engaged: np.ndarray, department_active: np.ndarray
+        self, tallied: np.ndarray, department_active: np.ndarray
     ) -> tuple[bool, np.ndarray]:
-        """Top-down actions that fire this week (eq. 11, in plan order), then enterprise
-        deals (eq. 7).  ``engaged``: active users per replicate, ``department_active``: per
-        department, after the commit (actions do not change them).  Returns whether
-        anything changed, and the week's rollout cost per replicate (eq. 12)."""
+        """Top-down actions that fire this week (eqs. 10, 11, in plan order), the security
+        review (eq. 14), then enterprise deals (eq. 7).  ``tallied``: the week's tally after
+        the commit; ``department_active``: engaged per department (actions do not change
+        who is engaged).  Returns whether anything changed, and the week's rollout cost per
+        replicate (eq. 12)."""
         changed = False
         reps = len(self.replicates)
-        newly_licensed = np.zeros(reps, dtype=np.int64)
+        engaged = tallied[State.ACTIVE]
+        newly_trained = np.zeros(reps, dtype=np.int64)
         due = actions_due(
             self.actions, self.fired, self.week, engaged, department_active, self.department_size
         )
         for a in np.flatnonzero(due.any(axis=1)):
-            kernels.apply_action(
-                self.state,
-                self.licensed,
-                self.reluctant,
-                self.pushed,
-                self.actions.scope[a],
-                due[a],
-                bool(self.actions.pushes[a]),
-                newly_licensed,
-            )
+            kind, scope = self.actions.kind[a], self.actions.scope[a]
+            if kind in (MANDATE, LICENCE):
+                kernels.apply_action(
+                    self.state,
+                    self.licensed,
+                    self.reluctant,
+                    self.pushed,
+                    scope,
+                    due[a],
+                    kind == MANDATE,
+                )
+            elif kind == TRAINING:
+                weeks = self.config.training.weeks
+                kernels.apply_training(
+                    self.state, self.trained_until, scope, due[a], self.week, weeks, newly_trained
+                )
+            elif kind == SUNSET:
+                kernels.apply_sunset(self.incumbent, scope, due[a])
             changed = True
-        if self.config.enterprise.enabled and not self.deal.all():
-            signs = kernels.sign_deals(self.params, self.deal, engaged, self.org.n)
-            if signs.any():
-                self.deal |= signs
-                self.licensed[:, signs] = True
-                self.pushed[:, signs] = True
-                changed = True
+        verdicts = self.reviews.verdicts(
+            self.params,
+            self.week,
+            tallied[UNLICENSED_ACTIVE_ROW],
+            self.org.n,
+            self.seed,
+            self.replicates,
+        )
+        if (verdicts == Verdict.BAN).any():
+            kernels.apply_ban(self.state, self.licensed, verdicts == Verdict.BAN)
+            changed = True
+        forced = verdicts == Verdict.REQUIRE_ENTERPRISE
+        signs = forced & ~self.deal
+        if self.config.enterprise.enabled:
+            signs |= kernels.sign_deals(self.params, self.deal, engaged, self.org.n)
+        if signs.any():
+            self.deal |= signs
+            self.licensed[:, signs] = True
+            self.pushed[:, signs] = True
+            changed = True
         cost = rollout_cost(
-            self.prices, self.week, self.champion_count, due.sum(axis=0), newly_licensed
+            self.prices, self.week, self.champion_count, due.sum(axis=0), newly_trained
         )
         return changed, cost
 

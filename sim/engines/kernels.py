@@ -31,7 +31,7 @@ from sim.rules import Draw, Intent, State
 invalidate_if_rules_changed(__file__)  # numba's cache must not outlive a rules edit
 
 N_STATES = len(State)
-FACT_BITS = 6  # licensed + the five facts of rules.week_facts
+FACT_BITS = 7  # licensed + the six facts of rules.week_facts
 # int8 like the state arrays: comparing an int8 row with an int64 enum member would widen
 # the SIMD lanes of the weighted-users sums eightfold
 _ACTIVE, _NOMINAL = np.int8(State.ACTIVE), np.int8(State.NOMINAL)
@@ -45,23 +45,24 @@ _compile = njit(cache=True, nogil=True, error_model="numpy")
 
 
 @_compile
-def _case(state, licensed, discovers, wants, complies_, gives_up, lapses) -> int:
-    """The row of :func:`transition_table` for one employee's week: state and 6 facts."""
+def _case(state, licensed, discovers, wants, complies_, gives_up, lapses, returns) -> int:
+    """The row of :func:`transition_table` for one employee's week: state and 7 facts."""
     return (
-        state * 64
-        + licensed * 32
-        + discovers * 16
-        + wants * 8
-        + complies_ * 4
-        + gives_up * 2
-        + lapses * 1
+        state * 128
+        + licensed * 64
+        + discovers * 32
+        + wants * 16
+        + complies_ * 8
+        + gives_up * 4
+        + lapses * 2
+        + returns * 1
     )
 
 
 @_compile
 def transition_table() -> tuple[np.ndarray, np.ndarray]:
     """:func:`sim.rules.next_state` tabulated over every combination of its inputs
-    (6 states x 2^6 facts), so that the weekly pass looks its answer up instead of
+    (6 states x 2^7 facts), so that the weekly pass looks its answer up instead of
     branching on mixed states in SIMD lanes."""
     rows = N_STATES * 2**FACT_BITS
     next_state = np.empty(rows, dtype=np.int8)
@@ -69,8 +70,8 @@ def transition_table() -> tuple[np.ndarray, np.ndarray]:
     for st in range(N_STATES):
         for bits in range(2**FACT_BITS):
             f = [(bits >> shift) & 1 == 1 for shift in range(FACT_BITS - 1, -1, -1)]
-            case = _case(st, f[0], f[1], f[2], f[3], f[4], f[5])
-            nx, intent = rules.next_state(np.int8(st), f[0], f[1], f[2], f[3], f[4], f[5])
+            case = _case(st, f[0], f[1], f[2], f[3], f[4], f[5], f[6])
+            nx, intent = rules.next_state(np.int8(st), f[0], f[1], f[2], f[3], f[4], f[5], f[6])
             next_state[case] = nx
             next_intent[case] = intent
     return next_state, next_intent
@@ -98,7 +99,13 @@ def decide(
     licensed: np.ndarray,
     pushed: np.ndarray,
     reluctant: np.ndarray,
+    fits: np.ndarray,
+    champion: np.ndarray,
+    incumbent: np.ndarray,
+    trained_until: np.ndarray,
+    readiness: np.ndarray,
     covered: np.ndarray,
+    banned: np.ndarray,
     workspace_of: np.ndarray,
     free_seats: np.ndarray,
     keys: np.ndarray,
@@ -108,6 +115,8 @@ def decide(
     p: np.ndarray,
     q: np.ndarray,
     count_nominal: bool,
+    count_champions: bool,
+    p_fade: float,
     nxt: np.ndarray,
     request: np.ndarray,
     kept: np.ndarray,
@@ -119,65 +128,101 @@ def decide(
     Reads the state at the end of last week; writes ``nxt`` (next state, requesters still
     pending), ``request`` (asks for a seat), per workspace and replicate ``kept`` (free
     seats kept) and last week's paywall demand (blocked and active unlicensed members).
+    Also updates ``reluctant`` in place for next week (eq. 13): only employee i reads its
+    own reluctance, and it has read it by then.
     Employee i's uniform in replicate c is draw (week, i) of stream
     ``keys[Draw.TRANSITION, c]`` (``keys``: purposes x R, from ``randomness.stream_keys``).
     """
     n, reps = state.shape
     nu = r.mandate_nominal_weight
+    extra = r.seeding_champion_weight - 1.0
     rule_ = r.adoption_rule
     next_state, next_intent = transition_table()
     transition_keys = keys[Draw.TRANSITION]
+    fade_keys = keys[Draw.RELUCTANCE_FADES]
     resistance = r.mandate_resistance
+    strength, incumbent_on = r.incumbent_strength, r.incumbent_enabled
+    boost = r.training_boost
     week_bits = np.uint64(week)
-    # in units of 1/64, exact; int32 holds any sum: a tie weighs at most 16 x 64 (schema)
-    # and an employee has fewer than 10^6 ties, so a sum stays below 2^30
+    # in units of 1/64, exact; int32 holds any sum: a tie weighs at most 28 x 64 (schema)
+    # and an employee has fewer than 10^6 ties, so a sum stays below 2^31
     engaged = np.zeros(reps, dtype=np.int32)
     nominal = np.zeros(reps, dtype=np.int32)
+    champions = np.zeros(reps, dtype=np.int32)
     case = np.zeros(reps, dtype=np.int32)
     unused = np.zeros(reps)  # stands in for theta_i / k_i under the rules that ignore them
+    ones = np.ones(reps)  # readiness without heterogeneity
     for i in range(n):
         engaged[:] = 0
         nominal[:] = 0
+        champions[:] = 0
         for nz in range(indptr[i], indptr[i + 1]):
             w = np.int32(weights_64ths[nz])
-            tie = state[indices[nz]]
+            j = indices[nz]
+            tie = state[j]
             for c in range(reps):  # a plain loop over one row: vectorized
                 engaged[c] += w * np.int32(tie[c] == _ACTIVE)
             if count_nominal:
                 for c in range(reps):
                     nominal[c] += w * np.int32(tie[c] == _NOMINAL)
+            if count_champions:
+                is_champion = champion[j]
+                for c in range(reps):
+                    champions[c] += w * np.int32((tie[c] == _ACTIVE) & is_champion[c])
         ws = workspace_of[i]
         d = degree[i]
         p_i, q_i, cap = p[i], q[i], free_seats[ws]
         hashed = randomness.counter_hash(week_bits, np.uint64(i))
         st_row, lic_row, pushed_row = state[i], licensed[i], pushed[i]
         covered_row, reluctant_row = covered[ws], reluctant[i]
+        fits_row, incumbent_row, trained_row = fits[i], incumbent[i], trained_until[i]
         # only the rule that uses theta_i or k_i reads it (two N x R float64 arrays)
         theta_row = threshold[i] if rule_ == rules.THRESHOLD else unused
         k_row = k_needed[i] if rule_ == rules.COUNT else unused
+        ready_row = readiness[i] if readiness.shape[0] == n else ones
         for c in range(reps):  # branch-free: its only output is each row of the table
             lic = lic_row[c]
             u = randomness.uniform_from_hash(transition_keys[c], hashed)
-            s_users = rules.weighted_users(engaged[c] / 64.0, nominal[c] / 64.0, nu)
+            s_users = rules.weighted_users(
+                engaged[c] / 64.0, nominal[c] / 64.0, nu, champions[c] / 64.0, extra
+            )
             share = rules.active_share(s_users, d)
             multiplier = rules.value_multiplier(r, lic, covered_row[c])
-            a = rules.appeal(multiplier, resistance, 1.0 if reluctant_row[c] else 0.0)
-            discovers, wants, complies_, gives_up, lapses = rules.week_facts(
-                r, u, share, s_users, a, theta_row[c], k_row[c], p_i, q_i, pushed_row[c]
+            held = rules.incumbent_factor(strength, share, incumbent_on & incumbent_row[c])
+            trained_boost = boost if rules.trained(week, trained_row[c]) else 0.0
+            reluctance = 1.0 if reluctant_row[c] else 0.0
+            a = rules.appeal(multiplier, resistance, reluctance, trained_boost, held)
+            discovers, wants, complies_, gives_up, lapses, returns = rules.week_facts(
+                r,
+                u,
+                share,
+                s_users,
+                a,
+                theta_row[c],
+                k_row[c],
+                p_i,
+                q_i,
+                pushed_row[c],
+                ready_row[c],
+                fits_row[c],
             )
-            case[c] = _case(st_row[c], lic, discovers, wants, complies_, gives_up, lapses)
+            case[c] = _case(st_row[c], lic, discovers, wants, complies_, gives_up, lapses, returns)
         for c in range(reps):
             nx, intent = next_state[case[c]], next_intent[case[c]]
             blocked, free = rules.paywall_demand(st_row[c], lic_row[c])
             blocked_unlicensed[ws, c] += blocked
             active_unlicensed[ws, c] += free
             if intent == Intent.KEEP:  # keepers first, lowest id first (eq. 9)
-                unlimited = rules.seats_unlimited(r, covered_row[c], cap)
-                granted = rules.gets_seat(unlimited, kept[ws, c], cap)
+                unlimited = rules.seats_unlimited(r, covered_row[c], cap, banned[c])
+                granted = rules.gets_seat(unlimited, kept[ws, c], cap, banned[c])
                 kept[ws, c] += granted
                 nx = rules.seat_outcome(granted)
             request[i, c] = intent == Intent.REQUEST
             nxt[i, c] = nx
+            if reluctant_row[c] and p_fade > 0.0:  # rare: a plain branch (eq. 13)
+                v = randomness.uniform_from_hash(fade_keys[c], hashed)
+                if rules.loses_reluctance(True, st_row[c], v, p_fade):
+                    reluctant_row[c] = False
 
 
 @_compile
@@ -186,6 +231,7 @@ def decide_payment(
     state: np.ndarray,
     paid: np.ndarray,
     deal: np.ndarray,
+    banned: np.ndarray,
     holder: np.ndarray,
     value: np.ndarray,
     blocked_unlicensed: np.ndarray,
@@ -203,7 +249,7 @@ def decide_payment(
         hashed = randomness.counter_hash(week_bits, np.uint64(w))
         for c in range(reps):
             blocked = blocked_unlicensed[w, c]
-            if rules.at_paywall(r, paid[w, c], deal[c], blocked):
+            if rules.at_paywall(r, paid[w, c], deal[c], blocked, banned[c]):
                 v = randomness.uniform_from_hash(payment_keys[c], hashed)
                 holder_active = state[holder[w], c] == State.ACTIVE
                 pays[w, c] = rules.pays(
@@ -219,11 +265,14 @@ def grant_and_commit(
     request: np.ndarray,
     kept: np.ndarray,
     covered: np.ndarray,
+    banned: np.ndarray,
     workspace_of: np.ndarray,
     free_seats: np.ndarray,
     licensed: np.ndarray,
+    incumbent: np.ndarray,
     paid: np.ndarray,
     department: np.ndarray,
+    per_seat: bool,
     state: np.ndarray,
     has_free_user: np.ndarray,
     counts: np.ndarray,
@@ -245,16 +294,18 @@ def grant_and_commit(
         for c in range(reps):
             if request[i, c]:  # rare: a plain branch
                 cap = free_seats[ws]
-                unlimited = rules.seats_unlimited(r, covered[ws, c], cap)
+                unlimited = rules.seats_unlimited(r, covered[ws, c], cap, banned[c])
                 taken = kept[ws, c] + granted[ws, c]
-                seat = rules.gets_seat(unlimited, taken, cap)
+                seat = rules.gets_seat(unlimited, taken, cap, banned[c])
                 granted[ws, c] += seat
                 row[c] = rules.seat_outcome(seat)
         state[i] = row
         lic_row = licensed[i]
         for c in range(reps):
             has_free_user[ws, c] |= rules.free_user(row[c], lic_row[c])
-        count_row(counts, department_active, row, lic_row, paid[ws], department[i])
+        count_row(
+            counts, department_active, row, lic_row, incumbent[i], paid[ws], department[i], per_seat
+        )
 
 
 @_compile
@@ -285,10 +336,9 @@ def apply_action(
     in_scope: np.ndarray,
     fires: np.ndarray,
     pushes: bool,
-    newly_licensed: np.ndarray,
 ) -> None:
-    """Eq. 10 for one action, in the replicates where it fires (``fires``: R), for every
-    employee; adds the employees it newly licensed to ``newly_licensed`` (R)."""
+    """Eq. 10 for one mandate or licence action, in the replicates where it fires
+    (``fires``: R), for every employee in scope."""
     n, reps = state.shape
     for i in range(n):
         if not in_scope[i]:
@@ -296,8 +346,53 @@ def apply_action(
         for c in range(reps):
             if fires[c]:
                 new_state, licenses, resists, push = rules.action_effect(state[i, c], True, pushes)
-                newly_licensed[c] += licenses and not licensed[i, c]
                 state[i, c] = new_state
                 licensed[i, c] |= licenses
                 reluctant[i, c] |= resists
                 pushed[i, c] |= push
+
+
+@_compile
+def apply_training(
+    state: np.ndarray,
+    trained_until: np.ndarray,
+    in_scope: np.ndarray,
+    fires: np.ndarray,
+    week: int,
+    weeks: int,
+    newly_trained: np.ndarray,
+) -> None:
+    """Eq. 10b for one training action where it fires: unaware employees in scope become
+    aware and everyone in scope is boosted until ``week + weeks``; adds the employees not
+    under a boost already to ``newly_trained`` (R)."""
+    n, reps = state.shape
+    for i in range(n):
+        if not in_scope[i]:
+            continue
+        for c in range(reps):
+            if fires[c]:
+                newly_trained[c] += not rules.trained(week + 1, trained_until[i, c])
+                new_state, until = rules.training_effect(state[i, c], week, weeks)
+                state[i, c] = new_state
+                trained_until[i, c] = until
+
+
+@_compile
+def apply_sunset(incumbent: np.ndarray, in_scope: np.ndarray, fires: np.ndarray) -> None:
+    """A sunset action where it fires: the old tool is gone for everyone in scope."""
+    n, reps = incumbent.shape
+    for i in range(n):
+        if in_scope[i]:
+            for c in range(reps):
+                if fires[c]:
+                    incumbent[i, c] = False
+
+
+@_compile
+def apply_ban(state: np.ndarray, licensed: np.ndarray, bans: np.ndarray) -> None:
+    """Eq. 14, a ban where ``bans`` (R): unlicensed engaged users are blocked."""
+    n, reps = state.shape
+    for i in range(n):
+        for c in range(reps):
+            if bans[c]:
+                state[i, c] = rules.ban_effect(state[i, c], licensed[i, c])

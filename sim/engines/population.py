@@ -26,12 +26,25 @@ class Traits:
     threshold: np.ndarray  # theta_i = threshold * mu_i
     k_needed: np.ndarray  # k_i = k * mu_i
     keys: np.ndarray  # uniform tie-breaking keys (random seeding order)
+    readiness: np.ndarray  # rho_i = 1 / max(mu_i, MIN_MULTIPLIER): linear rule (eq. 3a)
+    fits: np.ndarray  # bool: the tool fits employee i (market potential)
 
 
-def draw_traits(seed: int, replicate: int, n: int, adoption: Adoption) -> Traits:
+def draw_traits(
+    seed: int,
+    replicate: int,
+    n: int,
+    adoption: Adoption,
+    potential: np.ndarray | None = None,
+) -> Traits:
     """One replicate's traits, from its week-0 streams (randomness contract v2): employee
-    i's adopter category, normal deviate and seeding key are draws i of their purposes."""
+    i's adopter category, normal deviate, seeding key and job-fit draw are draws i of their
+    purposes.  ``potential``: each employee's market potential (department and title
+    overrides), default ``adoption.market_potential`` for all."""
     u = randomness.uniforms(seed, replicate, randomness.ADOPTER_CATEGORY, 0, n)
+    fit_draw = randomness.uniforms(seed, replicate, rules.Draw.JOB_FIT, 0, n)
+    if potential is None:
+        potential = np.full(n, adoption.market_potential)
     z = randomness.standard_normals(seed, replicate, randomness.HETEROGENEITY_NORMAL, 0, n)
     keys = randomness.uniforms(seed, replicate, randomness.SEEDING_KEYS, 0, n)
     if adoption.heterogeneity == "rogers":
@@ -46,6 +59,8 @@ def draw_traits(seed: int, replicate: int, n: int, adoption: Adoption) -> Traits
         threshold=adoption.threshold * multiplier,
         k_needed=adoption.k * multiplier,
         keys=keys,
+        readiness=1.0 / np.maximum(multiplier, rules.MIN_MULTIPLIER),
+        fits=fit_draw < potential,
     )
 
 
@@ -159,12 +174,17 @@ def champions_of(org: Org, config: Config, traits: Traits) -> np.ndarray:
     )
 
 
+ACTION_KINDS = ("mandate", "licence", "training", "sunset")
+MANDATE, LICENCE, TRAINING, SUNSET = range(len(ACTION_KINDS))
+
+
 @dataclass(frozen=True)
 class ActionPlan:
     """A plan's top-down actions as arrays both engines read (``Config.plan_actions``)."""
 
-    scope: np.ndarray  # A x N bool: who each action licenses
-    pushes: np.ndarray  # A bool: a mandate (True) or a plain licence (False)
+    scope: np.ndarray  # A x N bool: who each action reaches
+    kind: np.ndarray  # A int: index into ACTION_KINDS
+    pushes: np.ndarray  # A bool: a mandate (True) or another kind
     at_week: np.ndarray  # A int: the week it fires, -1 when triggered
     trigger_share: np.ndarray  # A float: engaged share that fires a triggered action
     trigger_department: np.ndarray  # A int: department measured, -1 for the whole org
@@ -189,8 +209,9 @@ def action_plan(org: Org, config: Config) -> ActionPlan:
             share[a] = action.when.active_share
             if action.when.department is not None:
                 department[a] = org.department_names.index(action.when.department)
-    pushes = np.array([action.kind == "mandate" for action in actions], dtype=bool)
-    return ActionPlan(scope, pushes, at_week, share, department)
+    kind = np.array([ACTION_KINDS.index(action.kind) for action in actions], dtype=np.int64)
+    pushes = kind == MANDATE
+    return ActionPlan(scope, kind, pushes, at_week, share, department)
 
 
 def actions_due(
@@ -232,6 +253,7 @@ class DepartmentValues:
     q: np.ndarray  # N float: adoption.q
     value: np.ndarray  # W float: tool.value_per_seat_week of each workspace's holder
     free_seats: np.ndarray  # W int: freemium.free_seats (-1 = unlimited)
+    potential: np.ndarray  # N float: market potential (title, else department, else base)
 
 
 def department_values(org: Org, config: Config, spaces: Workspaces) -> DepartmentValues:
@@ -244,6 +266,7 @@ def department_values(org: Org, config: Config, spaces: Workspaces) -> Departmen
     q = np.full(n_dep, config.adoption.q)
     value = np.full(n_dep, config.tool.value_per_seat_week)
     cap = np.full(n_dep, base_cap, dtype=np.int64)
+    potential = np.full(n_dep, config.adoption.market_potential)
     for name, override in config.departments.items():
         d = org.department_names.index(name)
         if override.adoption.p is not None:
@@ -254,10 +277,65 @@ def department_values(org: Org, config: Config, spaces: Workspaces) -> Departmen
             value[d] = override.tool.value_per_seat_week
         if override.freemium.free_seats is not None:
             cap[d] = override.freemium.free_seats
+        if override.adoption.market_potential is not None:
+            potential[d] = override.adoption.market_potential
     holder_department = org.department[spaces.holder]
+    employee_potential = potential[org.department]
+    for title, override in config.titles.items():
+        if override.adoption.market_potential is not None:
+            has_title = np.array([t == title for t in org.titles], dtype=bool)
+            employee_potential[has_title] = override.adoption.market_potential
     return DepartmentValues(
         p=p[org.department],
         q=q[org.department],
         value=value[holder_department],
         free_seats=cap[holder_department],
+        potential=employee_potential,
     )
+
+
+@dataclass
+class SecurityReviews:
+    """Per replicate: the week IT noticed shadow IT (-1: not yet), whether it gave its
+    verdict, and whether unlicensed use is banned (eq. 14)."""
+
+    noticed: np.ndarray  # R int
+    decided: np.ndarray  # R bool
+    banned: np.ndarray  # R bool
+
+    @classmethod
+    def start(cls, replicates: int) -> SecurityReviews:
+        return cls(
+            noticed=np.full(replicates, -1, dtype=np.int64),
+            decided=np.zeros(replicates, dtype=bool),
+            banned=np.zeros(replicates, dtype=bool),
+        )
+
+    def verdicts(
+        self,
+        r,
+        week: int,
+        unlicensed_active: np.ndarray,
+        n: int,
+        seed: int,
+        replicates: list[int],
+    ) -> np.ndarray:
+        """R verdicts given at the end of ``week`` (``rules.Verdict`` values, -1: none).
+        IT notices when the unlicensed engaged users (after the week's commit, before its
+        actions) reach the threshold, and decides ``delay_weeks`` later from the
+        replicate's draw (week, 0) of its security-review stream.  A ban is recorded."""
+        out = np.full(len(replicates), -1, dtype=np.int64)
+        if not r.security_review_enabled:
+            return out
+        for c, replicate in enumerate(replicates):
+            if self.decided[c]:
+                continue
+            if self.noticed[c] < 0 and rules.shadow_it_noticed(r, int(unlicensed_active[c]), n):
+                self.noticed[c] = week
+            if self.noticed[c] >= 0 and week >= self.noticed[c] + r.security_review_delay_weeks:
+                draw = randomness.uniforms(seed, replicate, rules.Draw.SECURITY_REVIEW, week, 1)
+                v = float(draw[0])
+                out[c] = rules.review_verdict(r, v)
+                self.decided[c] = True
+                self.banned[c] = out[c] == rules.Verdict.BAN
+        return out

@@ -25,6 +25,11 @@ from mesa.discrete_space import FixedAgent, Network
 from sim import randomness, rules
 from sim.engines.params import params_of
 from sim.engines.population import (
+    LICENCE,
+    MANDATE,
+    SUNSET,
+    TRAINING,
+    SecurityReviews,
     action_plan,
     actions_due,
     champions_of,
@@ -36,7 +41,7 @@ from sim.engines.population import (
 from sim.observe import Prices, Recorder, observe_week, rollout_cost
 from sim.org import Org
 from sim.randomness import framework_seed
-from sim.rules import Draw, Intent, State
+from sim.rules import Draw, Intent, State, Verdict, fade_probability
 from sim.scenario import Config
 
 
@@ -52,6 +57,8 @@ class Employee(FixedAgent):
         k_needed: float,
         p: float,
         q: float,
+        readiness: float,
+        fits: bool,
     ):
         super().__init__(model)
         self.cell = cell
@@ -59,35 +66,50 @@ class Employee(FixedAgent):
         self.threshold = threshold
         self.k_needed = k_needed
         self.p, self.q = p, q  # its department's adoption.p and q
+        self.readiness = readiness  # rho_i: its adopter category's readiness (linear rule)
+        self.fits = fits  # whether the tool fits its job at all (market potential)
         self.state = State.AWARE if not model.config.discovery.enabled else State.UNAWARE
         self.licensed = False
         self.pushed = False  # licensed by a mandate or the deal: may comply (nominal use)
         self.reluctant = False
+        self.champion = False  # a week-0 champion (counts champion_weight in S_j)
+        self.incumbent = model.config.incumbent.enabled  # still has the old tool
+        self.trained_until = -1  # a training action's boost lasts up to this week
         self.workspace: Workspace | None = None
         self.ties: list[tuple[Employee, float]] = []
         self.weighted_degree = 0.0
         self.history: list[int] = []
         self._next = self.state
         self._intent = Intent.NONE
+        self._reluctant_next = False
 
     # -- what this employee sees at the end of last week -------------------------------
     def weighted_users(self) -> float:
-        """S_i: engaged colleagues, plus nominal ones at ``mandate.nominal_weight`` (eq. S)."""
-        engaged = nominal = 0.0
+        """S_i: engaged colleagues (engaged champions at ``seeding.champion_weight``), plus
+        nominal ones at ``mandate.nominal_weight`` (eq. S)."""
+        engaged = nominal = champions = 0.0
         active, nominal_state = State.ACTIVE, State.NOMINAL
         for other, weight in self.ties:
             state = other.state
             if state == active:
                 engaged += weight
+                if other.champion:
+                    champions += weight
             elif state == nominal_state:
                 nominal += weight
-        return rules.weighted_users(engaged, nominal, self.model.params.mandate_nominal_weight)
+        r = self.model.params
+        extra = r.seeding_champion_weight - 1.0
+        return rules.weighted_users(engaged, nominal, r.mandate_nominal_weight, champions, extra)
 
-    def appeal(self) -> float:
-        """a_i (eq. 1): the value it would get now, lowered if it resists a mandate."""
+    def appeal(self, share: float) -> float:
+        """a_i (eq. 1): the value it would get now, raised while trained, lowered by the old
+        tool's pull (``share``: s_i) and if it resists a mandate."""
         r = self.model.params
         multiplier = rules.value_multiplier(r, self.licensed, self.workspace.covered)
-        return rules.appeal(multiplier, r.mandate_resistance, 1.0 if self.reluctant else 0.0)
+        held = rules.incumbent_factor(r.incumbent_strength, share, self.incumbent)
+        boost = r.training_boost if rules.trained(self.model.week + 1, self.trained_until) else 0.0
+        reluctance = 1.0 if self.reluctant else 0.0
+        return rules.appeal(multiplier, r.mandate_resistance, reluctance, boost, held)
 
     # -- phase 1: decide -----------------------------------------------------------------
     def step(self) -> None:
@@ -101,19 +123,27 @@ class Employee(FixedAgent):
             u,
             share,
             users,
-            self.appeal(),
+            self.appeal(share),
             self.threshold,
             self.k_needed,
             self.p,
             self.q,
             self.pushed,
+            self.readiness,
+            self.fits,
         )
         self._next, self._intent = rules.next_state(self.state, self.licensed, *facts)
+        self._reluctant_next = self.reluctant
+        if self.reluctant and self.model.p_fade > 0.0:  # eq. 13
+            v = self.model.uniforms[Draw.RELUCTANCE_FADES][self.index]
+            if rules.loses_reluctance(True, self.state, v, self.model.p_fade):
+                self._reluctant_next = False
 
     # -- phase 2: commit -----------------------------------------------------------------
     def advance(self) -> None:
         self.state = State(self._next)
         self._intent = Intent.NONE
+        self.reluctant = self._reluctant_next
 
 
 class Workspace(mesa.Agent):
@@ -144,7 +174,7 @@ class Workspace(mesa.Agent):
             blocked += is_blocked
             active += is_free_user
         r = self.model.params
-        if rules.at_paywall(r, self.paid, self.model.deal, blocked):
+        if rules.at_paywall(r, self.paid, self.model.deal, blocked, self.model.banned):
             v = self.model.uniforms[Draw.PAYMENT][self.index]
             holder_active = self.model.employee(self.holder_id).state == State.ACTIVE
             self._pays = bool(rules.pays(r, v, blocked, active, holder_active, self.value))
@@ -152,12 +182,13 @@ class Workspace(mesa.Agent):
     def resolve_seats(self) -> None:
         """Grant seats to this week's keepers, then requesters, lowest employee id first."""
         r = self.model.params
-        unlimited = rules.seats_unlimited(r, self.covered, self.free_seats)
+        banned = self.model.banned
+        unlimited = rules.seats_unlimited(r, self.covered, self.free_seats, banned)
         taken = 0
         for intent in (Intent.KEEP, Intent.REQUEST):
             for member in self.members:
                 if member._intent == intent:
-                    granted = rules.gets_seat(unlimited, taken, self.free_seats)
+                    granted = rules.gets_seat(unlimited, taken, self.free_seats, banned)
                     taken += granted
                     member._next = rules.seat_outcome(granted)
 
@@ -185,9 +216,11 @@ class AdoptionModel(mesa.Model):
         self.deal = False
         self.week = 0
         self.prices = Prices.of(config)
-        traits = draw_traits(seed, replicate, org.n, config.adoption)
         self.scope = workspaces(org, config.freemium.workspace)
         local = department_values(org, config, self.scope)
+        traits = draw_traits(seed, replicate, org.n, config.adoption, local.potential)
+        self.p_fade = fade_probability(config.reluctance.half_life_weeks)
+        self.reviews = SecurityReviews.start(1)
         self.network = Network(org.graph, random=self.random)
         self.employees: list[Employee] = []
         for i in range(org.n):
@@ -200,6 +233,8 @@ class AdoptionModel(mesa.Model):
                     float(traits.k_needed[i]),
                     float(local.p[i]),
                     float(local.q[i]),
+                    float(traits.readiness[i]),
+                    bool(traits.fits[i]),
                 )
             )
         self._connect(org)
@@ -216,6 +251,8 @@ class AdoptionModel(mesa.Model):
         self.recorder = Recorder([replicate], org.department, org.department_names)
         self.latest: dict[str, float] = {}
         champions = champions_of(org, config, traits)
+        for index in champions:
+            self.employees[index].champion = True
         self.champion_count = np.array([len(champions)])
         self._place_champions(champions)
 
@@ -249,7 +286,11 @@ class AdoptionModel(mesa.Model):
     def step(self) -> None:
         """One week: uniforms, decide (employees, then workspaces), commit, events."""
         week = self.week + 1
-        draws = {Draw.TRANSITION: self.org.n, Draw.PAYMENT: len(self.workspaces)}
+        draws = {
+            Draw.TRANSITION: self.org.n,
+            Draw.PAYMENT: len(self.workspaces),
+            Draw.RELUCTANCE_FADES: self.org.n,
+        }
         self.uniforms = [[] for _ in Draw]  # by Draw: one list of floats per stream used
         for draw, count in draws.items():
             numbers = randomness.uniforms(self.seed, self.replicate, draw, week, count)
@@ -269,15 +310,22 @@ class AdoptionModel(mesa.Model):
         self.week = week
         self._record(self._end_of_week_events())
 
+    @property
+    def banned(self) -> bool:
+        """Whether IT has banned unlicensed use (eq. 14)."""
+        return bool(self.reviews.banned[0])
+
     def _end_of_week_events(self) -> np.ndarray:
-        """Top-down actions that fire this week (eq. 11), in plan order, then the enterprise
-        deal (eq. 7); returns the week's rollout cost (eq. 12, one replicate)."""
+        """Top-down actions that fire this week (eqs. 10, 11), in plan order, the security
+        review (eq. 14), then the enterprise deal (eq. 7); returns the week's rollout cost
+        (eq. 12, one replicate)."""
         engaged_by_department = np.bincount(
             self.org.department,
             weights=[e.state == State.ACTIVE for e in self.employees],
             minlength=len(self.org.department_names),
         ).astype(np.int64)
         engaged = int(engaged_by_department.sum())
+        shadow = sum(rules.free_user(e.state, e.licensed) for e in self.employees)
         due = actions_due(
             self.actions,
             self.fired,
@@ -286,36 +334,54 @@ class AdoptionModel(mesa.Model):
             engaged_by_department[:, None],
             self.department_size,
         )
-        newly_licensed = 0
+        newly_trained = 0
         for a in np.flatnonzero(due[:, 0]):
-            in_scope, pushes = self.actions.scope[a], bool(self.actions.pushes[a])
+            kind, in_scope = int(self.actions.kind[a]), self.actions.scope[a]
             for employee in self.employees:
-                state, licenses, resists, pushed = rules.action_effect(
-                    employee.state, bool(in_scope[employee.index]), pushes
-                )
-                newly_licensed += licenses and not employee.licensed
-                employee.state = State(state)
-                employee.licensed |= licenses
-                employee.reluctant |= resists
-                employee.pushed |= pushed
-        if rules.deal_signed(self.params, self.deal, engaged, self.org.n):
+                if not in_scope[employee.index]:
+                    continue
+                if kind in (MANDATE, LICENCE):
+                    state, licenses, resists, pushed = rules.action_effect(
+                        employee.state, True, kind == MANDATE
+                    )
+                    employee.state = State(state)
+                    employee.licensed |= licenses
+                    employee.reluctant |= resists
+                    employee.pushed |= pushed
+                elif kind == TRAINING:
+                    newly_trained += not rules.trained(self.week + 1, employee.trained_until)
+                    state, until = rules.training_effect(
+                        employee.state, self.week, self.config.training.weeks
+                    )
+                    employee.state, employee.trained_until = State(state), until
+                elif kind == SUNSET:
+                    employee.incumbent = False
+        (verdict,) = self.reviews.verdicts(
+            self.params, self.week, np.array([shadow]), self.org.n, self.seed, [self.replicate]
+        )
+        if verdict == Verdict.BAN:
+            for employee in self.employees:
+                employee.state = State(rules.ban_effect(employee.state, employee.licensed))
+        forced = verdict == Verdict.REQUIRE_ENTERPRISE and not self.deal
+        if forced or rules.deal_signed(self.params, self.deal, engaged, self.org.n):
             self.deal = True
             for employee in self.employees:
                 employee.licensed = True
                 employee.pushed = True
         return rollout_cost(
-            self.prices, self.week, self.champion_count, due.sum(axis=0), np.array([newly_licensed])
+            self.prices, self.week, self.champion_count, due.sum(axis=0), np.array([newly_trained])
         )
 
-    def state_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(state, licensed, paid) as N x 1, N x 1 and W x 1 arrays."""
+    def state_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(state, licensed, incumbent, paid) as N x 1, N x 1, N x 1 and W x 1 arrays."""
         state = np.fromiter((e.state for e in self.employees), np.int8, self.org.n)
         licensed = np.fromiter((e.licensed for e in self.employees), bool, self.org.n)
+        incumbent = np.fromiter((e.incumbent for e in self.employees), bool, self.org.n)
         paid = np.fromiter((w.paid for w in self.workspaces), bool, len(self.workspaces))
-        return state[:, None], licensed[:, None], paid[:, None]
+        return state[:, None], licensed[:, None], incumbent[:, None], paid[:, None]
 
     def _record(self, rollout: np.ndarray) -> None:
-        state, licensed, paid = self.state_arrays()
+        state, licensed, incumbent, paid = self.state_arrays()
         # after the end-of-week events, so a mandate's unaware -> aware shows in the history
         for employee, value in zip(self.employees, state[:, 0].tolist(), strict=True):
             employee.history.append(value)
@@ -323,11 +389,13 @@ class AdoptionModel(mesa.Model):
         counts, department_active = observe_week(
             state,
             licensed,
+            incumbent,
             paid,
             self.scope.of_agent,
             self.org.department,
             len(self.org.department_names),
             deal,
+            self.reviews.banned,
             self.prices,
             rollout,
         )

@@ -193,11 +193,28 @@ class Tool(Section):
     standalone_value: float = Field(
         0.5, ge=0, le=1, description="share of the tool's value with no colleague using it, 0..1"
     )
+    onboarding: float = Field(
+        1.0,
+        ge=0,
+        le=10,
+        description="self-service onboarding quality: multiplies the chance of adopting (eq. 3)",
+    )
+    enterprise_ready: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="chance an IT security review approves the tool (SSO, audit, data controls)",
+    )
+    pricing: Literal["per_seat", "per_active_user"] = Field(
+        "per_seat",
+        description="paid team plans and the enterprise deal bill every member, or engaged users",
+    )
 
     def summary(self) -> str:
         return (
-            f"price {self.price_per_seat_week}, value {self.value_per_seat_week}, "
-            f"standalone {self.standalone_value}"
+            f"price {self.price_per_seat_week} {self.pricing.replace('_', ' ')}, "
+            f"value {self.value_per_seat_week}, standalone {self.standalone_value}"
+            + (f", onboarding x{self.onboarding}" if self.onboarding != 1 else "")
         )
 
 
@@ -239,7 +256,15 @@ class Adoption(Section):
     )
     k: float = Field(2, ge=0, le=1000, description="count: active ties needed (weighted), 0..1000")
     heterogeneity: Literal["none", "rogers", "normal"] = Field(
-        "rogers", description="how thresholds (and k) vary between employees"
+        "rogers",
+        description="how readiness varies between employees: thresholds and k, and under "
+        "linear the chance of adopting (eq. 3a)",
+    )
+    market_potential: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="share of employees the tool fits (Bass's m): the rest never want it, 0..1",
     )
     spread: float = Field(
         0.3, ge=0, le=10, description="normal heterogeneity: coefficient of variation, 0..10"
@@ -253,7 +278,8 @@ class Adoption(Section):
     )
 
     def summary(self) -> str:
-        return f"{self.rule}, p {self.p}, q {self.q}, {self.heterogeneity}"
+        fit = f", fits {self.market_potential:.0%}" if self.market_potential < 1 else ""
+        return f"{self.rule}, p {self.p}, q {self.q}, {self.heterogeneity}{fit}"
 
     @model_validator(mode="after")
     def _checks(self) -> Adoption:
@@ -278,6 +304,13 @@ class Seeding(Section):
         json_schema_extra=control("champions", "Champions", most="employees"),
     )
 
+    champion_weight: float = Field(
+        1.0,
+        ge=1,
+        le=16,
+        description="how much an engaged champion counts in colleagues' S_i (evangelising), "
+        "1..16, rounded to 1/64",
+    )
     departments: list[str] = Field(
         default_factory=list, description="champions only from these departments (names)"
     )
@@ -289,8 +322,14 @@ class Seeding(Section):
         default_factory=list, description="champions only with these job titles"
     )
 
+    @field_validator("champion_weight")
+    @classmethod
+    def _quantize(cls, w: float) -> float:
+        return round(w * WEIGHT_QUANTUM) / WEIGHT_QUANTUM
+
     def summary(self) -> str:
-        return f"{self.strategy} x{self.count}" + _targets_text(self)
+        weight = f", weight {self.champion_weight}" if self.champion_weight != 1 else ""
+        return f"{self.strategy} x{self.count}" + _targets_text(self) + weight
 
 
 class Freemium(Section):
@@ -411,6 +450,103 @@ class Abandonment(Section):
     )
 
 
+class Winback(Section):
+    """Lapsed employees come back as the value they would get rises (eq. 4b)."""
+
+    enabled: bool = Field(False, description="whether lapsed employees can come back")
+    rate: float = Field(
+        0.02,
+        ge=0,
+        le=1,
+        description="weekly chance a lapsed employee comes back at full value, 0..1 (0 = never)",
+    )
+
+
+class Reluctance(Section):
+    """A mandated employee's reluctance fades with use (eq. 13)."""
+
+    half_life_weeks: float | None = Field(
+        None,
+        gt=0,
+        le=10_000,
+        description="weeks of use (nominal or engaged) in which half of the reluctant lose "
+        'their reluctance; "never" keeps it for good',
+    )
+
+    @field_validator("half_life_weeks", mode="before")
+    @classmethod
+    def _never(cls, value: object) -> object:
+        return None if value == "never" else value
+
+    def summary(self) -> str:
+        never = self.half_life_weeks is None
+        return "forever" if never else f"half-life {self.half_life_weeks} weeks of use"
+
+
+class SecurityReview(Section):
+    """IT notices shadow IT (unlicensed engaged users) and reviews it (eq. 14)."""
+
+    enabled: bool = Field(False, description="whether IT reviews unsanctioned use")
+    threshold_share: float = Field(
+        0.15,
+        ge=0,
+        le=1,
+        description="unlicensed engaged share of the org that makes IT notice, 0..1",
+    )
+    threshold_count: int | None = Field(
+        None,
+        ge=0,
+        le=1_000_000,
+        description="or this many unlicensed engaged users, whichever comes first",
+    )
+    delay_weeks: int = Field(8, ge=0, le=520, description="weeks from noticing to the verdict")
+    on_fail: Literal["enterprise", "ban"] = Field(
+        "ban",
+        description="a failed review (chance 1 - tool.enterprise_ready) requires the enterprise "
+        "plan (the deal is signed at its price) or bans unlicensed use",
+    )
+
+    def summary(self) -> str:
+        if not self.enabled:
+            return "off"
+        count = f" or {self.threshold_count}" if self.threshold_count is not None else ""
+        return (
+            f"at {self.threshold_share:.0%}{count} unlicensed users, verdict after "
+            f"{self.delay_weeks}w, else {self.on_fail}"
+        )
+
+
+class Incumbent(Section):
+    """The tool people already use: switching away costs, less as colleagues switch."""
+
+    enabled: bool = Field(False, description="whether an old tool competes with the new one")
+    strength: float = Field(
+        0.5,
+        ge=0,
+        le=100,
+        description="switching cost relative to the new tool's value: appeal / (1 + strength "
+        "(1 - s_i)) while the old tool is there",
+    )
+    cost_per_employee_week: float = Field(
+        0.0, ge=0, le=10_000, description="what the old tool costs per employee-week until sunset"
+    )
+
+    def summary(self) -> str:
+        return f"strength {self.strength}" if self.enabled else "off"
+
+
+class Training(Section):
+    """What a training action does to the employees it trains."""
+
+    boost: float = Field(
+        0.5, ge=0, le=10, description="trained employees' appeal x (1 + boost), 0..10"
+    )
+    weeks: int = Field(8, ge=1, le=520, description="weeks the boost lasts after the training")
+
+    def summary(self) -> str:
+        return f"appeal x{1 + self.boost:g} for {self.weeks}w"
+
+
 class Trigger(Section):
     """When a triggered action fires: the first week whose end sees ``active_share`` of
     the org (or of ``department``) engaged."""
@@ -427,11 +563,14 @@ class Action(Section):
     """One top-down action of a plan (``[[plans.actions]]``), at a week or on a trigger.
 
     mandate: licences plus a push (eq. 10: compliance, reluctance); licence: licences only
-    (no push: nobody becomes a nominal user or reluctant because of it).
+    (no push: nobody becomes a nominal user or reluctant because of it); training: the
+    ``[training]`` boost to appeal; sunset: the old tool (``[incumbent]``) is switched off.
     """
 
-    kind: Literal["mandate", "licence"] = Field(
-        ..., description="what is done (training and sunset arrive with those mechanisms)"
+    kind: Literal["mandate", "licence", "training", "sunset"] = Field(
+        ...,
+        description="mandate: licences and a push; licence: licences only; training: appeal "
+        "boost ([training]); sunset: the old tool is switched off ([incumbent])",
     )
     departments: list[str] = Field(default_factory=list, description="only these departments")
     teams: list[str] = Field(default_factory=list, description="only these teams")
@@ -461,6 +600,22 @@ class Action(Section):
 class AdoptionOverride(Section):
     p: float | None = Field(None, ge=0, le=1, description="this department's adoption.p")
     q: float | None = Field(None, ge=0, le=1, description="this department's adoption.q")
+    market_potential: float | None = Field(
+        None, ge=0, le=1, description="this department's adoption.market_potential"
+    )
+
+
+class FitOverride(Section):
+    market_potential: float | None = Field(
+        None, ge=0, le=1, description="this title's adoption.market_potential"
+    )
+
+
+class TitleOverrides(Section):
+    """``[titles."Account Executive"]``: who the tool fits, by job title (wins over the
+    department's)."""
+
+    adoption: FitOverride = Field(default_factory=FitOverride)
 
 
 class ToolOverride(Section):
@@ -552,11 +707,19 @@ class Config(Section):
     mandate: Mandate = Field(default_factory=Mandate)
     enterprise: Enterprise = Field(default_factory=Enterprise)
     abandonment: Abandonment = Field(default_factory=Abandonment)
+    winback: Winback = Field(default_factory=Winback)
+    reluctance: Reluctance = Field(default_factory=Reluctance)
+    security_review: SecurityReview = Field(default_factory=SecurityReview)
+    incumbent: Incumbent = Field(default_factory=Incumbent)
+    training: Training = Field(default_factory=Training)
     actions: list[Action] = Field(
         default_factory=list, description="staged or triggered top-down actions ([[plans.actions]])"
     )
     departments: dict[str, DepartmentOverrides] = Field(
         default_factory=dict, description='per-department overrides ([departments."Name"])'
+    )
+    titles: dict[str, TitleOverrides] = Field(
+        default_factory=dict, description='who the tool fits by job title ([titles."Name"])'
     )
     costs: Costs = Field(default_factory=Costs)
 
@@ -571,7 +734,8 @@ class Config(Section):
         for index, action in enumerate(self.actions):
             if action.week is not None and action.week > self.weeks:
                 raise ValueError(
-                    f"actions[{index}].week ({action.week}) is after the last week ({self.weeks})"
+                    f"actions[{index + 1}].week ({action.week}) is after the last week "
+                    f"({self.weeks})"
                 )
         if self.adoption.rule == "linear":
             for name, override in self.departments.items():
@@ -616,6 +780,11 @@ MECHANISMS = (
     "mandate",
     "enterprise",
     "abandonment",
+    "winback",
+    "reluctance",
+    "security_review",
+    "incumbent",
+    "training",
 )
 
 
@@ -717,8 +886,10 @@ def _describe(err: dict[str, Any], model: type[BaseModel], in_plan: bool = False
     allowed keys differ from the top level's (no plans, sweep, weeks, replicates or seed).
     """
     loc = [str(p) for p in err["loc"]]
-    field_path = ".".join(loc) if loc else "(scenario)"
+    field_path = _shown_path(err["loc"])
     message = err["msg"].removeprefix("Value error, ")
+    if not loc:  # a check across fields: its message names the fields itself
+        return message
     hint = _field_description(model, loc)
     got = ""
     if err["type"] != "missing" and "input" in err and not isinstance(err["input"], dict):
@@ -738,9 +909,24 @@ def _plan_keys() -> set[str]:
     return (set(Config.model_fields) - set(_SHARED)) | {"name", "description"}
 
 
+def _shown_path(loc: tuple | list) -> str:
+    """A field's location as a user counts: ``actions[1].week`` for the first
+    ``[[actions]]`` block's week (pydantic counts list items from 0)."""
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts[-1] = f"{parts[-1]}[{part + 1}]" if parts else f"[{part + 1}]"
+        else:
+            parts.append(str(part))
+    return ".".join(parts) if parts else "(scenario)"
+
+
 def _has_path(data: Any, loc: list[str]) -> bool:
-    """Whether nested dicts ``data`` hold the dotted location ``loc``."""
+    """Whether nested dicts and lists ``data`` hold the location ``loc``."""
     for key in loc:
+        if isinstance(data, list) and key.isdigit() and int(key) < len(data):
+            data = data[int(key)]
+            continue
         if not isinstance(data, dict) or key not in data:
             return False
         data = data[key]
@@ -863,6 +1049,9 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
                     f"{where} ({plan_name}).{key}", "is shared by all plans; set it at the top"
                 )
         merged = deep_merge(base, overrides)
+        if isinstance(base.get("actions"), list) and isinstance(overrides.get("actions"), list):
+            # the shared [[actions]] apply to every plan; a plan's own come after them
+            merged["actions"] = copy.deepcopy(base["actions"]) + copy.deepcopy(overrides["actions"])
         try:
             config = Config.model_validate(merged)
         except ValidationError as err:
@@ -1127,7 +1316,7 @@ def _check_names(config: Config, org: Org, where: str) -> None:
                 f"{where}: seeding.count: {config.seeding.count} champions but only {pool} "
                 f"employee(s) match{_targets_text(config.seeding)}; allowed: 0..{pool}"
             )
-    for index, action in enumerate(config.actions):
+    for index, action in enumerate(config.actions, start=1):
         for kind in TARGET_KINDS:
             unknown(f"actions[{index}].{kind}", kind, getattr(action, kind))
         if action.when is not None and action.when.department is not None:

@@ -32,7 +32,7 @@ def live_plots(model: VizModel) -> LivePlots:
 
 def NetworkView(model: VizModel) -> None:
     """The org network in its fixed structural layout, one colour per state."""
-    state, _, paid = model.state_arrays()
+    state, _, _, paid = model.state_arrays()
     image = painter_for(model.org).render(
         state[:, 0], paid[:, 0][model.scope.of_agent], selected.value, model.week
     )

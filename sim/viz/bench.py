@@ -52,7 +52,7 @@ def measure(spec: ViewSpec, steps: int) -> dict[str, float]:
         t0 = time.perf_counter()
         model.step()
         t1 = time.perf_counter()
-        state, _, paid = model.state_arrays()
+        state, _, _, paid = model.state_arrays()
         painter.render(state[:, 0], paid[:, 0][model.scope.of_agent], 0, model.week)
         t2 = time.perf_counter()
         plots.states_png(), plots.seats_png(), plots.departments_png()
