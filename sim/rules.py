@@ -159,7 +159,7 @@ def appeal(value_multiplier_, resistance, reluctant, boost, incumbent):
 def readiness(multiplier):
     """Under the linear rule, 1 / mu_i: an innovator (mu = 0.25) is 4x as ready as the
     early majority, a laggard (mu = 2.5) 0.4x (the Rogers shares average to 1)."""
-    return 1.0 / max(multiplier, MIN_MULTIPLIER)
+    return 1.0 / np.maximum(multiplier, MIN_MULTIPLIER)  # numbers or arrays alike
 
 
 # -- the probabilities of one week (eqs. 2-4) -----------------------------------------------

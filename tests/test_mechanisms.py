@@ -112,9 +112,9 @@ def test_reluctance_fades_at_its_half_life():
 
 @pytest.mark.parametrize("pricing", ["per_seat", "per_active_user"])
 def test_pricing_bills_seats_or_engaged_users(pricing):
-    """Eq. 12 by hand from the counts: after the deal, per seat bills every licence at the
-    enterprise price, per active user only the engaged; before it, team plans bill every
-    unlicensed member of a paid workspace (per seat) or its engaged ones."""
+    """Eq. 12 by hand from the model's own arrays: a paid team plan bills every unlicensed
+    member (per seat) or its engaged unlicensed members (per active user); after the deal,
+    licences are billed per seat or per engaged user, at the enterprise price."""
     data = scenario(
         freemium={"enabled": True, "free_seats": 2, "decision_rate": 1.0, "workspace": "team"},
         enterprise={"enabled": True, "threshold": 0.5, "price_per_seat_week": 1.5},
@@ -122,26 +122,28 @@ def test_pricing_bills_seats_or_engaged_users(pricing):
         seeding={"strategy": "random", "count": 40},
     )
     item = only(data)
-    traj, _ = simulate_batched(item.config, item.org, REPS)
-    rows = traj.to_dicts()
-    for row in rows:
-        billed = row["licensed"]
-        if row["deal"] and pricing == "per_active_user":
-            billed = row["active"]
-        price = 1.5 if row["deal"] else 2.0
-        assert row["licence_cost"] == pytest.approx(billed * price + row["paid_seats"] * 2.0)
-    before_deal = traj.filter(~pl.col("deal") & (pl.col("paid_workspaces") > 0))
-    assert before_deal.height > 0
-    engaged_paid = before_deal["paid_seats"] - before_deal["free_users"] * 0
-    if pricing == "per_seat":  # every member of a paid team, users or not
-        assert (
-            before_deal["paid_seats"] >= before_deal["active"] - before_deal["free_users"]
-        ).all()
-        assert (before_deal["shelfware"] > 0).any()
-    else:
-        assert (engaged_paid <= before_deal["active"]).all()
-        assert (before_deal["shelfware"] == 0).all()
-    assert traj["deal"].any()
+    model = BatchedModel(item.config, item.org, REPS)
+    checked_before = checked_after = 0
+    for _ in range(item.config.weeks):
+        model.step()
+        row = model.recorder.weeks[-1]
+        in_paid = model.paid[model.scope.of_agent]  # N x R: the employee's team has paid
+        unlicensed = ~model.licensed
+        engaged = model.state == 2
+        billed_members = unlicensed & in_paid & (engaged if pricing == "per_active_user" else True)
+        assert np.array_equal(row["paid_seats"], billed_members.sum(axis=0))
+        billed = np.where(
+            model.deal & (pricing == "per_active_user"), engaged.sum(axis=0), row["licensed"]
+        )
+        price = np.where(model.deal, 1.5, 2.0)
+        expected = billed * price + row["paid_seats"] * 2.0
+        assert np.allclose(row["licence_cost"], expected)
+        checked_before += int((~model.deal & model.paid.any(axis=0)).sum())
+        checked_after += int(model.deal.sum())
+    assert checked_before > 0 and checked_after > 0  # both regimes were exercised
+    if pricing == "per_seat":  # some paid seats were not used: shelfware on team plans
+        paid_idle = ~model.licensed & model.paid[model.scope.of_agent] & (model.state != 2)
+        assert paid_idle.any() or model.deal.all()
 
 
 def test_a_ban_stops_unlicensed_use_and_spares_licences():

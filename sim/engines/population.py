@@ -59,7 +59,7 @@ def draw_traits(
         threshold=adoption.threshold * multiplier,
         k_needed=adoption.k * multiplier,
         keys=keys,
-        readiness=1.0 / np.maximum(multiplier, rules.MIN_MULTIPLIER),
+        readiness=rules.readiness(multiplier),
         fits=fit_draw < potential,
     )
 
