@@ -16,7 +16,6 @@ Outcomes per replicate: banned (0/1), the week IT noticed, final active share, n
 
 from __future__ import annotations
 
-import numpy as np
 import plotly.graph_objects as go
 import polars as pl
 from common import Output, ci_row, deep_merge, interval, plan_and_org, scenario_base
@@ -49,7 +48,11 @@ def run_cell(base: dict, ready: float, on_fail: str) -> pl.DataFrame:
         pl.lit(ready).alias("enterprise_ready"),
         pl.lit(on_fail).alias("on_fail"),
         pl.Series("banned", model.reviews.banned.astype(int)),
-        pl.Series("noticed", np.where(model.reviews.noticed >= 0, model.reviews.noticed, None)),
+        pl.Series(
+            "noticed",
+            [int(w) if w >= 0 else None for w in model.reviews.noticed],
+            dtype=pl.Int64,
+        ),
     )
 
 
