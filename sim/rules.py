@@ -136,9 +136,8 @@ def value_multiplier(r, licensed, covered):
 def incumbent_factor(strength, share, present):
     """Eq. 1b: 1 / (1 + strength * (1 - s)) while the old tool is there (switching costs,
     weakened as colleagues switch: network lock-in), 1 once it is switched off."""
-    if present:
-        return 1.0 / (1.0 + strength * (1.0 - share))
-    return 1.0
+    # branch-free (SIMD lanes): without the old tool the pull term is 0 and I = 1 exactly
+    return 1.0 / (1.0 + strength * (1.0 - share) * (1.0 if present else 0.0))
 
 
 @rule

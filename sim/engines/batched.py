@@ -69,6 +69,7 @@ class BatchedModel:
         self.threshold = np.stack([t.threshold for t in traits], axis=1)
         self.k_needed = np.stack([t.k_needed for t in traits], axis=1)
         self.fits = np.stack([t.fits for t in traits], axis=1)
+        self.some_unfit = not self.fits.all()
         adoption = config.adoption
         uses_readiness = adoption.rule == "linear" and adoption.heterogeneity != "none"
         # read only when it is not 1 for everyone (an empty array tells the pass so)
@@ -95,7 +96,10 @@ class BatchedModel:
         self.pushed = np.zeros((n, r), dtype=bool)  # licensed by a mandate or the deal
         self.reluctant = np.zeros((n, r), dtype=bool)
         self.incumbent = np.full((n, r), config.incumbent.enabled, dtype=bool)  # old tool there
-        self.trained_until = np.full((n, r), -1, dtype=np.int64)  # boosted up to this week
+        self.trained_until = np.full((n, r), -1, dtype=np.int32)  # boosted up to this week
+        self.trains = bool((self.actions.kind == TRAINING).any())
+        self._unused_bool = np.zeros((0, r), dtype=bool)
+        self._unused_weeks = np.zeros((0, r), dtype=np.int32)
         self.reviews = SecurityReviews.start(r)
         self.paid = np.zeros((w, r), dtype=bool)
         self.trial_start = np.full((w, r), -1, dtype=np.int64)
@@ -128,6 +132,10 @@ class BatchedModel:
         nominal_last_week = self.recorder.weeks[-1]["nominal"].any()
         count_nominal = self.params.mandate_nominal_weight > 0 and bool(nominal_last_week)
         count_champions = self.params.seeding_champion_weight != 1.0
+        # the arrays of mechanisms not in use are not read (empty: see kernels.decide)
+        fits = self.fits if self.some_unfit else self._unused_bool
+        incumbent = self.incumbent if self.incumbent.any() else self._unused_bool
+        trained = self.trained_until if self.trains else self._unused_weeks
         kernels.decide(
             self.params,
             self.weights.indptr,
@@ -138,10 +146,10 @@ class BatchedModel:
             self.licensed,
             self.pushed,
             self.reluctant,
-            self.fits,
+            fits,
             self.champion,
-            self.incumbent,
-            self.trained_until,
+            incumbent,
+            trained,
             self.readiness,
             covered,
             self.reviews.banned,

@@ -152,6 +152,12 @@ def decide(
     case = np.zeros(reps, dtype=np.int32)
     unused = np.zeros(reps)  # stands in for theta_i / k_i under the rules that ignore them
     ones = np.ones(reps)  # readiness without heterogeneity
+    # rows read only by a mechanism in use: the others stand in with a constant row, so a
+    # plan without training, an old tool or unfit employees does not pay for their arrays
+    # (an empty array is the engine's way of saying "not in use")
+    all_fit = np.ones(reps, dtype=np.bool_)
+    no_incumbent = np.zeros(reps, dtype=np.bool_)
+    never_trained = np.full(reps, -1, dtype=trained_until.dtype)
     for i in range(n):
         engaged[:] = 0
         nominal[:] = 0
@@ -175,7 +181,9 @@ def decide(
         hashed = randomness.counter_hash(week_bits, np.uint64(i))
         st_row, lic_row, pushed_row = state[i], licensed[i], pushed[i]
         covered_row, reluctant_row = covered[ws], reluctant[i]
-        fits_row, incumbent_row, trained_row = fits[i], incumbent[i], trained_until[i]
+        fits_row = fits[i] if fits.shape[0] == n else all_fit
+        incumbent_row = incumbent[i] if incumbent.shape[0] == n else no_incumbent
+        trained_row = trained_until[i] if trained_until.shape[0] == n else never_trained
         # only the rule that uses theta_i or k_i reads it (two N x R float64 arrays)
         theta_row = threshold[i] if rule_ == rules.THRESHOLD else unused
         k_row = k_needed[i] if rule_ == rules.COUNT else unused
