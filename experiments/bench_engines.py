@@ -1,121 +1,267 @@
-"""Benchmark: reference (Mesa) vs batched (numpy) engine, side by side in one process.
+"""Benchmark: adoptsim's engines against two anchors, as ratios measured in one run.
 
-    make bench            # or: .venv/bin/python experiments/bench_engines.py
+    make bench                                  # or: .venv/bin/python experiments/bench_engines.py
+    .venv/bin/python experiments/bench_engines.py --million     # also the 1,000,000-employee run
 
-Runs the default scenario's hybrid plan with every mechanism on (freemium caps and a
-trial, paywall decisions, a mandate with resistance, the enterprise deal, abandonment)
-on the default 2,000-person org and on a 10,000-person hierarchy, for R = 1 and R = 100.
-Prints agent-steps per second (employees x replicates x weeks / wall seconds) for each
-engine and the ratio. The reference engine's rate does not depend on R (it runs one
-replicate at a time), so for R = 100 it is measured on a few replicates and reported as a
-rate; the batched engine always runs all R replicates together. Speed is reported as a
-ratio measured in the same run, since this machine is shared and noisy.
+Every engine runs the same Bass dynamics on the same 10,000-person hierarchy for 26 weeks
+(``anchors.bass_config``): a plain Mesa model as Mesa's examples write one, adoptsim's
+reference (Mesa) engine, a hand-written numba kernel, and adoptsim's batched engine (one
+thread); then the batched engine with every mechanism on.  Each is timed in CPU seconds
+(``time.process_time``; everything runs in one thread, so CPU time is the work done),
+median of 3, and reported as agent-steps per CPU second and as ratios against the anchors,
+so that a shared, noisy machine changes the rates but hardly the ratios.
+
+Also: a sweep's wall time over the wall time of the same agent-steps in one batched call
+(``sweep_over_simulation``), and with ``--million`` a 1,000,000-employee default org with
+broker seeding, 104 weeks, R = 20, end to end as ``adoptsim run`` (wall seconds and peak
+resident memory of that process).  Writes ``results/bench/bench.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import tomllib
 from pathlib import Path
 
+from anchors import PlainBassModel, bass_config, bass_kernel, run_bass_kernel
 from rich.console import Console
 from rich.table import Table
 
-from sim.engines.batched import BatchedModel, advance, default_threads, split_replicates
+from sim import api
+from sim.engines.batched import BatchedModel, advance
 from sim.engines.reference import AdoptionModel
 from sim.engines.runner import prepare
+from sim.results import store
 from sim.scenario import deep_merge, parse_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-EVERY_MECHANISM = {"freemium": {"trial_weeks": 4}, "mandate": {"enabled": True, "week": 8}}
+SEED = 20261130
+P, Q = 0.01, 0.3
+EVERY_MECHANISM = {  # on top of the default scenario's hybrid plan
+    "freemium": {"trial_weeks": 4},
+    "mandate": {"enabled": True, "week": 8},
+    "seeding": {"champion_weight": 2.0},
+    "adoption": {"market_potential": 0.9},
+    "incumbent": {"enabled": True, "strength": 0.5},
+    "security_review": {"enabled": True, "threshold_share": 0.2},
+    "training": {"boost": 0.5, "weeks": 6},
+    "actions": [
+        {"kind": "training", "departments": ["D1"], "week": 4},
+        {"kind": "sunset", "week": 20},
+    ],
+}
 
 
-def hybrid_plan(n: int):
+def cpu_median(work, repeats: int = 3, setup=None) -> float:
+    """Median CPU seconds of ``work(setup())`` over ``repeats`` runs; ``setup`` (building a
+    model, untimed) gives ``work`` its argument."""
+    times = []
+    for _ in range(repeats):
+        made = setup() if setup is not None else None
+        start = time.process_time()
+        work(made) if setup is not None else work()
+        times.append(time.process_time() - start)
+    return statistics.median(times)
+
+
+def scenario(n: int, extra: dict | None = None, plan: str | None = None):
+    """One prepared plan of the default scenario on an n-person org, with ``extra`` merged."""
     raw = tomllib.loads((ROOT / "scenarios" / "default.toml").read_text())
     raw["org"]["n"] = n
-    raw["plans"] = [p for p in raw["plans"] if p["name"] == "hybrid"]
-    raw["plans"][0] = deep_merge(raw["plans"][0], EVERY_MECHANISM)
+    raw["seed"] = SEED
+    if plan is not None:
+        raw["plans"] = [p for p in raw["plans"] if p["name"] == plan]
+    else:
+        raw.pop("plans")
+    raw = deep_merge(raw, extra or {})
+    if "actions" in (extra or {}):
+        raw["actions"] = extra["actions"]
     (prepared,) = prepare(parse_scenario(raw, f"bench-{n}"))
     return prepared
 
 
-def rate_reference(prepared, replicates: int, weeks: int) -> float:
-    elapsed = 0.0
-    for r in range(replicates):
-        model = AdoptionModel(prepared.config, prepared.org, r)
-        start = time.perf_counter()
+def measure(n: int, weeks: int, replicates: int) -> dict[str, float]:
+    """Agent-steps per CPU second of each engine on the Bass scenario, and of the batched
+    engine with every mechanism on."""
+    bass = scenario(n, bass_config(P, Q))
+    graph = bass.org.graph
+    rates: dict[str, float] = {}
+
+    def plain_mesa() -> None:
+        model = PlainBassModel(graph, P, Q, seed=SEED)
         for _ in range(weeks):
             model.step()
-        elapsed += time.perf_counter() - start
-    return prepared.org.n * replicates * weeks / elapsed
+
+    def reference() -> None:
+        model = AdoptionModel(bass.config, bass.org, 0)
+        for _ in range(weeks):
+            model.step()
+
+    indptr, indices, keys, state = run_bass_kernel(graph, P, Q, SEED, replicates, weeks)
+
+    def numba_anchor() -> None:
+        bass_kernel(indptr, indices, P, Q, keys, weeks, state.copy())
+
+    def batched_model(prepared):
+        return lambda: BatchedModel(prepared.config, prepared.org, list(range(replicates)))
+
+    def batched(model) -> None:  # the weeks: the model is built untimed, like the kernel's CSR
+        advance([model], weeks)
+
+    full = scenario(n, EVERY_MECHANISM, plan="hybrid")
+    numba_anchor()  # compile (or load) before timing
+    batched(batched_model(scenario(200, bass_config(P, Q)))())
+    batched(batched_model(scenario(200, EVERY_MECHANISM, plan="hybrid"))())
+    rates["plain_mesa"] = n * weeks / cpu_median(plain_mesa)
+    rates["reference"] = n * weeks / cpu_median(reference)
+    rates["numba_anchor"] = n * weeks * replicates / cpu_median(numba_anchor)
+    rates["batched"] = n * weeks * replicates / cpu_median(batched, setup=batched_model(bass))
+    rates["batched_full"] = n * weeks * replicates / cpu_median(batched, setup=batched_model(full))
+    return rates
 
 
-def rate_batched(prepared, replicates: int, weeks: int, threads: int) -> float:
-    """Agent-steps/s of the batched engine: R replicates split over ``threads`` threads,
-    as ``simulate_batched`` runs them (the weeks timed, not the set-up)."""
-    batches = split_replicates(list(range(replicates)), threads)
-    models = [BatchedModel(prepared.config, prepared.org, batch) for batch in batches]
+def sweep_over_simulation(n: int, weeks: int) -> tuple[float, float, float]:
+    """(sweep wall s, one batched call's wall s for the same agent-steps, their ratio): the
+    default scenario's 3 plans x 4 points x 20 replicates on an n-person org."""
+    raw = tomllib.loads((ROOT / "scenarios" / "default.toml").read_text())
+    raw.update(name="bench-sweep", weeks=weeks, replicates=20, seed=SEED)
+    raw["org"]["n"] = n
+    raw["sweep"] = {"adoption": {"q": [0.3, 0.4, 0.5, 0.6]}}
+    loaded = parse_scenario(raw, "<bench-sweep>")
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        api.sweep(loaded, results=folder, workers=os.cpu_count() or 1)
+        sweep_s = time.perf_counter() - start
+    columns = 3 * 4 * 20
+    prepared = scenario(n, {"weeks": weeks}, plan="hybrid")
     start = time.perf_counter()
-    advance(models, weeks)
-    return prepared.org.n * replicates * weeks / (time.perf_counter() - start)
+    from sim.engines.batched import simulate_batched
+
+    simulate_batched(prepared.config, prepared.org, list(range(columns)))
+    one_call_s = time.perf_counter() - start
+    return sweep_s, one_call_s, sweep_s / one_call_s
 
 
-def warm_up() -> None:
-    """Compile (or load from numba's cache) the batched passes before anything is timed."""
-    prepared = hybrid_plan(200)
-    for replicates in (1, 2):
-        rate_batched(prepared, replicates, 10, threads=1)
+def million(results: Path) -> tuple[float, float]:
+    """``adoptsim run`` of a 1,000,000-employee default org (broker seeding, 104 weeks,
+    R = 20): wall seconds and the child's peak resident memory in GiB."""
+    raw = tomllib.loads((ROOT / "scenarios" / "default.toml").read_text())
+    raw.update(name="million", replicates=20)
+    raw["org"]["n"] = 1_000_000
+    raw["plans"] = [p for p in raw["plans"] if p["name"] == "hybrid"]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "million.toml"
+        path.write_text(_toml(raw))
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "sim", "run", str(path), "--results", folder, "--force"],
+            check=True,
+        )
+        wall = time.perf_counter() - start
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, peak_kib / 2**20
+
+
+def _toml(data: dict) -> str:
+    """A small TOML writer for the scenario dicts used here (tables, arrays of tables)."""
+    lines, tables, arrays = [], [], []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            tables.append((key, value))
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            arrays.append((key, value))
+        else:
+            lines.append(f"{key} = {json.dumps(value)}")
+    for key, table in tables:
+        nested = {k: v for k, v in table.items() if isinstance(v, dict)}
+        lines.append(f"[{key}]")
+        lines += [f"{k} = {json.dumps(v)}" for k, v in table.items() if k not in nested]
+        for sub, values in nested.items():
+            lines.append(f"[{key}.{sub}]")
+            lines += [f"{k} = {json.dumps(v)}" for k, v in values.items()]
+    for key, items in arrays:
+        for item in items:
+            lines.append(f"[[{key}]]")
+            for k, v in item.items():
+                if isinstance(v, dict):
+                    inner = ", ".join(f"{a} = {json.dumps(b)}" for a, b in v.items())
+                    lines.append(f"{k} = {{ {inner} }}")
+                else:
+                    lines.append(f"{k} = {json.dumps(v)}")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--weeks", type=int, default=26, help="weeks timed per run (default 26)")
-    parser.add_argument(
-        "--reference-replicates",
-        type=int,
-        default=2,
-        help="replicates timed for the reference engine (default 2)",
-    )
-    parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 10000])
+    parser.add_argument("--employees", type=int, default=10_000)
+    parser.add_argument("--weeks", type=int, default=26)
+    parser.add_argument("--replicates", type=int, default=100)
+    parser.add_argument("--million", action="store_true", help="also the 1M-employee run")
     args = parser.parse_args()
-    console = Console(width=None if sys.stdout.isatty() else 120)  # no truncated cells in logs
-    table = Table(title=f"agent-steps per second ({args.weeks} weeks, every mechanism on)")
-    threads = default_threads()
-    columns = (
-        "employees",
-        "R",
-        "reference",
-        "batched, 1 thread",
-        "/ reference",
-        f"batched, {threads} threads",
-        "/ reference",
+    os.environ.setdefault("ADOPTSIM_THREADS", "1")
+    console = Console(width=None if sys.stdout.isatty() else 120)
+
+    rates = measure(args.employees, args.weeks, args.replicates)
+    sweep_s, one_call_s, sweep_ratio = sweep_over_simulation(2000, 52)
+    million_s = million_gib = None
+    if args.million:
+        million_s, million_gib = million(ROOT / "results" / "bench")
+
+    table = Table(
+        title=f"agent-steps per CPU second, one thread ({args.employees:,} employees, "
+        f"{args.weeks} weeks; R = {args.replicates} for the column engines, 1 for Mesa's)"
     )
-    for column in columns:
+    for column in ("engine", "agent-steps / CPU s", "vs plain Mesa", "vs numba anchor"):
         table.add_column(column, justify="right")
-    warm_up()
-    for n in args.sizes:
-        prepared = hybrid_plan(n)
-        reference = rate_reference(prepared, args.reference_replicates, args.weeks)
-        for replicates in (1, 100):
-            single = rate_batched(prepared, replicates, args.weeks, threads=1)
-            threaded = rate_batched(prepared, replicates, args.weeks, threads=threads)
-            table.add_row(
-                f"{n:,}",
-                str(replicates),
-                f"{reference:,.0f}",
-                f"{single:,.0f}",
-                f"{single / reference:,.0f}x",
-                f"{threaded:,.0f}",
-                f"{threaded / reference:,.0f}x",
-            )
+    names = {
+        "plain_mesa": "plain Mesa model (anchor)",
+        "reference": "adoptsim reference (Mesa)",
+        "numba_anchor": "hand-written numba kernel (anchor)",
+        "batched": "adoptsim batched, Bass",
+        "batched_full": "adoptsim batched, every mechanism on",
+    }
+    for key, label in names.items():
+        table.add_row(
+            label,
+            f"{rates[key] / 1e6:,.2f} M",
+            f"{rates[key] / rates['plain_mesa']:,.2f}x",
+            f"{rates[key] / rates['numba_anchor']:,.2f}x",
+        )
     console.print(table)
     console.print(
-        "The reference engine runs one replicate at a time in one thread. The batched engine "
-        f"splits R replicates into sub-batches of >= 8 over {threads} threads "
-        "(ADOPTSIM_THREADS sets the number; R = 1 always runs in one)."
+        f"sweep (3 plans x 4 points x 20 replicates, 2,000 employees, 52 weeks, "
+        f"{os.cpu_count()} workers): {sweep_s:.1f} s wall; the same agent-steps in one batched "
+        f"call: {one_call_s:.1f} s; ratio {sweep_ratio:.2f}"
     )
+    report = {
+        "cores": os.cpu_count(),
+        "employees": args.employees,
+        "weeks": args.weeks,
+        "replicates": args.replicates,
+        "agent_steps_per_cpu_second": rates,
+        "batched_over_plain_mesa": rates["batched"] / rates["plain_mesa"],
+        "batched_over_numba_anchor": rates["batched"] / rates["numba_anchor"],
+        "batched_full_over_numba_anchor": rates["batched_full"] / rates["numba_anchor"],
+        "reference_over_plain_mesa": rates["reference"] / rates["plain_mesa"],
+        "sweep_over_simulation": sweep_ratio,
+        "sweep_wall_s": sweep_s,
+        "one_call_wall_s": one_call_s,
+        "million_end_to_end_s": million_s,
+        "million_peak_gib": million_gib,
+        "million_note": None if args.million else "not run: pass --million",
+    }
+    target = ROOT / "results" / "bench"
+    target.mkdir(parents=True, exist_ok=True)
+    store.write_text(json.dumps(report, indent=2) + "\n", target / "bench.json")
+    console.print(f"written: {target / 'bench.json'}")
 
 
 if __name__ == "__main__":

@@ -156,15 +156,22 @@ class Org:
         return heads
 
     def betweenness(self) -> np.ndarray:
-        """Betweenness centrality, cached: exact up to 600 nodes, else estimated from seeded
-        pivots (256, fewer on very large graphs: about 4 million edge visits in all, at
-        least 32 pivots) so that 'brokers' seeding stays affordable at 100,000 employees."""
+        """Betweenness centrality, cached: exact while nodes x ties stays within
+        ``sim.betweenness.EDGE_VISIT_BUDGET`` (the default 2,000-person org), else estimated
+        from sources drawn with the org's seed; compiled, so 'brokers' seeding stays
+        affordable at a million employees."""
         if self._betweenness is None:
-            edges = max(self.graph.number_of_edges(), 1)
-            k = None if self.n <= 600 else max(32, min(256, 4_000_000 // edges))
-            bc = nx.betweenness_centrality(self.graph, k=k, seed=self.seed, normalized=True)
-            self._betweenness = np.array([bc[i] for i in range(self.n)])
+            from sim.betweenness import betweenness
+
+            indptr, indices = self.csr()
+            self._betweenness = betweenness(indptr, indices, self.seed)
         return self._betweenness
+
+    def csr(self) -> tuple[np.ndarray, np.ndarray]:
+        """The tie graph as CSR arrays (indptr, indices), symmetric, rows sorted."""
+        matrix = nx.to_scipy_sparse_array(self.graph, nodelist=range(self.n), format="csr")
+        matrix.sort_indices()
+        return matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64)
 
     def degree(self) -> np.ndarray:
         return np.array([d for _, d in sorted(self.graph.degree())], dtype=np.int64)
