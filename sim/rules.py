@@ -458,3 +458,35 @@ def ban_effect(state, licensed):
 def deal_signed(r, deal, engaged, n):
     """Eq. 7: the enterprise deal is signed once ``engaged`` reaches threshold * N."""
     return r.enterprise_enabled & (not deal) & (engaged >= r.enterprise_threshold * n)
+
+
+def fixed_outcomes(r, can_push: bool = True) -> dict[tuple[int, bool], tuple[int, int]]:
+    """For each (state, licensed): the (next state, intent) that :func:`next_state` returns
+    whatever the week's facts, when the scenario leaves it only one answer.  The facts a
+    switched-off mechanism can never make true are held false (no discovery, no
+    abandonment, no win-back, no compliance when nothing can push: ``can_push`` false when
+    the plan has no mandate, no enterprise deal and no review that can require one).  An
+    employee in such a state need not gather its facts: both engines skip the work and get
+    the same answer.
+
+    Plain Python, run once per model (not a compiled rule)."""
+    import itertools
+
+    choices = (
+        (False, True) if r.discovery_enabled else (False,),  # discovers
+        (False, True),  # wants
+        (False, True) if can_push else (False,),  # complies (only the pushed comply)
+        (False, True) if r.abandonment_enabled else (False,),  # gives up
+        (False, True) if r.abandonment_enabled else (False,),  # lapses
+        (False, True) if r.winback_enabled else (False,),  # returns
+    )
+    fixed = {}
+    for state in State:
+        for licensed in (False, True):
+            outcomes = {
+                tuple(int(x) for x in next_state(state, licensed, *facts))
+                for facts in itertools.product(*choices)
+            }
+            if len(outcomes) == 1:
+                fixed[(int(state), licensed)] = outcomes.pop()
+    return fixed

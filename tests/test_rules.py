@@ -569,3 +569,23 @@ def test_week_facts_compiled_matches_python():
         pq = (r.adoption_p, r.adoption_q)
         python = rules.week_facts(r, *inputs, *pq, True, 1.0, True)
         assert compiled == tuple(bool(x) for x in python)
+
+
+def test_fixed_outcomes_are_the_states_whose_answer_needs_no_facts():
+    """With abandonment, win-back and discovery off and nothing to push, an engaged user's
+    week needs no facts (licensed: stays; unlicensed: keeps its seat), a lapsed one stays
+    lapsed; an aware one always needs its facts.  Win-back on makes lapsed depend on them."""
+    quiet = params(
+        abandonment_enabled=False, winback_enabled=False, discovery_enabled=False
+    )
+    fixed = rules.fixed_outcomes(quiet, can_push=False)
+    assert fixed[(State.ACTIVE, True)] == (State.ACTIVE, Intent.NONE)
+    assert fixed[(State.ACTIVE, False)] == (State.ACTIVE, Intent.KEEP)
+    assert fixed[(State.LAPSED, False)] == (State.LAPSED, Intent.NONE)
+    assert (State.AWARE, False) not in fixed and (State.NOMINAL, True) not in fixed
+    assert (State.LAPSED, False) not in rules.fixed_outcomes(
+        quiet._replace(winback_enabled=True), can_push=False
+    )
+    assert (State.ACTIVE, True) not in rules.fixed_outcomes(
+        quiet._replace(abandonment_enabled=True), can_push=False
+    )

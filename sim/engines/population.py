@@ -339,3 +339,15 @@ class SecurityReviews:
                 self.decided[c] = True
                 self.banned[c] = out[c] == rules.Verdict.BAN
         return out
+
+
+def can_push(config: Config) -> bool:
+    """Whether anything in the plan can push employees to comply (``rules.fixed_outcomes``):
+    a mandate (table or action), the enterprise deal, or a review that can require it."""
+    review = config.security_review
+    return (
+        config.mandate.enabled
+        or config.enterprise.enabled
+        or (review.enabled and review.on_fail == "enterprise")
+        or any(action.kind == "mandate" for action in config.actions)
+    )

@@ -32,6 +32,7 @@ from sim.engines.population import (
     SecurityReviews,
     action_plan,
     actions_due,
+    can_push,
     champions_of,
     department_values,
     draw_traits,
@@ -115,6 +116,12 @@ class Employee(FixedAgent):
     def step(self) -> None:
         """Choose next week's state from last week's world (synchronous update): the facts
         of this week's one uniform ``u``, looked up in the transition table."""
+        fixed = self.model.fixed.get((int(self.state), self.licensed))
+        if fixed is not None and not (self.reluctant and self.model.p_fade > 0.0):
+            # the table has one answer for this state whatever the facts: skip gathering
+            self._next, self._intent = State(fixed[0]), Intent(fixed[1])
+            self._reluctant_next = self.reluctant
+            return
         u = self.model.uniforms[Draw.TRANSITION][self.index]
         users = self.weighted_users()
         share = rules.active_share(users, self.weighted_degree)
@@ -221,6 +228,7 @@ class AdoptionModel(mesa.Model):
         traits = draw_traits(seed, replicate, org.n, config.adoption, local.potential)
         self.p_fade = fade_probability(config.reluctance.half_life_weeks)
         self.reviews = SecurityReviews.start(1)
+        self.fixed = rules.fixed_outcomes(self.params, can_push(config))
         self.network = Network(org.graph, random=self.random)
         self.employees: list[Employee] = []
         for i in range(org.n):
