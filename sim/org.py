@@ -49,6 +49,9 @@ class Org:
     manager: np.ndarray  # int, -1 for the top of the hierarchy
     level: np.ndarray  # int, 0 = top
     _betweenness: np.ndarray | None = field(default=None, repr=False)
+    # per tie-weight table: the weighted CSR adjacency both engines' set-up builds
+    # (sim.engines.population.adjacency), built once per org, shared by plans and threads
+    adjacency_cache: dict = field(default_factory=dict, repr=False)
     seed: int = 0
     # Who the employees are, as the org's own files name them (generated orgs: "0".."N-1").
     employee_ids: tuple[str, ...] = ()  # employee i's id as HR gives it

@@ -66,8 +66,13 @@ class BatchedModel:
             draw_traits(seed, rep, n, config.adoption, self.local.potential)
             for rep in self.replicates
         ]
-        self.threshold = np.stack([t.threshold for t in traits], axis=1)
-        self.k_needed = np.stack([t.k_needed for t in traits], axis=1)
+        # each rule reads only its own (N x R float64 each): the other is left empty
+        rule = config.adoption.rule
+        empty = np.zeros((0, r))
+        self.threshold = (
+            np.stack([t.threshold for t in traits], axis=1) if rule == "threshold" else empty
+        )
+        self.k_needed = np.stack([t.k_needed for t in traits], axis=1) if rule == "count" else empty
         self.fits = np.stack([t.fits for t in traits], axis=1)
         self.some_unfit = not self.fits.all()
         adoption = config.adoption
@@ -300,7 +305,8 @@ class BatchedModel:
         return changed, cost
 
 
-MIN_REPLICATES_PER_THREAD = 8  # fewer: one thread (a sub-batch must amortize its week)
+MIN_REPLICATES_PER_THREAD = 8  # fewer: one thread (a sub-batch must amortize its week)...
+MIN_CELLS_PER_THREAD = 80_000  # ...unless the org is large: employees x replicates per thread
 
 
 def default_threads() -> int:
@@ -313,9 +319,13 @@ def default_threads() -> int:
     return int(setting)
 
 
-def split_replicates(replicates: list[int], threads: int) -> list[list[int]]:
-    """Contiguous sub-batches, one per thread, of at least MIN_REPLICATES_PER_THREAD each."""
-    parts = max(1, min(threads, len(replicates) // MIN_REPLICATES_PER_THREAD))
+def split_replicates(replicates: list[int], threads: int, n: int = 0) -> list[list[int]]:
+    """Contiguous sub-batches, one per thread: of at least MIN_REPLICATES_PER_THREAD
+    replicates each, or on an org of ``n`` employees at least MIN_CELLS_PER_THREAD
+    employee-replicates each (a million-person org splits even 2 replicates)."""
+    by_replicates = len(replicates) // MIN_REPLICATES_PER_THREAD
+    by_cells = len(replicates) * n // MIN_CELLS_PER_THREAD
+    parts = max(1, min(threads, len(replicates), max(by_replicates, by_cells)))
     bounds = np.linspace(0, len(replicates), parts + 1).round().astype(int)
     return [replicates[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
@@ -334,7 +344,7 @@ def simulate_batched(
     cores.  Each replicate draws from its own stream, so the rows are the same for any
     split (``tests/test_engines_agree.py``).
     """
-    batches = split_replicates(list(replicates), threads or default_threads())
+    batches = split_replicates(list(replicates), threads or default_threads(), org.n)
     models = [BatchedModel(config, org, batch, seed) for batch in batches]
     advance(models, config.weeks)
     trajectories = pl.concat([m.recorder.trajectories() for m in models])

@@ -6,6 +6,7 @@ here is a pure function of the org, the configuration and the seed.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,7 +73,15 @@ def edge_weight(kind: str, weights: TieWeights, strength: float = 1.0) -> float:
 
 
 def adjacency(org: Org, weights: TieWeights) -> sp.csr_matrix:
-    """Symmetric N x N CSR matrix of tie weights w_ij (by edge kind)."""
+    """Symmetric N x N CSR matrix of tie weights w_ij (by edge kind), built once per org
+    and weight table (plans, threads and sweep points share it; nobody writes to it)."""
+    key = json.dumps(weights.model_dump(), sort_keys=True)
+    if key not in org.adjacency_cache:
+        org.adjacency_cache[key] = _build_adjacency(org, weights)
+    return org.adjacency_cache[key]
+
+
+def _build_adjacency(org: Org, weights: TieWeights) -> sp.csr_matrix:
     rows, cols, vals = [], [], []
     kind_weight: dict[str, float] = {}  # weights.weight(kind), looked up once per kind
     for a, b, data in org.graph.edges(data=True):

@@ -30,7 +30,7 @@ def engines() -> dict[str, Engine]:
 
 
 DEFAULT_ENGINE = "batched"
-BATCH_CELLS = 4_000_000  # employees x replicates advanced together by the batched engine
+BATCH_CELLS = 8_000_000  # employees x replicates advanced together (about 25 bytes each)
 
 
 def batch_size(engine: str, n: int, replicates: int) -> int:
