@@ -560,3 +560,57 @@ def export(
         exporting.write_table(table, table_path)
     written = exporting.write_figures(charts, figures_path) if figures_path else []
     return Export(table_path, table.height if table is not None else 0, written, reference)
+
+
+# -- sensitivity -----------------------------------------------------------------------------
+def sensitivity(
+    scenario: Scenario | str | Path,
+    results: Path | str = "results",
+    force: bool = False,
+    on_sample: Callable[[int, int], None] | None = None,
+    prepared: list[PreparedPlan] | None = None,
+) -> tuple[Any, Path]:
+    """Run the scenario's ``[sensitivity]`` study and write ``results/<name>-sensitivity/``
+    (indices.parquet, samples.parquet, sensitivity.html, manifest.json), swapped in whole.
+
+    Returns (the :class:`sim.sensitivity.SensitivityResult`, the folder).  A scenario
+    without a ``[sensitivity]`` table is one clear error.
+    """
+    from sim.sensitivity import run_sensitivity, sensitivity_page
+
+    loaded = as_scenario(scenario)
+    if loaded.sensitivity is None:
+        raise AdoptsimError(
+            f"{loaded.source}: no [sensitivity] table; add one, e.g. [sensitivity] "
+            'outcome = "final_active_share" and [sensitivity.parameters] '
+            '"adoption.q" = { min = 0.1, max = 0.6 } (docs/scenarios.md)'
+        )
+    target = results_folder(results, f"{loaded.name}-sensitivity")
+    prepared = prepared if prepared is not None else prepare(loaded)
+    result = run_sensitivity(loaded, prepared, on_sample)
+    spec = loaded.sensitivity
+    manifest = build_manifest(
+        loaded,
+        "sensitivity",
+        DEFAULT_ENGINE,
+        prepared,
+        sensitivity=spec.model_dump(),
+        samples=result.samples.height,
+        undefined_samples=result.undefined,
+        finished=store.now(),
+    )
+
+    def fill(folder: Path) -> None:
+        store.write_parquet(result.indices, folder / "indices.parquet")
+        store.write_parquet(result.samples, folder / "samples.parquet")
+        store.write_text(sensitivity_page(loaded, result), folder / "sensitivity.html")
+        store.write_json(manifest, folder / "manifest.json")
+
+    def refuse(folder: Path, kind: str | None) -> None:
+        if kind not in (None, "sensitivity") and not force:
+            raise AdoptsimError(
+                f"{folder}: holds a {kind}'s results; choose another --results folder, or "
+                "--force to replace them"
+            )
+
+    return result, store.publish(target, fill, refuse)

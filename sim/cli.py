@@ -513,6 +513,56 @@ def export(
 
 @app.command()
 @friendly_errors
+def sensitivity(
+    scenario: Path = typer.Argument(..., help="scenario TOML file with a \\[sensitivity] table"),
+    results: Path = typer.Option(
+        Path("results"), help="folder that receives results/<name>-sensitivity/"
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="replace the folder even if it holds other results"
+    ),
+) -> None:
+    """Which assumptions move the answer: Morris screening or Sobol indices (SALib) over
+    the parameters SCENARIO's \\[sensitivity] table names, for one plan's outcome or the
+    paired difference of two plans.  Prints the ranked indices with their confidence and
+    writes results/<name>-sensitivity/ (indices.parquet, samples.parquet, sensitivity.html).
+
+    Example:  adoptsim sensitivity scenarios/sensitivity.toml
+    """
+    from sim import api
+
+    loaded = api.load_scenario(scenario)
+    prepared = api.prepare(loaded)
+    clock = time.perf_counter()
+    with progress_bar() as bar:
+        task = bar.add_task(f"{loaded.name}: samples", total=None, rate="")
+
+        def advance(done: int, total: int) -> None:
+            rate = done / max(time.perf_counter() - clock, 1e-9)
+            bar.update(task, completed=done, total=total, rate=f"{rate:.1f} samples/s")
+
+        result, target = api.sensitivity(loaded, results, force, advance, prepared)
+    spec = result.spec
+    table = Table(
+        title=f"{loaded.name}: {spec.method.title()} indices for {spec.target} "
+        f"({result.samples.height} samples x {spec.replicates} replicates), most important first",
+        title_justify="left",
+    )
+    for column in result.indices.columns:
+        table.add_column(column, justify="left" if column == "parameter" else "right")
+    for row in result.indices.iter_rows():
+        table.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row))
+    out.print(table)
+    if result.undefined:
+        out.print(
+            f"note: {result.undefined} samples had no replicate defining {spec.outcome}; "
+            "they were given the mean of the others"
+        )
+    out.print(f"results: {target}/  (sensitivity.html, indices.parquet, samples.parquet)")
+
+
+@app.command()
+@friendly_errors
 def viz(
     scenario: Path = typer.Argument(..., help="scenario TOML file"),
     plan: str = typer.Option(

@@ -575,9 +575,7 @@ def test_fixed_outcomes_are_the_states_whose_answer_needs_no_facts():
     """With abandonment, win-back and discovery off and nothing to push, an engaged user's
     week needs no facts (licensed: stays; unlicensed: keeps its seat), a lapsed one stays
     lapsed; an aware one always needs its facts.  Win-back on makes lapsed depend on them."""
-    quiet = params(
-        abandonment_enabled=False, winback_enabled=False, discovery_enabled=False
-    )
+    quiet = params(abandonment_enabled=False, winback_enabled=False, discovery_enabled=False)
     fixed = rules.fixed_outcomes(quiet, can_push=False)
     assert fixed[(State.ACTIVE, True)] == (State.ACTIVE, Intent.NONE)
     assert fixed[(State.ACTIVE, False)] == (State.ACTIVE, Intent.KEEP)

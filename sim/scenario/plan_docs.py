@@ -59,3 +59,36 @@ fixed `rollout_per_action` and `it_per_action`; `value_per_engaged_user_week` (d
 `tool.value_per_seat_week`). Runs then report total cost of ownership, value created,
 net value and ROI, each with its 95% CI (docs/results.md).
 """
+
+SENSITIVITY_SECTION = """## Which assumptions matter: `[sensitivity]`
+
+`adoptsim sensitivity FILE` runs a Morris screen or Sobol indices (SALib) over the
+parameters this table names, for one plan's outcome or the paired difference of two
+plans, and writes `results/<name>-sensitivity/` (`indices.parquet`, `samples.parquet`,
+`sensitivity.html`: the ranked indices with their 95% confidence). Every sample runs
+`replicates` replicates with the scenario's seed (common random numbers), so a parameter
+with no effect scores exactly 0. Each range is checked at both ends against the plans.
+
+| key | default | meaning |
+|---|---|---|
+| `method` | `"morris"` | `morris` (mu*, sigma) or `sobol` (S1, ST) |
+| `outcome` | `"final_active_share"` | any per-run outcome of docs/results.md |
+| `plans` | the first plan | one plan (its outcome) or two (A - B, paired) |
+| `trajectories` | `10` | Morris trajectories; Sobol base samples (a power of 2) |
+| `replicates` | `10` | replicates per sample |
+| `seed` | `0` | seed of the sample design |
+| `parameters` | required | dotted path = `{ min = .., max = .. }` |
+
+```toml
+[sensitivity]
+method = "morris"
+outcome = "final_active_share"
+plans = ["bottom-up", "top-down"]
+
+[sensitivity.parameters]
+"adoption.q" = { min = 0.1, max = 0.6 }
+"mandate.resistance" = { min = 0.0, max = 2.0 }
+```
+
+`scenarios/sensitivity.toml` is a worked example.
+"""

@@ -811,6 +811,30 @@ class Sweep(BaseModel):
     points: list[dict[str, Any]]
 
 
+class Sensitivity(BaseModel):
+    """A scenario's ``[sensitivity]``: which parameters to vary over which ranges, for which
+    outcome of which plan (or the paired difference of two plans), by Morris screening or
+    Sobol indices (``adoptsim sensitivity``)."""
+
+    model_config = ConfigDict(frozen=True)
+    method: Literal["morris", "sobol"] = "morris"
+    outcome: str = "final_active_share"
+    plans: list[str]  # one plan: its outcome; two: the paired difference A - B
+    parameters: dict[str, tuple[float, float]]  # dotted path -> (min, max)
+    trajectories: int = 10  # Morris trajectories; Sobol base samples (a power of 2)
+    replicates: int = 10  # per sample, paired (common random numbers) across samples
+    seed: int = 0  # of the sample design
+
+    @property
+    def target(self) -> str:
+        plans = self.plans
+        return (
+            f"{self.outcome} of {plans[0]}"
+            if len(plans) == 1
+            else (f"{self.outcome}, {plans[0]} - {plans[1]}")
+        )
+
+
 class Scenario(BaseModel):
     """A loaded scenario file: a name, its plans (at least one), and where it came from."""
 
@@ -820,6 +844,7 @@ class Scenario(BaseModel):
     source: str = ""
     plans: list[Plan]
     sweep: Sweep | None = None
+    sensitivity: Sensitivity | None = None
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)
 
     @property
@@ -863,7 +888,7 @@ class Scenario(BaseModel):
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-_TOP_LEVEL = {"name", "description", "plans", "sweep"}
+_TOP_LEVEL = {"name", "description", "plans", "sweep", "sensitivity"}
 _SHARED = ("weeks", "replicates", "seed")  # set once at the top, never inside a plan
 _NOT_SWEPT = {"seed", "replicates"}  # shared by every point: the comparison stays paired
 _NAME_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
@@ -1079,8 +1104,17 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
                 point_configs=point_configs,
             )
         )
+    sensitivity = None
+    if "sensitivity" in data:
+        sensitivity = _parse_sensitivity(data["sensitivity"], source, plans)
     return Scenario(
-        name=name, description=description, source=source, plans=plans, sweep=sweep, raw=data
+        name=name,
+        description=description,
+        source=source,
+        plans=plans,
+        sweep=sweep,
+        sensitivity=sensitivity,
+        raw=data,
     )
 
 
@@ -1322,3 +1356,115 @@ def _check_names(config: Config, org: Org, where: str) -> None:
         if action.when is not None and action.when.department is not None:
             unknown(f"actions[{index}].when.department", "departments", [action.when.department])
     unknown("departments", "departments", list(config.departments))
+
+
+SUMMARY_OUTCOMES = (  # sim.metrics.SUMMARY_COLUMNS (the scenario layer cannot import it)
+    "t50",
+    "t80",
+    "final_active_share",
+    "peak_active_share",
+    "shelfware_share",
+    "cost_per_engaged_user",
+    "total_cost",
+    "value_created",
+    "net_value",
+    "roi",
+    "departments_reached",
+    "paywall_conversions",
+    "deal_week",
+)
+
+
+def _parse_sensitivity(table: Any, source: str, plans: list[Plan]) -> Sensitivity:
+    """Validate ``[sensitivity]``; every problem names ``sensitivity.<key>``.  Each
+    parameter's range is checked by validating the plans at its two ends."""
+
+    def fail(where: str, what: str) -> ScenarioError:
+        return ScenarioError(f"{source}: sensitivity{where}: {what}")
+
+    if not isinstance(table, dict):
+        raise fail("", "must be a table: method, outcome, plans, [sensitivity.parameters]")
+    allowed = {"method", "outcome", "plans", "parameters", "trajectories", "replicates", "seed"}
+    for key in table:
+        if key not in allowed:
+            raise fail(f".{key}", f"unknown field; allowed here: {', '.join(sorted(allowed))}")
+    method = table.get("method", "morris")
+    if method not in ("morris", "sobol"):
+        raise fail(".method", f"allowed: morris, sobol (got {method!r})")
+    outcome = table.get("outcome", "final_active_share")
+    if outcome not in SUMMARY_OUTCOMES:
+        raise fail(".outcome", f"allowed: {', '.join(SUMMARY_OUTCOMES)} (got {outcome!r})")
+    names = [p.name for p in plans]
+    chosen = table.get("plans", names[:1])
+    if (
+        not isinstance(chosen, list)
+        or not 1 <= len(chosen) <= 2
+        or any(p not in names for p in chosen)
+        or len(set(chosen)) != len(chosen)
+    ):
+        raise fail(
+            ".plans",
+            f"one plan (its outcome) or two (their paired difference) of {names} (got {chosen!r})",
+        )
+    counts = {}
+    for key, default, low, high in (
+        ("trajectories", 10, 2, 10_000),
+        ("replicates", 10, 1, 10_000),
+        ("seed", 0, 0, 2**63 - 1),
+    ):
+        value = table.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise fail(f".{key}", f"an integer {low}..{high} (got {value!r})")
+        counts[key] = value
+    if method == "sobol" and counts["trajectories"] & (counts["trajectories"] - 1):
+        raise fail(".trajectories", "Sobol needs a power of 2 base samples (e.g. 64, 128)")
+    raw = table.get("parameters")
+    if not isinstance(raw, dict) or not raw:
+        raise fail(
+            ".parameters",
+            'names no parameter; e.g. "adoption.q" = { min = 0.1, max = 0.6 }',
+        )
+    parameters = {}
+    for path, spec in _flatten(raw).items():
+        if path in _NOT_SWEPT:
+            raise fail(f".parameters.{path}", "cannot vary (shared by all samples)")
+        field = _leaf_field(path)
+        if field is None:
+            raise fail(f".parameters.{path}", "names no scenario setting (see docs/scenarios.md)")
+        if not isinstance(spec, dict) or set(spec) != {"min", "max"}:
+            raise fail(f".parameters.{path}", "needs a range: { min = LOW, max = HIGH }")
+        low, high = spec["min"], spec["max"]
+        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high))
+        if not numeric or not low < high:
+            raise fail(f".parameters.{path}", f"needs numbers min < max (got {low!r}, {high!r})")
+        for plan in plans:
+            if plan.name not in chosen:
+                continue
+            for end in (low, high):
+                data = copy.deepcopy(plan.config.model_dump())
+                _deep_set(data, path, _cast(field, end))
+                try:
+                    Config.model_validate(data)
+                except ValidationError as err:
+                    raise fail(
+                        f".parameters.{path}",
+                        f"at {end!r} plan {plan.name!r} is invalid: "
+                        f"{_describe(err.errors()[0], Config)}",
+                    ) from None
+        parameters[path] = (float(low), float(high))
+    return Sensitivity(
+        method=method, outcome=outcome, plans=chosen, parameters=parameters, **counts
+    )
+
+
+def _cast(field: Any, value: float) -> Any:
+    """A sampled number as the field's type: rounded for integer fields."""
+    return int(round(value)) if field.annotation in (int, int | None) else float(value)
+
+
+def with_parameters(config: Config, values: dict[str, float]) -> Config:
+    """``config`` with dotted-path parameters set (integers rounded), validated."""
+    data = config.model_dump()
+    for path, value in values.items():
+        _deep_set(data, path, _cast(_leaf_field(path), value))
+    return Config.model_validate(data)
