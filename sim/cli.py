@@ -342,13 +342,13 @@ def print_comparison(stored, plan_a: str, plan_b: str, max_points: int = 20) -> 
 def print_ranking(stored, ranked: list, max_points: int = 20) -> None:
     """The terminal table without --a/--b: per point and outcome, every plan best first,
     its paired difference to the best, and the verdict (a winner only where CIs say so)."""
-    from sim.results.compare import verdict, wins
+    from sim.results.compare import verdict, win_shares
     from sim.results.report import format_interval
 
     name = stored.manifest["scenario"]["name"]
     points = stored.points["point"].to_list()
     if len(points) > 1:
-        print_wins(wins(ranked, stored.plans), stored.plans, name)
+        print_wins(win_shares(ranked, stored.plans), stored.plans, name)
     for point in points[:max_points]:
         where = f" — point {point}: {stored.point_label(point)}" if stored.parameters else ""
         table = Table(
@@ -378,16 +378,22 @@ def print_ranking(stored, ranked: list, max_points: int = 20) -> None:
         out.print(f"... {len(points) - max_points} more points in the page")
 
 
-def print_wins(counts: dict, plans: list[str], name: str) -> None:
-    """Sweeps: per outcome, at how many points each plan is the clear winner."""
-    from sim.results.compare import describe
+def print_wins(shares: dict, plans: list[str], name: str) -> None:
+    """Sweeps: per outcome, the points each plan wins clearly, their share and its 95%
+    Wilson interval."""
+    from sim.results.compare import describe, win_cell
 
-    table = Table(title=f"{name}: sweep points won clearly, per outcome", title_justify="left")
+    table = Table(
+        title=f"{name}: sweep points won clearly, per outcome (share, 95% Wilson interval)",
+        title_justify="left",
+    )
     table.add_column("outcome")
     for plan in [*plans, "no clear winner"]:
         table.add_column(plan, justify="right")
-    for column, tally in counts.items():
-        table.add_row(describe(column).label, *(str(tally[p]) for p in [*plans, "no clear winner"]))
+    for column, cells in shares.items():
+        table.add_row(
+            describe(column).label, *(win_cell(cells[p]) for p in [*plans, "no clear winner"])
+        )
     out.print(table)
 
 

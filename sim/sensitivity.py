@@ -220,7 +220,14 @@ def sensitivity_page(scenario: Scenario, result: SensitivityResult) -> str:
         f"{spec.replicates} replicates per sample (common random numbers, seed "
         f"{scenario.plans[0].config.seed}; design seed {spec.seed}). Output per sample: the "
         f"mean of {html.escape(spec.target)} over replicates. Bars are ranked; error bars "
-        "are 95% bootstrap confidence intervals of each index.</p>"
+        "are 95% bootstrap confidence intervals of each index. "
+        + (
+            "mu &gt; 0: raising the parameter raises the output; sigma large next to mu*: "
+            "its effect depends on the others (interactions) or is not linear.</p>"
+            if spec.method == "morris"
+            else "S1: the share of the output's variance the parameter explains alone; ST: "
+            "with its interactions.</p>"
+        )
     )
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"

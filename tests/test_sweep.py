@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from sim import api
 from sim.results.compare import Results, paired_differences
 from sim.scenario import ScenarioError, parse_scenario
 
@@ -290,6 +291,35 @@ def test_compare_reports_paired_differences(tmp_path):
     page = (tmp_path / "sw" / "compare.html").read_text()
     assert "heatmap" in page and "free_seats" in page
     assert (tmp_path / "sw" / "report.html").read_bytes() == report  # never rewritten
+    # across the assumption sets: wins per plan, their share with a Wilson interval, and
+    # the range of each plan's difference to the best, as one table and one chart
+    from sim.results.compare import ranking, win_shares
+
+    ranked = ranking(results)
+    shares = win_shares(ranked, results.plans)
+    for column, cells in shares.items():
+        assert sum(cell["wins"] for cell in cells.values()) == 4  # every point counted once
+        for plan, cell in cells.items():
+            assert cell["low"] <= cell["share"] <= cell["high"]
+            winners = [e for e in ranked if e["outcome"] == column and e["winner"] == plan]
+            if plan != "no clear winner":
+                assert cell["wins"] == len(winners)
+    api.compare(tmp_path / "sw")
+    ranked_page = (tmp_path / "sw" / "compare.html").read_text()
+    assert "How often each plan wins clearly" in ranked_page
+    assert "range of plan − best" in ranked_page
+
+
+def test_wilson_interval_by_hand():
+    """Wilson (1927) at 95%: 0 of 10 gives [0, z^2/(n + z^2)] = [0, 0.2775]; 5 of 10 gives
+    0.5 +- 0.2634."""
+    from sim.results.stats import wilson
+
+    assert wilson(0, 10) == pytest.approx((0.0, 0.0, 0.27753), abs=1e-4)
+    share, low, high = wilson(5, 10)
+    assert share == 0.5 and low == pytest.approx(0.2366, abs=1e-4)
+    assert high == pytest.approx(0.7634, abs=1e-4)
+    assert all(v != v for v in wilson(0, 0))
 
 
 def test_reference_engine_sweep_gives_the_batched_rows(tmp_path):

@@ -367,6 +367,75 @@ def wins(ranked: list[dict[str, Any]], plans: list[str]) -> dict[str, dict[str, 
     return counts
 
 
+def win_shares(
+    ranked: list[dict[str, Any]], plans: list[str]
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Sweeps: per outcome and plan, the share of assumption sets (points) where the plan
+    wins clearly, with its 95% Wilson interval, and the range over points of the plan's
+    mean paired difference to the best plan there (0 where it is the best)."""
+    from sim.results.stats import wilson
+
+    counts = wins(ranked, plans)
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for column, tally in counts.items():
+        entries = [e for e in ranked if e["outcome"] == column]
+        points = len(entries)
+        out[column] = {}
+        for plan in [*plans, "no clear winner"]:
+            share, low, high = wilson(tally[plan], points)
+            diffs = [
+                0.0 if row["diff"] is None else row["diff"]["mean"]
+                for e in entries
+                for row in e["plans"]
+                if row["plan"] == plan and row["n"]
+            ]
+            diffs = [d for d in diffs if d == d]
+            out[column][plan] = {
+                "wins": tally[plan],
+                "points": points,
+                "share": share,
+                "low": low,
+                "high": high,
+                "diff_min": min(diffs) if diffs else float("nan"),
+                "diff_max": max(diffs) if diffs else float("nan"),
+            }
+    return out
+
+
+def wins_figure(shares: dict[str, dict[str, dict[str, float]]], plans: list[str]) -> go.Figure:
+    """One chart for a whole sweep: per outcome, the share of points each plan wins
+    clearly (and with no clear winner), with its 95% Wilson interval."""
+    fig = go.Figure()
+    labels = [describe(c).label for c in shares]
+    for k, plan in enumerate([*plans, "no clear winner"]):
+        cells = [shares[c][plan] for c in shares]
+        fig.add_trace(
+            go.Bar(
+                name=plan,
+                y=labels,
+                x=[cell["share"] for cell in cells],
+                orientation="h",
+                marker_color="#999999" if plan == "no clear winner" else PALETTE[k % len(PALETTE)],
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [cell["high"] - cell["share"] for cell in cells],
+                    "arrayminus": [cell["share"] - cell["low"] for cell in cells],
+                },
+            )
+        )
+    fig.update_layout(
+        title="How often each plan wins clearly, across the sweep's assumption sets",
+        barmode="group",
+        xaxis={"title": "share of points won (95% Wilson interval)", "range": [0, 1.02]},
+        yaxis={"autorange": "reversed"},  # outcomes in the table's order, top down
+        height=max(360, 90 + 28 * len(labels) * (len(plans) + 1)),
+        margin={"l": 220},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+    )
+    return fig
+
+
 # -- two results folders -------------------------------------------------------------------------
 def plan_configs(results: Results) -> dict[str, dict[str, Any]]:
     """Each plan's resolved configuration, from the manifest."""
@@ -789,10 +858,14 @@ td,th{border:1px solid #ccc;padding:4px 8px} tr.diff td{background:#f3f3f3;font-
 td.win{font-weight:bold;color:#1a7f37}"""
 
 
-def page(title: str, heading: str, intro: str, body: str, figures: Figures) -> str:
-    """A self-contained HTML page (plotly.js embedded once: it opens offline)."""
+def page(
+    title: str, heading: str, intro: str, body: str, figures: Figures, js_in_body: bool = False
+) -> str:
+    """A self-contained HTML page (plotly.js embedded once: it opens offline).
+    ``js_in_body``: the body already embeds plotly.js (a chart placed within the text)."""
     plots = "".join(
-        f.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, (_, f) in enumerate(figures)
+        f.to_html(full_html=False, include_plotlyjs=(i == 0 and not js_in_body))
+        for i, (_, f) in enumerate(figures)
     )
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
@@ -855,8 +928,13 @@ def ranking_report(results: Results, ranked: list[dict[str, Any]]) -> str:
     best first, its difference to the best with CI, and the verdict."""
     name = results.manifest["scenario"]["name"]
     body = []
-    if results.points.height > 1:
-        body.append(_wins_table(wins(ranked, results.plans), results.plans))
+    figures = ranking_figures(results)
+    sweep = results.points.height > 1
+    if sweep:  # the one chart of the whole sweep, right under its table
+        shares = win_shares(ranked, results.plans)
+        body.append(_wins_table(shares, results.plans))
+        chart = wins_figure(shares, results.plans)
+        body.append(chart.to_html(full_html=False, include_plotlyjs=True))
     rows = []
     for entry in ranked:
         where = html.escape(results.point_label(entry["point"]))
@@ -885,7 +963,7 @@ def ranking_report(results: Results, ranked: list[dict[str, Any]]) -> str:
         "otherwise there is no clear winner.</p>"
     )
     title = f"{name}: all plans ranked ({', '.join(results.plans)})"
-    return page(f"adoptsim compare: {name}", title, intro, "".join(body), ranking_figures(results))
+    return page(f"adoptsim compare: {name}", title, intro, "".join(body), figures, sweep)
 
 
 def _best(item: dict[str, Any]) -> str:
@@ -893,16 +971,46 @@ def _best(item: dict[str, Any]) -> str:
     return "<td>best</td>" if item["n"] else "<td></td>"
 
 
-def _wins_table(counts: dict[str, dict[str, int]], plans: list[str]) -> str:
-    """Sweeps: per outcome, at how many points each plan wins clearly."""
-    head = "".join(f"<th>{html.escape(p)}</th>" for p in [*plans, "no clear winner"])
-    rows = "".join(
-        f"<tr><td>{html.escape(describe(c).label)}</td>"
-        + "".join(f"<td>{tally[p]}</td>" for p in [*plans, "no clear winner"])
-        + "</tr>"
-        for c, tally in counts.items()
+def win_cell(cell: dict[str, float]) -> str:
+    """'12/40 (30% [18%, 45%])': points won, their share and its 95% Wilson interval."""
+    if not cell["points"]:
+        return "-"
+    return (
+        f"{cell['wins']}/{cell['points']} ({cell['share']:.0%} "
+        f"[{cell['low']:.0%}, {cell['high']:.0%}])"
     )
-    return f"<h2>Points won, per outcome</h2><table><tr><th>outcome</th>{head}</tr>{rows}</table>"
+
+
+def _wins_table(shares: dict[str, dict[str, dict[str, float]]], plans: list[str]) -> str:
+    """Sweeps: per outcome, the points each plan wins clearly (share, Wilson interval) and
+    the range of its difference to the best plan over the points."""
+    head = "".join(f"<th>{html.escape(p)}</th>" for p in [*plans, "no clear winner"])
+    rows = []
+    for c, cells in shares.items():
+        describe_c = describe(c)
+        wins_row = "".join(f"<td>{win_cell(cells[p])}</td>" for p in [*plans, "no clear winner"])
+        ranges = "".join(
+            "<td>"
+            + (
+                "-"
+                if cells[p]["diff_min"] != cells[p]["diff_min"]
+                else f"{describe_c.fmt.format(cells[p]['diff_min'])} .. "
+                f"{describe_c.fmt.format(cells[p]['diff_max'])}"
+            )
+            + "</td>"
+            for p in plans
+        )
+        rows.append(
+            f"<tr><td>{html.escape(describe_c.label)}</td>{wins_row}</tr>"
+            f"<tr><td>&nbsp;&nbsp;range of plan − best</td>{ranges}<td></td></tr>"
+        )
+    return (
+        "<h2>How often each plan wins, across the assumption sets</h2>"
+        "<p>Points won clearly (the plan's CI-backed win at that point), their share with a "
+        "95% Wilson interval, and the range over points of each plan's mean paired "
+        "difference to the best plan there.</p>"
+        f"<table><tr><th>outcome</th>{head}</tr>{''.join(rows)}</table>"
+    )
 
 
 def folders_report(a: Results, b: Results, rows: list[dict], plans: list[str], paired: bool) -> str:

@@ -75,3 +75,15 @@ def welch_ci(
     if bounds is not None:
         low, high = max(low, bounds[0]), min(high, bounds[1])
     return diff, low, high, int(x.size), int(y.size)
+
+
+def wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float, float]:
+    """The share k / n with its Wilson score interval (Wilson 1927): sensible at 0 and n
+    and for few points, where the normal interval is not.  NaNs when n = 0."""
+    if n == 0:
+        return float("nan"), float("nan"), float("nan")
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    share = k / n
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return share, max(0.0, centre - half), min(1.0, centre + half)
