@@ -614,3 +614,53 @@ def sensitivity(
             )
 
     return result, store.publish(target, fill, refuse)
+
+
+# -- optimize --------------------------------------------------------------------------------
+def optimize(
+    scenario: Scenario | str | Path,
+    results: Path | str = "results",
+    force: bool = False,
+    on_trial: Callable[[int, int], None] | None = None,
+    prepared: list[PreparedPlan] | None = None,
+) -> tuple[Any, Path]:
+    """Run the scenario's ``[optimize]`` search and write ``results/<name>-optimize/``
+    (trials.parquet, best.json, optimize.html, manifest.json), swapped in whole.
+
+    Returns (the :class:`sim.optimize.OptimizeResult`, the folder).
+    """
+    from sim.optimize import optimize_page, search
+
+    loaded = as_scenario(scenario)
+    if loaded.optimize is None:
+        raise AdoptsimError(
+            f"{loaded.source}: no [optimize] table; add one, e.g. [optimize] plan = "
+            '"hybrid", objective = "net_value" and [optimize.levers] "mandate.week" = '
+            "{ min = 4, max = 52 } (docs/scenarios.md)"
+        )
+    target = results_folder(results, f"{loaded.name}-optimize")
+    prepared = prepared if prepared is not None else prepare(loaded)
+    result = search(loaded, prepared, on_trial)
+    manifest = build_manifest(
+        loaded,
+        "optimize",
+        DEFAULT_ENGINE,
+        prepared,
+        optimize=loaded.optimize.model_dump(),
+        finished=store.now(),
+    )
+
+    def fill(folder: Path) -> None:
+        store.write_parquet(result.trials, folder / "trials.parquet")
+        store.write_json({"best": result.best, "confirm": result.confirm}, folder / "best.json")
+        store.write_text(optimize_page(loaded, result), folder / "optimize.html")
+        store.write_json(manifest, folder / "manifest.json")
+
+    def refuse(folder: Path, kind: str | None) -> None:
+        if kind not in (None, "optimize") and not force:
+            raise AdoptsimError(
+                f"{folder}: holds a {kind}'s results; choose another --results folder, or "
+                "--force to replace them"
+            )
+
+    return result, store.publish(target, fill, refuse)

@@ -569,6 +569,73 @@ def sensitivity(
 
 @app.command()
 @friendly_errors
+def optimize(
+    scenario: Path = typer.Argument(..., help="scenario TOML file with an \\[optimize] table"),
+    results: Path = typer.Option(
+        Path("results"), help="folder that receives results/<name>-optimize/"
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="replace the folder even if it holds other results"
+    ),
+) -> None:
+    """Search a plan's levers (\\[optimize.levers]: ranges and choices) for the best
+    objective under an optional budget, with Optuna's TPE sampler on common random
+    numbers; then confirm the winner against the plan as written on fresh replicates.
+
+    Example:  adoptsim optimize scenarios/optimize.toml
+    """
+    from sim import api
+
+    loaded = api.load_scenario(scenario)
+    prepared = api.prepare(loaded)
+    clock = time.perf_counter()
+    with progress_bar() as bar:
+        task = bar.add_task(f"{loaded.name}: trials", total=None, rate="")
+
+        def advance(done: int, total: int) -> None:
+            rate = done / max(time.perf_counter() - clock, 1e-9)
+            bar.update(task, completed=done, total=total, rate=f"{rate:.2f} trials/s")
+
+        result, target = api.optimize(loaded, results, force, advance, prepared)
+    from sim.optimize import number
+
+    spec, c = result.spec, result.confirm
+    scored = result.trials.filter(pl_col_is("feasible"))
+    table = Table(
+        title=f"{loaded.name}: best {spec.plan} candidates for {spec.objective} "
+        f"({spec.direction}, {spec.replicates} replicates each)",
+        title_justify="left",
+    )
+    for column in (*spec.levers, spec.objective, "total cost"):
+        table.add_column(column, justify="right")
+    ranked = scored.sort("value", descending=spec.direction == "maximize").head(5)
+    for row in ranked.iter_rows(named=True):
+        cells = [f"{row[p]:.4g}" if isinstance(row[p], float) else str(row[p]) for p in spec.levers]
+        table.add_row(*cells, number(row["value"]), f"{row['total_cost']:,.0f}")
+    out.print(table)
+
+    def interval(cell: dict) -> str:
+        return f"{number(cell['mean'])} [{number(cell['low'])}, {number(cell['high'])}]"
+
+    out.print(
+        f"confirmed on {c['replicates']} fresh replicates: winner {interval(c['winner'])}, "
+        f"as written {interval(c['as_written'])}, paired difference "
+        f"{interval(c['difference'])}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    out.print(f"results: {target}/  (optimize.html, trials.parquet, best.json)")
+
+
+def pl_col_is(state: str):
+    """A polars filter: trials in ``state``."""
+    import polars as pl
+
+    return pl.col("state") == state
+
+
+@app.command()
+@friendly_errors
 def viz(
     scenario: Path = typer.Argument(..., help="scenario TOML file"),
     plan: str = typer.Option(

@@ -92,3 +92,41 @@ plans = ["bottom-up", "top-down"]
 
 `scenarios/sensitivity.toml` is a worked example.
 """
+
+OPTIMIZE_SECTION = """## The best levers under a budget: `[optimize]`
+
+`adoptsim optimize FILE` searches one plan's levers (ranges and lists of choices) for the
+best objective with Optuna's TPE sampler (seeded). Every candidate runs `replicates`
+replicates with the scenario's seed (common random numbers), a candidate whose mean total
+cost of ownership exceeds `budget` is infeasible (the sampler learns to avoid it), and a
+combination the schema refuses (e.g. p + q > 1) is skipped. The winner and the plan as
+written are then re-run on `confirm_replicates` fresh replicates, and their paired
+difference is reported with its 95% CI. Writes `results/<name>-optimize/` (`trials.parquet`,
+`best.json`, `optimize.html`).
+
+| key | default | meaning |
+|---|---|---|
+| `plan` | the first plan | the plan whose levers are searched |
+| `objective` | `"net_value"` | any per-run outcome of docs/results.md |
+| `direction` | `"maximize"` | or `"minimize"` |
+| `trials` | `30` | candidates tried |
+| `replicates` | `10` | replicates per candidate |
+| `confirm_replicates` | `40` | fresh replicates for the winner and the plan as written |
+| `budget` | none | the mean total cost of ownership a candidate may not exceed |
+| `seed` | `0` | the sampler's seed |
+| `levers` | required | dotted path = `{ min = .., max = .. }` or a list of choices |
+
+```toml
+[optimize]
+plan = "hybrid"
+objective = "net_value"
+budget = 60000.0
+
+[optimize.levers]
+"mandate.week" = { min = 2, max = 50 }
+"seeding.count" = { min = 0, max = 40 }
+"seeding.strategy" = ["random", "brokers", "hubs"]
+```
+
+`scenarios/optimize.toml` is a worked example.
+"""

@@ -835,6 +835,22 @@ class Sensitivity(BaseModel):
         )
 
 
+class Optimize(BaseModel):
+    """A scenario's ``[optimize]``: the plan levers to search (ranges or choices), the
+    objective, and an optional budget (``adoptsim optimize``)."""
+
+    model_config = ConfigDict(frozen=True)
+    plan: str
+    objective: str = "net_value"
+    direction: Literal["maximize", "minimize"] = "maximize"
+    levers: dict[str, Any]  # dotted path -> (min, max) or a list of choices
+    trials: int = 30
+    replicates: int = 10  # per candidate, on common random numbers
+    confirm_replicates: int = 40  # the winner and the plan as written, on fresh replicates
+    budget: float | None = None  # mean total cost of ownership must not exceed it
+    seed: int = 0
+
+
 class Scenario(BaseModel):
     """A loaded scenario file: a name, its plans (at least one), and where it came from."""
 
@@ -845,6 +861,7 @@ class Scenario(BaseModel):
     plans: list[Plan]
     sweep: Sweep | None = None
     sensitivity: Sensitivity | None = None
+    optimize: Optimize | None = None
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)
 
     @property
@@ -888,7 +905,7 @@ class Scenario(BaseModel):
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-_TOP_LEVEL = {"name", "description", "plans", "sweep", "sensitivity"}
+_TOP_LEVEL = {"name", "description", "plans", "sweep", "sensitivity", "optimize"}
 _SHARED = ("weeks", "replicates", "seed")  # set once at the top, never inside a plan
 _NOT_SWEPT = {"seed", "replicates"}  # shared by every point: the comparison stays paired
 _NAME_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
@@ -1107,6 +1124,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
     sensitivity = None
     if "sensitivity" in data:
         sensitivity = _parse_sensitivity(data["sensitivity"], source, plans)
+    optimize = _parse_optimize(data["optimize"], source, plans) if "optimize" in data else None
     return Scenario(
         name=name,
         description=description,
@@ -1114,6 +1132,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
         plans=plans,
         sweep=sweep,
         sensitivity=sensitivity,
+        optimize=optimize,
         raw=data,
     )
 
@@ -1467,4 +1486,112 @@ def with_parameters(config: Config, values: dict[str, float]) -> Config:
     data = config.model_dump()
     for path, value in values.items():
         _deep_set(data, path, _cast(_leaf_field(path), value))
+    return Config.model_validate(data)
+
+
+def _parse_optimize(table: Any, source: str, plans: list[Plan]) -> Optimize:
+    """Validate ``[optimize]``; every problem names ``optimize.<key>``.  Each lever is
+    checked at its ends (or each choice) against the plan."""
+
+    def fail(where: str, what: str) -> ScenarioError:
+        return ScenarioError(f"{source}: optimize{where}: {what}")
+
+    if not isinstance(table, dict):
+        raise fail("", "must be a table: plan, objective, [optimize.levers]")
+    allowed = {
+        "plan",
+        "objective",
+        "direction",
+        "levers",
+        "trials",
+        "replicates",
+        "confirm_replicates",
+        "budget",
+        "seed",
+    }
+    for key in table:
+        if key not in allowed:
+            raise fail(f".{key}", f"unknown field; allowed here: {', '.join(sorted(allowed))}")
+    names = [p.name for p in plans]
+    plan_name = table.get("plan", names[0])
+    if plan_name not in names:
+        raise fail(".plan", f"one of {names} (got {plan_name!r})")
+    (plan,) = [p for p in plans if p.name == plan_name]
+    objective = table.get("objective", "net_value")
+    if objective not in SUMMARY_OUTCOMES:
+        raise fail(".objective", f"allowed: {', '.join(SUMMARY_OUTCOMES)} (got {objective!r})")
+    direction = table.get("direction", "maximize")
+    if direction not in ("maximize", "minimize"):
+        raise fail(".direction", f"maximize or minimize (got {direction!r})")
+    counts = {}
+    for key, default, low, high in (
+        ("trials", 30, 1, 100_000),
+        ("replicates", 10, 1, 10_000),
+        ("confirm_replicates", 40, 2, 100_000),
+        ("seed", 0, 0, 2**63 - 1),
+    ):
+        value = table.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise fail(f".{key}", f"an integer {low}..{high} (got {value!r})")
+        counts[key] = value
+    budget = table.get("budget")
+    if budget is not None and (
+        isinstance(budget, bool) or not isinstance(budget, int | float) or budget <= 0
+    ):
+        raise fail(".budget", f"a positive amount of the scenario's currency (got {budget!r})")
+    raw = table.get("levers")
+    if not isinstance(raw, dict) or not raw:
+        raise fail(".levers", 'names no lever; e.g. "mandate.week" = { min = 4, max = 52 }')
+    levers: dict[str, Any] = {}
+    for path, spec in _flatten(raw).items():
+        if path in _NOT_SWEPT:
+            raise fail(f".levers.{path}", "cannot be a lever (shared by all candidates)")
+        field = _leaf_field(path)
+        if field is None:
+            raise fail(f".levers.{path}", "names no scenario setting (see docs/scenarios.md)")
+        if isinstance(spec, list):
+            if not spec:
+                raise fail(f".levers.{path}", "a list of choices needs at least one")
+            ends = spec
+            levers[path] = list(spec)
+        elif isinstance(spec, dict) and set(spec) == {"min", "max"}:
+            low, high = spec["min"], spec["max"]
+            numeric = all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high)
+            )
+            if not numeric or not low < high:
+                raise fail(f".levers.{path}", f"needs numbers min < max (got {low!r}, {high!r})")
+            ends = [_cast(field, low), _cast(field, high)]
+            levers[path] = (low, high)
+        else:
+            raise fail(f".levers.{path}", "a range { min = LOW, max = HIGH } or a list of choices")
+        for end in ends:
+            data = copy.deepcopy(plan.config.model_dump())
+            _deep_set(data, path, end)
+            try:
+                Config.model_validate(data)
+            except ValidationError as err:
+                raise fail(
+                    f".levers.{path}",
+                    f"at {end!r} plan {plan_name!r} is invalid: "
+                    f"{_describe(err.errors()[0], Config)}",
+                ) from None
+    return Optimize(
+        plan=plan_name,
+        objective=objective,
+        direction=direction,
+        levers=levers,
+        budget=float(budget) if budget is not None else None,
+        **counts,
+    )
+
+
+def with_values(config: Config, values: dict[str, Any]) -> Config:
+    """``config`` with dotted-path settings set as given (numbers of integer fields
+    rounded), validated: ValidationError when the combination is not allowed."""
+    data = config.model_dump()
+    for path, value in values.items():
+        field = _leaf_field(path)
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        _deep_set(data, path, _cast(field, value) if numeric else value)
     return Config.model_validate(data)

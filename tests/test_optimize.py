@@ -1,0 +1,121 @@
+"""adoptsim optimize: an Optuna search of a plan's levers on common random numbers, within
+a budget, and the winner confirmed on fresh replicates against the plan as written."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from sim import api
+from sim.cli import app
+from sim.optimize import FRESH, outcomes
+from sim.scenario import ScenarioError, parse_scenario
+from sim.scenario.schema import with_values
+
+BASE = {
+    "name": "levers",
+    "weeks": 30,
+    "replicates": 4,
+    "seed": 9,
+    "org": {"generator": "hierarchy", "n": 300, "departments": 3},
+    "discovery": {"enabled": False},
+    "freemium": {"enabled": False},
+    "mandate": {"enabled": False},
+    "enterprise": {"enabled": False},
+    "abandonment": {"enabled": False},
+    "adoption": {"rule": "linear", "p": 0.002, "q": 0.4, "heterogeneity": "none"},
+    "seeding": {"strategy": "random", "count": 5},
+    "costs": {"champion_hours_per_week": 2.0, "hourly_cost": 100.0, "champion_weeks": 10},
+    "plans": [{"name": "pilot"}],
+}
+
+
+def table(**changes) -> dict:
+    spec = {
+        "plan": "pilot",
+        "objective": "final_active_share",
+        "direction": "maximize",
+        "trials": 12,
+        "replicates": 4,
+        "confirm_replicates": 8,
+        "seed": 2,
+        "budget": 20_000.0,  # 2 h x 100 x 10 weeks = 2,000 per champion: at most 10
+        "levers": {"seeding.count": {"min": 0, "max": 40}},
+    }
+    spec.update(changes)
+    return {**BASE, "optimize": spec}
+
+
+def test_the_winner_keeps_to_the_budget_and_is_confirmed_on_fresh_replicates(tmp_path):
+    """More champions reach more people but cost 2,000 each: the best candidate within a
+    20,000 budget has at most 10, and its confirmation is recomputed here by hand."""
+    scenario = parse_scenario(table(), "<levers>")
+    result, folder = api.optimize(scenario, tmp_path)
+    trials = pl.read_parquet(folder / "trials.parquet")
+    assert trials.height == 12
+    feasible = trials.filter(pl.col("state") == "feasible")
+    assert (feasible["total_cost"] <= 20_000).all()
+    assert (trials.filter(pl.col("state") == "over budget")["total_cost"] > 20_000).all()
+    assert result.best["seeding.count"] <= 10
+    assert (
+        result.best["seeding.count"] == feasible.sort("value", descending=True)["seeding.count"][0]
+    )
+    (item,) = api.prepare(scenario)
+    fresh = list(range(FRESH, FRESH + 8))
+    by_hand = outcomes(with_values(item.config, result.best), item, fresh)
+    assert result.confirm["winner"]["mean"] == pytest.approx(by_hand["final_active_share"].mean())
+    written = json.loads((folder / "best.json").read_text())
+    assert written["best"] == result.best
+    assert json.loads((folder / "manifest.json").read_text())["kind"] == "optimize"
+    assert "Confirmed on 8 fresh replicates" in (folder / "optimize.html").read_text()
+
+
+def test_combinations_the_schema_refuses_are_pruned_not_run(tmp_path):
+    """p and q as levers: where p + q > 1 the candidate is 'not allowed' and never wins."""
+    levers = {"adoption.p": {"min": 0.0, "max": 0.5}, "adoption.q": {"min": 0.3, "max": 0.95}}
+    scenario = parse_scenario(table(levers=levers, budget=None, trials=25), "<levers>")
+    result, _ = api.optimize(scenario, tmp_path)
+    refused = result.trials.filter(pl.col("state") == "not allowed")
+    assert refused.height > 0
+    assert ((refused["adoption.p"] + refused["adoption.q"]) > 1).all()
+    assert result.best["adoption.p"] + result.best["adoption.q"] <= 1
+
+
+@pytest.mark.parametrize(
+    "changes, words",
+    [
+        ({"plan": "nope"}, ["optimize.plan", "pilot"]),
+        ({"objective": "joy"}, ["optimize.objective", "net_value"]),
+        ({"budget": 0}, ["optimize.budget", "positive"]),
+        ({"levers": {"adoption.qq": {"min": 0, "max": 1}}}, ["optimize.levers.adoption.qq"]),
+        ({"levers": {"seeding.strategy": []}}, ["optimize.levers.seeding.strategy", "choice"]),
+        ({"levers": {"adoption.q": {"min": 0.1, "max": 0.999}}}, ["at 0.999", "p + q <= 1"]),
+        ({"direction": "up"}, ["optimize.direction", "maximize or minimize"]),
+    ],
+    ids=["plan", "objective", "budget", "path", "no-choice", "invalid-end", "direction"],
+)
+def test_bad_tables_are_one_message(changes, words):
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(table(**changes), "<levers>")
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
+def test_an_impossible_budget_is_a_clear_message(tmp_path):
+    scenario = parse_scenario(
+        table(budget=1.0, levers={"seeding.count": {"min": 5, "max": 10}}, trials=4), "<levers>"
+    )
+    with pytest.raises(Exception) as info:
+        api.optimize(scenario, tmp_path)
+    assert "within the budget" in str(info.value)
+    assert not (tmp_path / "levers-optimize").exists()
+
+
+def test_the_command_without_a_table_is_exit_2(tmp_path):
+    path = tmp_path / "plain.toml"
+    path.write_text('name = "plain"\nweeks = 5\n[org]\nn = 50\n')
+    result = CliRunner().invoke(app, ["optimize", str(path), "--results", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "no [optimize] table" in result.output
