@@ -119,3 +119,10 @@ def test_the_command_without_a_table_is_exit_2(tmp_path):
     path.write_text('name = "plain"\nweeks = 5\n[org]\nn = 50\n')
     result = CliRunner().invoke(app, ["optimize", str(path), "--results", str(tmp_path / "o")])
     assert result.exit_code == 2 and "no [optimize] table" in result.output
+
+
+def test_compare_says_an_optimize_folder_is_not_a_run(tmp_path):
+    scenario = parse_scenario(table(trials=3), "<levers>")
+    _, folder = api.optimize(scenario, tmp_path)
+    result = CliRunner().invoke(app, ["compare", str(folder)])
+    assert result.exit_code == 2 and "holds an optimize study" in result.output

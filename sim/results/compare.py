@@ -158,6 +158,13 @@ class Results:
         if not manifest.is_file():
             raise ScenarioError(f"{self.folder}: not a results folder (no manifest.json)")
         self.manifest = store.read_json(manifest)
+        kind = self.manifest.get("kind") if isinstance(self.manifest, dict) else None
+        if kind in ("sensitivity", "optimize"):
+            raise ScenarioError(
+                f"{self.folder}: holds {'an' if kind[0] in 'aeiou' else 'a'} {kind} study "
+                f"({kind}.html); compare and export read "
+                "the results of adoptsim run or adoptsim sweep"
+            )
         summary = self.folder / "summary.parquet"
         if not summary.is_file():
             raise ScenarioError(f"{self.folder}: unfinished (no summary.parquet); run it again")
