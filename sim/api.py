@@ -664,3 +664,56 @@ def optimize(
             )
 
     return result, store.publish(target, fill, refuse)
+
+
+# -- fit -------------------------------------------------------------------------------------
+def fit(
+    scenario: Scenario | str | Path,
+    observed: Path | str,
+    scope: list[str] | None = None,
+    results: Path | str = "results",
+    force: bool = False,
+    prepared: list[PreparedPlan] | None = None,
+) -> tuple[Any, Path]:
+    """Calibrate the scenario's ``[fit]`` plan to observed weekly counts (ABC-SMC) and write
+    ``results/<name>-fit/`` (posterior.parquet, summary.parquet, predictive.parquet,
+    fit.html, manifest.json), swapped in whole."""
+    from sim.fit import fit as run_fit
+    from sim.fit import fit_page, read_observed
+
+    loaded = as_scenario(scenario)
+    if loaded.fit is None:
+        raise AdoptsimError(
+            f"{loaded.source}: no [fit] table; add one, e.g. [fit.parameters] "
+            '"adoption.q" = { prior = "uniform", min = 0.05, max = 0.8 } (docs/scenarios.md)'
+        )
+    counts = read_observed(observed)
+    target = results_folder(results, f"{loaded.name}-fit")
+    prepared = prepared if prepared is not None else prepare(loaded)
+    result = run_fit(loaded, prepared, counts, scope)
+    manifest = build_manifest(
+        loaded,
+        "fit",
+        DEFAULT_ENGINE,
+        prepared,
+        fit=loaded.fit.model_dump(),
+        observed=str(observed),
+        scope=scope or [],
+        finished=store.now(),
+    )
+
+    def fill(folder: Path) -> None:
+        store.write_parquet(result.posterior, folder / "posterior.parquet")
+        store.write_parquet(result.summary, folder / "summary.parquet")
+        store.write_parquet(result.predictive, folder / "predictive.parquet")
+        store.write_text(fit_page(loaded, result), folder / "fit.html")
+        store.write_json(manifest, folder / "manifest.json")
+
+    def refuse(folder: Path, kind: str | None) -> None:
+        if kind not in (None, "fit") and not force:
+            raise AdoptsimError(
+                f"{folder}: holds a {kind}'s results; choose another --results folder, or "
+                "--force to replace them"
+            )
+
+    return result, store.publish(target, fill, refuse)

@@ -636,6 +636,54 @@ def pl_col_is(state: str):
 
 @app.command()
 @friendly_errors
+def fit(
+    scenario: Path = typer.Argument(..., help="scenario TOML file with a \\[fit] table"),
+    observed: Path = typer.Option(
+        ..., "--observed", help="CSV of observed weekly counts: week, active[, licensed, ...]"
+    ),
+    scope: list[str] = typer.Option(
+        None, "--scope", help="fit the active count of these departments (repeat the option)"
+    ),
+    results: Path = typer.Option(Path("results"), help="folder that receives results/<name>-fit/"),
+    force: bool = typer.Option(
+        False, "--force", help="replace the folder even if it holds other results"
+    ),
+) -> None:
+    """Calibrate a plan to a pilot: ABC-SMC (pyabc) over the parameters SCENARIO's \\[fit]
+    table names, with the batched engine as the simulator.  Prints the posterior (mean and
+    95% credible interval), says which parameters the data cannot tell apart, and writes
+    results/<name>-fit/ (posterior.parquet, fit.html with marginals, a pair plot and the
+    observed curve against posterior-predictive bands).
+
+    Example:  adoptsim fit scenarios/pilot_fit.toml --observed scenarios/pilot_observed.csv
+    """
+    from sim import api
+    from sim.fit import identifiability
+
+    loaded = api.load_scenario(scenario)
+    prepared = api.prepare(loaded)
+    with progress_bar() as bar:
+        bar.add_task(f"{loaded.name}: ABC-SMC", total=None, rate="")
+        result, target = api.fit(loaded, observed, list(scope or []), results, force, prepared)
+    table = Table(
+        title=f"{loaded.name}: posterior of {result.spec.plan} ({result.generations} "
+        f"generations of {result.spec.population} particles, tolerance {result.epsilon:.3g})",
+        title_justify="left",
+    )
+    for column in ("parameter", "posterior mean", "95% credible interval"):
+        table.add_column(column, justify="left" if column == "parameter" else "right")
+    for row in result.summary.iter_rows(named=True):
+        table.add_row(
+            row["parameter"], f"{row['mean']:.4g}", f"[{row['low']:.4g}, {row['high']:.4g}]"
+        )
+    out.print(table)
+    for note in identifiability(result):
+        out.print(f"identifiability: {note}", highlight=False, soft_wrap=True)
+    out.print(f"results: {target}/  (fit.html, posterior.parquet)")
+
+
+@app.command()
+@friendly_errors
 def viz(
     scenario: Path = typer.Argument(..., help="scenario TOML file"),
     plan: str = typer.Option(

@@ -159,7 +159,7 @@ class Results:
             raise ScenarioError(f"{self.folder}: not a results folder (no manifest.json)")
         self.manifest = store.read_json(manifest)
         kind = self.manifest.get("kind") if isinstance(self.manifest, dict) else None
-        if kind in ("sensitivity", "optimize"):
+        if kind in ("sensitivity", "optimize", "fit"):
             raise ScenarioError(
                 f"{self.folder}: holds {'an' if kind[0] in 'aeiou' else 'a'} {kind} study "
                 f"({kind}.html); compare and export read "

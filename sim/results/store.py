@@ -115,7 +115,13 @@ def read_json(path: Path) -> dict[str, Any]:
 
 MANIFEST = "manifest.json"
 MIN_FREE_BYTES = 50 * 2**20  # check_writable: refuse to start with less free on the disk
-KINDS = ("run", "sweep", "sensitivity", "optimize")  # what adoptsim writes; only these are replaced
+KINDS = (
+    "run",
+    "sweep",
+    "sensitivity",
+    "optimize",
+    "fit",
+)  # adoptsim writes; only these are replaced
 
 
 def read_kind(folder: Path) -> str | None:

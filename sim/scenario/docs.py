@@ -11,7 +11,12 @@ from pydantic import BaseModel
 
 from sim.scenario import Config
 from sim.scenario.chart_docs import CHART_SECTION
-from sim.scenario.plan_docs import OPTIMIZE_SECTION, PLAN_SECTION, SENSITIVITY_SECTION
+from sim.scenario.plan_docs import (
+    FIT_SECTION,
+    OPTIMIZE_SECTION,
+    PLAN_SECTION,
+    SENSITIVITY_SECTION,
+)
 
 INTRO = """# Scenario files
 
@@ -88,7 +93,8 @@ def render() -> str:
     ]
     lines += _rows(Config, "")
     lines += ["", PLAN_SECTION.rstrip("\n"), "", SENSITIVITY_SECTION.rstrip("\n")]
-    lines += ["", OPTIMIZE_SECTION.rstrip("\n"), "", CHART_SECTION.rstrip("\n")]
+    lines += ["", OPTIMIZE_SECTION.rstrip("\n"), "", FIT_SECTION.rstrip("\n")]
+    lines += ["", CHART_SECTION.rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 

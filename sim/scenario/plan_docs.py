@@ -130,3 +130,42 @@ budget = 60000.0
 
 `scenarios/optimize.toml` is a worked example.
 """
+
+FIT_SECTION = """## Calibrate to a pilot: `[fit]`
+
+`adoptsim fit FILE --observed pilot.csv [--scope DEPARTMENT ...]` fits the parameters this
+table names to observed weekly counts by ABC-SMC (pyabc), with the batched engine as the
+simulator (one replicate per particle, each on a fresh random stream). The observed file
+has `week` and `active` (engaged users) and optionally other counts of docs/results.md
+(`licensed`, `paid_seats`, ...); with `--scope` it is the engaged users of those
+departments. Distances compare weekly shares of the people observed. Writes
+`results/<name>-fit/` (`posterior.parquet`: weighted particles; `summary.parquet`;
+`predictive.parquet`; `fit.html`: marginals, a pair plot and the observed curve against
+95% posterior-predictive bands) and says which parameters the data cannot tell apart
+(posterior correlation of 0.5 or more).
+
+| key | default | meaning |
+|---|---|---|
+| `plan` | the first plan | the plan whose parameters are fitted |
+| `population` | `100` | particles per generation |
+| `generations` | `5` | ABC-SMC generations (each tightens the tolerance) |
+| `seed` | `0` | seed of the sampler |
+| `parameters` | required | path = `{ prior = "uniform" or "log_uniform", min, max }` |
+| | | or path = `{ prior = "normal", mean, sd }` |
+
+```csv
+week,active
+0,8
+1,17
+2,27
+3,36
+4,58
+5,79
+6,110
+7,145
+8,173
+```
+
+`scenarios/pilot_fit.toml` with `scenarios/pilot_observed.csv` is a worked example (the
+observed counts were simulated from p = 0.02, q = 0.3, so the fit can be checked).
+"""

@@ -851,6 +851,17 @@ class Optimize(BaseModel):
     seed: int = 0
 
 
+class Fit(BaseModel):
+    """A scenario's ``[fit]``: the free parameters and their priors, for ``adoptsim fit``."""
+
+    model_config = ConfigDict(frozen=True)
+    plan: str
+    parameters: dict[str, dict[str, Any]]  # dotted path -> {prior, min, max} or {prior, mean, sd}
+    population: int = 100  # particles per generation (ABC-SMC)
+    generations: int = 5
+    seed: int = 0
+
+
 class Scenario(BaseModel):
     """A loaded scenario file: a name, its plans (at least one), and where it came from."""
 
@@ -862,6 +873,7 @@ class Scenario(BaseModel):
     sweep: Sweep | None = None
     sensitivity: Sensitivity | None = None
     optimize: Optimize | None = None
+    fit: Fit | None = None
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)
 
     @property
@@ -905,7 +917,7 @@ class Scenario(BaseModel):
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-_TOP_LEVEL = {"name", "description", "plans", "sweep", "sensitivity", "optimize"}
+_TOP_LEVEL = {"name", "description", "plans", "sweep", "sensitivity", "optimize", "fit"}
 _SHARED = ("weeks", "replicates", "seed")  # set once at the top, never inside a plan
 _NOT_SWEPT = {"seed", "replicates"}  # shared by every point: the comparison stays paired
 _NAME_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
@@ -1125,6 +1137,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
     if "sensitivity" in data:
         sensitivity = _parse_sensitivity(data["sensitivity"], source, plans)
     optimize = _parse_optimize(data["optimize"], source, plans) if "optimize" in data else None
+    fit = _parse_fit(data["fit"], source, plans) if "fit" in data else None
     return Scenario(
         name=name,
         description=description,
@@ -1133,6 +1146,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
         sweep=sweep,
         sensitivity=sensitivity,
         optimize=optimize,
+        fit=fit,
         raw=data,
     )
 
@@ -1595,3 +1609,61 @@ def with_values(config: Config, values: dict[str, Any]) -> Config:
         numeric = isinstance(value, int | float) and not isinstance(value, bool)
         _deep_set(data, path, _cast(field, value) if numeric else value)
     return Config.model_validate(data)
+
+
+PRIORS = {"uniform": ("min", "max"), "log_uniform": ("min", "max"), "normal": ("mean", "sd")}
+
+
+def _parse_fit(table: Any, source: str, plans: list[Plan]) -> Fit:
+    """Validate ``[fit]``; every problem names ``fit.<key>``."""
+
+    def fail(where: str, what: str) -> ScenarioError:
+        return ScenarioError(f"{source}: fit{where}: {what}")
+
+    if not isinstance(table, dict):
+        raise fail("", "must be a table: plan and [fit.parameters]")
+    allowed = {"plan", "parameters", "population", "generations", "seed"}
+    for key in table:
+        if key not in allowed:
+            raise fail(f".{key}", f"unknown field; allowed here: {', '.join(sorted(allowed))}")
+    names = [p.name for p in plans]
+    plan = table.get("plan", names[0])
+    if plan not in names:
+        raise fail(".plan", f"one of {names} (got {plan!r})")
+    counts = {}
+    for key, default, low, high in (
+        ("population", 100, 10, 100_000),
+        ("generations", 5, 1, 100),
+        ("seed", 0, 0, 2**32 - 1),
+    ):
+        value = table.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise fail(f".{key}", f"an integer {low}..{high} (got {value!r})")
+        counts[key] = value
+    raw = table.get("parameters")
+    if not isinstance(raw, dict) or not raw:
+        raise fail(
+            ".parameters",
+            'names no parameter; e.g. "adoption.q" = { prior = "uniform", min = 0.05, max = 0.8 }',
+        )
+    parameters = {}
+    for path, spec in raw.items():
+        where = f".parameters.{path}"
+        if _leaf_field(path) is None or path in _NOT_SWEPT:
+            raise fail(where, "names no scenario setting that can be fitted (docs/scenarios.md)")
+        if not isinstance(spec, dict) or spec.get("prior") not in PRIORS:
+            raise fail(where, f"needs prior = one of {', '.join(PRIORS)}")
+        keys = PRIORS[spec["prior"]]
+        if set(spec) != {"prior", *keys}:
+            raise fail(where, f"a {spec['prior']} prior takes {' and '.join(keys)}")
+        a, b = (spec[k] for k in keys)
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b)):
+            raise fail(where, f"{' and '.join(keys)} must be numbers")
+        if spec["prior"] == "normal" and not b > 0:
+            raise fail(where, f"sd must be > 0 (got {b})")
+        if spec["prior"] != "normal" and not a < b:
+            raise fail(where, f"needs min < max (got {a}, {b})")
+        if spec["prior"] == "log_uniform" and not a > 0:
+            raise fail(where, f"a log-uniform prior needs min > 0 (got {a})")
+        parameters[path] = {"prior": spec["prior"], keys[0]: float(a), keys[1]: float(b)}
+    return Fit(plan=plan, parameters=parameters, **counts)
