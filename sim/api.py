@@ -181,12 +181,15 @@ def run(
     replicates: int | None = None,
     on_replicates_done: Callable[[int], None] | None = None,
     prepared: list[PreparedPlan] | None = None,
+    posterior: Path | str | None = None,
 ) -> RunResult:
     """Run every plan of ``scenario`` (its base plans; a ``[sweep]`` is :func:`sweep`'s)
     with R replicates, paired: every plan sees the same org and the same random numbers.
 
     ``replicates`` overrides the scenario's; ``on_replicates_done(k)`` is called as
     replicates finish (progress bars); ``prepared`` reuses :func:`prepare`'s orgs.
+    ``posterior`` (a fit's posterior.parquet): each replicate draws its parameters from it,
+    the same draw for every plan, so intervals carry parameter uncertainty too.
     """
     check_engine(engine)
     check_replicates(replicates)
@@ -196,7 +199,8 @@ def run(
         for item in prepared:
             check_fits(item.config, f"{loaded.source}: plan {item.plan.name!r}", engine)
     started = store.now()
-    output = run_scenario(prepared, engine, replicates, on_replicates_done)
+    draw = posterior_draws(posterior, loaded) if posterior is not None else None
+    output = run_scenario(prepared, engine, replicates, on_replicates_done, draw)
     manifest = build_manifest(
         loaded,
         "run",
@@ -204,10 +208,60 @@ def run(
         prepared,
         replicates={p.plan.name: replicates or p.config.replicates for p in prepared},
         started=started,
+        posterior=str(posterior) if posterior is not None else None,
+        intervals=(
+            "over replicates and posterior draws (parameter uncertainty included)"
+            if posterior is not None
+            else "over replicates at fixed parameters"
+        ),
     )
     return RunResult(
         loaded, prepared, output.trajectories, output.departments, output.summary, manifest
     )
+
+
+def posterior_draws(path: Path | str, scenario: Scenario) -> Callable[[int], dict[str, Any]]:
+    """``draw(r)``: replicate r's parameters, drawn by weight from a fit's posterior with a
+    generator seeded by (scenario seed, r): the same for every plan and every run."""
+    import numpy as np
+    from pydantic import ValidationError
+
+    from sim.scenario.schema import _leaf_field, with_values
+
+    path = Path(path)
+    try:
+        frame = pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError) as error:
+        raise AdoptsimError(f"--posterior {path}: cannot read it ({error})") from None
+    names = [c for c in frame.columns if c != "weight"]
+    if "weight" not in frame.columns or not names or frame.is_empty():
+        raise AdoptsimError(
+            f"--posterior {path}: expected a fit's posterior.parquet (parameter columns and weight)"
+        )
+    unknown = [n for n in names if _leaf_field(n) is None]
+    if unknown:
+        raise AdoptsimError(f"--posterior {path}: columns {unknown} name no scenario setting")
+    weights = frame["weight"].to_numpy().astype(float)
+    if not np.all(np.isfinite(weights)) or weights.min() < 0 or weights.sum() <= 0:
+        raise AdoptsimError(f"--posterior {path}: weights must be finite, >= 0, not all 0")
+    weights = weights / weights.sum()
+    values = {n: frame[n].to_list() for n in names}
+    seed = scenario.plans[0].config.seed
+
+    def draw(replicate: int) -> dict[str, Any]:
+        rng = np.random.default_rng([seed, replicate, 0xF17])
+        k = int(rng.choice(len(weights), p=weights))
+        return {n: values[n][k] for n in names}
+
+    for plan in scenario.plans:  # every draw must make a valid plan: check them now
+        for k in range(frame.height):
+            try:
+                with_values(plan.config, {n: values[n][k] for n in names})
+            except (ValidationError, TypeError, ValueError) as error:
+                raise AdoptsimError(
+                    f"--posterior {path}: draw {k} makes plan {plan.name!r} invalid ({error})"
+                ) from None
+    return draw
 
 
 # -- sweep ------------------------------------------------------------------------------------

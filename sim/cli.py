@@ -112,6 +112,11 @@ def run(
     force: bool = typer.Option(
         False, "--force", help="replace results/<name>/ even if it holds a sweep's results"
     ),
+    posterior: Path = typer.Option(
+        None,
+        help="a fit's posterior.parquet: each replicate draws its parameters from it, so the "
+        "intervals carry parameter uncertainty",
+    ),
 ) -> None:
     """Run every plan of SCENARIO with R replicates; write results/<name>/ and print a summary.
 
@@ -143,11 +148,20 @@ def run(
             rate = done / max(time.perf_counter() - clock, 1e-9)
             bar.update(task, advance=k, rate=f"{rate:.1f} runs/s")
 
-        result = api.run(loaded, engine, replicates, advance, prepared=prepared)
+        result = api.run(
+            loaded, engine, replicates, advance, prepared=prepared, posterior=posterior
+        )
     target = result.save(results, force=force)
     sizes = sorted(set(result.employees.values()))
     size = f"{sizes[0]:,}" if len(sizes) == 1 else f"{sizes[0]:,}-{sizes[-1]:,}"
     print_summary(result.summary, f"{loaded.name}: {size} employees")
+    if posterior is not None:
+        out.print(
+            f"intervals are over replicates and posterior draws from {posterior}: they carry "
+            "parameter uncertainty (each replicate's draw is the same for every plan)",
+            highlight=False,
+            soft_wrap=True,
+        )
     out.print(f"results: {target}/  (report.html, summary.parquet, trajectories.parquet)")
 
 

@@ -141,3 +141,53 @@ def test_the_command_without_a_table_is_exit_2(tmp_path):
     observed.write_text("week,active\n0,1\n1,2\n")
     result = CliRunner().invoke(app, ["fit", str(scenario), "--observed", str(observed)])
     assert result.exit_code == 2 and "no [fit] table" in result.output
+
+
+# -- projections that carry the fit (adoptsim run --posterior) ---------------------------------
+def two_particles(folder, q_values=(0.1, 0.8), weights=(0.5, 0.5)):
+    path = folder / "posterior.parquet"
+    pl.DataFrame(
+        {"adoption.q": list(q_values), "adoption.p": [0.01, 0.01], "weight": list(weights)}
+    ).write_parquet(path)
+    return path
+
+
+def test_each_replicate_runs_its_own_draw_and_every_plan_the_same_one(tmp_path):
+    """Replicate r of every plan runs with draw(r): recomputed here by hand, and the
+    final shares spread far more than at fixed parameters."""
+    data = {**BASE, "plans": [{"name": "pilot"}, {"name": "quiet", "seeding": {"count": 2}}]}
+    scenario = parse_scenario(data, "<pilot>")
+    path = two_particles(tmp_path)
+    result = api.run(scenario, replicates=8, posterior=path)
+    draw = api.posterior_draws(path, scenario)
+    items = {p.plan.name: p for p in api.prepare(scenario)}
+    for plan in ("pilot", "quiet"):
+        for r in (0, 5):
+            config = with_values(items[plan].config, draw(r))
+            by_hand, _ = simulate_batched(config, items[plan].org, [r])
+            rows = result.trajectories.filter((pl.col("plan") == plan) & (pl.col("replicate") == r))
+            assert rows["active"].to_list() == by_hand["active"].to_list()
+    assert {draw(r)["adoption.q"] for r in range(8)} == {0.1, 0.8}  # both particles drawn
+    fixed = api.run(scenario, replicates=8)
+    spread = result.summary["final_active_share"].std()
+    assert spread > 2 * fixed.summary["final_active_share"].std()
+    assert "posterior draws" in result.manifest["intervals"]
+
+
+@pytest.mark.parametrize(
+    "frame, words",
+    [
+        (pl.DataFrame({"adoption.q": [0.3]}), ["posterior.parquet", "weight"]),
+        (pl.DataFrame({"adoption.qq": [0.3], "weight": [1.0]}), ["name no scenario setting"]),
+        (pl.DataFrame({"adoption.q": [0.995], "weight": [1.0]}), ["draw 0", "invalid"]),
+        (pl.DataFrame({"adoption.q": [0.3], "weight": [-1.0]}), ["weights must be"]),
+    ],
+    ids=["no-weight", "unknown-column", "invalid-draw", "negative-weight"],
+)
+def test_a_bad_posterior_is_one_message(tmp_path, frame, words):
+    path = tmp_path / "posterior.parquet"
+    frame.write_parquet(path)
+    with pytest.raises(AdoptsimError) as info:
+        api.run(parse_scenario(BASE, "<pilot>"), replicates=2, posterior=path)
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -17,6 +18,7 @@ from sim.metrics import summarize
 from sim.org import Org, build_org
 from sim.randomness import org_seed
 from sim.scenario import Config, Plan, Scenario, check_against_org
+from sim.scenario.schema import with_values
 
 Engine = Callable[[Config, Org, list[int], int | None], tuple[pl.DataFrame, pl.DataFrame]]
 
@@ -94,14 +96,27 @@ def simulate_plan(
     replicates: list[int],
     point: int = 0,
     on_replicates_done: Callable[[int], None] | None = None,
+    draws: list[dict[str, Any]] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Run the given replicates of one plan; tag rows with plan and sweep point."""
+    """Run the given replicates of one plan; tag rows with plan and sweep point.
+
+    ``draws`` (one dict of parameter values per replicate, e.g. posterior draws): replicate
+    ``replicates[k]`` runs with ``draws[k]`` set on the plan, so each replicate carries its
+    own parameters (one engine call per replicate)."""
     simulate = engines()[engine]
     batch = batch_size(engine, prepared.org.n, len(replicates))
     trajectories, departments = [], []
-    for start in range(0, len(replicates), batch):
-        chunk = replicates[start : start + batch]
-        traj, dept = simulate(prepared.config, prepared.org, chunk, prepared.config.seed)
+    if draws is not None:
+        chunks = [
+            ([r], with_values(prepared.config, d)) for r, d in zip(replicates, draws, strict=True)
+        ]
+    else:
+        chunks = [
+            (replicates[start : start + batch], prepared.config)
+            for start in range(0, len(replicates), batch)
+        ]
+    for chunk, config in chunks:
+        traj, dept = simulate(config, prepared.org, chunk, prepared.config.seed)
         trajectories.append(traj)
         departments.append(dept)
         if on_replicates_done:
@@ -120,12 +135,17 @@ def run_scenario(
     engine: str = DEFAULT_ENGINE,
     replicates: int | None = None,
     on_replicates_done: Callable[[int], None] | None = None,
+    draw: Callable[[int], dict[str, Any]] | None = None,
 ) -> RunOutput:
-    """Every plan x replicate of a scenario (paired: same org and seeds for every plan)."""
+    """Every plan x replicate of a scenario (paired: same org and seeds for every plan).
+
+    ``draw(r)``: the parameters replicate r runs with (posterior draws), the same for every
+    plan, so plans stay paired under parameter uncertainty too."""
     trajectories, departments, summaries = [], [], []
     for item in prepared:
         reps = list(range(replicates if replicates is not None else item.config.replicates))
-        traj, dept = simulate_plan(item, engine, reps, 0, on_replicates_done)
+        draws = [draw(r) for r in reps] if draw is not None else None
+        traj, dept = simulate_plan(item, engine, reps, 0, on_replicates_done, draws)
         trajectories.append(traj)
         departments.append(dept)
         summaries.append(summarize(traj, dept, item.org.n))

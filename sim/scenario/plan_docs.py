@@ -168,4 +168,10 @@ week,active
 
 `scenarios/pilot_fit.toml` with `scenarios/pilot_observed.csv` is a worked example (the
 observed counts were simulated from p = 0.02, q = 0.3, so the fit can be checked).
+
+**Projections that carry the fit**: `adoptsim run FILE --posterior
+results/<name>-fit/posterior.parquet` draws each replicate's parameters from the posterior
+(by weight; the same draw for every plan, so plans stay paired), so the intervals it
+prints are over replicates *and* parameter uncertainty; the manifest says which kind of
+interval a run holds.
 """
