@@ -188,7 +188,11 @@ def subtitle(summary: pl.DataFrame, name: str, employees: dict[str, int], meta: 
     reps = summary.group_by("plan").len()["len"].max()
     sizes = sorted(set(employees.values()))
     size = f"{sizes[0]:,}" if len(sizes) == 1 else f"{sizes[0]:,}-{sizes[-1]:,}"
-    return f"{name}: {size} employees, {reps} replicates per plan, seed {meta.get('seed')}"
+    intervals = f"; intervals {meta['intervals']}" if meta.get("intervals") else ""
+    return (
+        f"{name}: {size} employees, {reps} replicates per plan, seed {meta.get('seed')}"
+        + intervals
+    )
 
 
 def run_figures(
