@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import polars as pl
 from pydantic import ValidationError
 
@@ -90,7 +89,8 @@ def search(
             rows.append({**values, "state": "not allowed"})
             raise optuna.TrialPruned() from None
         summary = outcomes(config, item, replicates)
-        value = float(summary[spec.objective].drop_nulls().mean() or np.nan)
+        mean = summary[spec.objective].drop_nulls().mean()  # None: no replicate defines it
+        value = float(mean) if mean is not None else float("nan")
         cost = float(summary["total_cost"].mean())
         feasible = spec.budget is None or cost <= spec.budget
         # feasible when <= 0: the sampler learns to stay within the budget

@@ -126,3 +126,17 @@ def test_compare_says_an_optimize_folder_is_not_a_run(tmp_path):
     _, folder = api.optimize(scenario, tmp_path)
     result = CliRunner().invoke(app, ["compare", str(folder)])
     assert result.exit_code == 2 and "holds an optimize study" in result.output
+
+
+def test_the_optimiser_finds_a_known_optimum(tmp_path):
+    """A scenario built to have one: nothing but champions costs anything (2,000 each) and
+    cost is minimised, so the best seeding.count is 0; the search must find it and the
+    confirmation must show the saving against the plan as written (5 champions)."""
+    levers = {"seeding.count": {"min": 0, "max": 20}}
+    data = table(
+        objective="total_cost", direction="minimize", budget=None, trials=20, levers=levers
+    )
+    result, _ = api.optimize(parse_scenario(data, "<levers>"), tmp_path)
+    assert result.best == {"seeding.count": 0}
+    difference = result.confirm["difference"]
+    assert difference["mean"] == pytest.approx(-5 * 2_000.0)

@@ -190,8 +190,7 @@ def subtitle(summary: pl.DataFrame, name: str, employees: dict[str, int], meta: 
     size = f"{sizes[0]:,}" if len(sizes) == 1 else f"{sizes[0]:,}-{sizes[-1]:,}"
     intervals = f"; intervals {meta['intervals']}" if meta.get("intervals") else ""
     return (
-        f"{name}: {size} employees, {reps} replicates per plan, seed {meta.get('seed')}"
-        + intervals
+        f"{name}: {size} employees, {reps} replicates per plan, seed {meta.get('seed')}" + intervals
     )
 
 
