@@ -168,9 +168,11 @@ def refuse_to_replace_sweep(folder: Path, force: bool) -> None:
 
 
 def refuse_sweep(folder: Path, kind: str | None, force: bool) -> None:
-    if kind == "sweep" and not force:
+    """``run`` replaces only a run's results (or nothing) without ``force``: a sweep's, a
+    fit's, a sensitivity study's or an optimize search's are kept unless forced."""
+    if kind not in (None, "run") and not force:
         raise AdoptsimError(
-            f"{folder}: holds sweep results (from `adoptsim sweep`), which `run` would "
+            f"{folder}: holds {kind} results (from `adoptsim {kind}`), which `run` would "
             "replace; use another --results folder, or pass --force to replace them"
         )
 
@@ -246,6 +248,11 @@ def posterior_draws(path: Path | str, scenario: Scenario) -> Callable[[int], dic
         raise AdoptsimError(f"--posterior {path}: weights must be finite, >= 0, not all 0")
     weights = weights / weights.sum()
     values = {n: frame[n].to_list() for n in names}
+    if frame.select(names).unique().height < 2:
+        raise AdoptsimError(
+            f"--posterior {path}: holds one parameter set, so it carries no uncertainty; use "
+            "a fit's posterior (many weighted draws)"
+        )
     seed = scenario.plans[0].config.seed
 
     def draw(replicate: int) -> dict[str, Any]:
@@ -257,7 +264,15 @@ def posterior_draws(path: Path | str, scenario: Scenario) -> Callable[[int], dic
         for k in range(frame.height):
             try:
                 with_values(plan.config, {n: values[n][k] for n in names})
-            except (ValidationError, TypeError, ValueError) as error:
+            except ValidationError as error:
+                first = error.errors()[0]
+                where = ".".join(str(x) for x in first["loc"])
+                problem = first["msg"].removeprefix("Value error, ")
+                raise AdoptsimError(
+                    f"--posterior {path}: draw {k} makes plan {plan.name!r} invalid: "
+                    f"{where + ': ' if where else ''}{problem}"
+                ) from None
+            except (TypeError, ValueError) as error:
                 raise AdoptsimError(
                     f"--posterior {path}: draw {k} makes plan {plan.name!r} invalid ({error})"
                 ) from None

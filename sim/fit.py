@@ -183,9 +183,21 @@ def fit(
         )
     if scope and list(observed.counts) != ["active"]:
         raise AdoptsimError(f"{observed.path}: with --scope only the active column can be fitted")
-    if int(observed.weeks.max()) > 1040:
-        raise AdoptsimError(f"{observed.path}: weeks beyond 1040 cannot be simulated")
+    if int(observed.weeks.max()) > item.config.weeks:
+        raise AdoptsimError(
+            f"{observed.path}: column week: week {int(observed.weeks.max())} is after the "
+            f"scenario's last week ({item.config.weeks}); raise weeks in the scenario"
+        )
     simulator = Simulator(item, observed, scope)
+    for column, values in observed.counts.items():
+        over = np.flatnonzero(values > simulator.people)
+        if over.size:
+            k = int(over[0])
+            raise AdoptsimError(
+                f"{observed.path}: line {k + 2}, column {column}: {int(values[k])} is more "
+                f"than the {simulator.people:,} people observed"
+                + (f" in {', '.join(scope)}" if scope else " in the org")
+            )
     names = list(spec.parameters)
     priors = pyabc.Distribution(
         **{f"x{k}": _prior(spec.parameters[n]) for k, n in enumerate(names)}

@@ -579,3 +579,26 @@ def test_sweep_workers_are_capped_by_memory(monkeypatch, swept):
     assert api.workers_that_fit(scenario, 16, "batched") == 3
     monkeypatch.setattr(memory, "available_bytes", lambda: 1)
     assert api.workers_that_fit(scenario, 16, "batched") == 1
+
+
+def test_run_never_replaces_a_fit_or_optimize_folder_without_force(tmp_path):
+    """A scenario whose name collides with another command's folder (name-fit) cannot
+    overwrite that study's results unless --force (the probe's finding)."""
+    from sim import api
+    from sim.errors import AdoptsimError
+    from sim.results import store
+    from sim.scenario import parse_scenario
+
+    folder = tmp_path / "study-fit"
+    folder.mkdir()
+    store.write_json({"kind": "fit"}, folder / "manifest.json")
+    (folder / "posterior.parquet").write_bytes(b"precious")
+    scenario = parse_scenario(
+        {"name": "study-fit", "weeks": 3, "replicates": 1, "org": {"n": 30}}, "<collide>"
+    )
+    with pytest.raises(AdoptsimError) as info:
+        api.run(scenario).save(tmp_path)
+    assert "holds fit results" in str(info.value) and "--force" in str(info.value)
+    assert (folder / "posterior.parquet").read_bytes() == b"precious"
+    api.run(scenario).save(tmp_path, force=True)
+    assert not (folder / "posterior.parquet").exists()

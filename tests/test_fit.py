@@ -179,15 +179,53 @@ def test_each_replicate_runs_its_own_draw_and_every_plan_the_same_one(tmp_path):
     [
         (pl.DataFrame({"adoption.q": [0.3]}), ["posterior.parquet", "weight"]),
         (pl.DataFrame({"adoption.qq": [0.3], "weight": [1.0]}), ["name no scenario setting"]),
-        (pl.DataFrame({"adoption.q": [0.995], "weight": [1.0]}), ["draw 0", "invalid"]),
-        (pl.DataFrame({"adoption.q": [0.3], "weight": [-1.0]}), ["weights must be"]),
+        (
+            pl.DataFrame({"adoption.q": [0.995, 0.3], "weight": [1.0, 1.0]}),
+            ["draw 0", "invalid", "p + q <= 1"],
+        ),
+        (pl.DataFrame({"adoption.q": [0.3, 0.4], "weight": [-1.0, 1.0]}), ["weights must be"]),
+        (pl.DataFrame({"adoption.q": [0.3], "weight": [1.0]}), ["one parameter set"]),
     ],
-    ids=["no-weight", "unknown-column", "invalid-draw", "negative-weight"],
+    ids=["no-weight", "unknown-column", "invalid-draw", "negative-weight", "one-draw"],
 )
 def test_a_bad_posterior_is_one_message(tmp_path, frame, words):
     path = tmp_path / "posterior.parquet"
     frame.write_parquet(path)
     with pytest.raises(AdoptsimError) as info:
         api.run(parse_scenario(BASE, "<pilot>"), replicates=2, posterior=path)
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
+@pytest.mark.parametrize(
+    "parameters, words",
+    [
+        ({"adoption.rule": {"prior": "uniform", "min": 0, "max": 1}}, ["only a number"]),
+        ({"freemium.enabled": {"prior": "uniform", "min": 0, "max": 1}}, ["only a number"]),
+        ({"adoption.q": {"prior": "uniform", "min": -0.5, "max": 0.9}}, ["at -0.5"]),
+    ],
+    ids=["choice", "switch", "range-end"],
+)
+def test_what_cannot_be_fitted_is_refused(parameters, words):
+    data = {**BASE, "fit": {**BASE["fit"], "parameters": parameters}}
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(data, "<pilot>")
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("week,active\n0,5\n1,100000\n", ["line 3", "100000", "300 people"]),
+        ("week,active\n0,5\n9,20\n", ["week 9", "last week (8)"]),
+    ],
+    ids=["more-than-people", "beyond-weeks"],
+)
+def test_observed_counts_the_org_cannot_hold_are_refused(tmp_path, text, words):
+    path = tmp_path / "observed.csv"
+    path.write_text(text)
+    with pytest.raises(AdoptsimError) as info:
+        api.fit(parse_scenario(BASE, "<pilot>"), path, results=tmp_path)
     for word in words:
         assert word in str(info.value), (word, str(info.value))

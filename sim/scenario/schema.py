@@ -1649,8 +1649,11 @@ def _parse_fit(table: Any, source: str, plans: list[Plan]) -> Fit:
     parameters = {}
     for path, spec in raw.items():
         where = f".parameters.{path}"
-        if _leaf_field(path) is None or path in _NOT_SWEPT:
+        field = _leaf_field(path)
+        if field is None or path in _NOT_SWEPT:
             raise fail(where, "names no scenario setting that can be fitted (docs/scenarios.md)")
+        if field.annotation not in (float, int, float | None, int | None):
+            raise fail(where, "only a number can be fitted (not a switch or a choice)")
         if not isinstance(spec, dict) or spec.get("prior") not in PRIORS:
             raise fail(where, f"needs prior = one of {', '.join(PRIORS)}")
         keys = PRIORS[spec["prior"]]
@@ -1666,4 +1669,14 @@ def _parse_fit(table: Any, source: str, plans: list[Plan]) -> Fit:
         if spec["prior"] == "log_uniform" and not a > 0:
             raise fail(where, f"a log-uniform prior needs min > 0 (got {a})")
         parameters[path] = {"prior": spec["prior"], keys[0]: float(a), keys[1]: float(b)}
+        if spec["prior"] != "normal":  # a range: both ends must make a valid plan
+            (chosen,) = [p for p in plans if p.name == plan]
+            for end in (a, b):
+                data = copy.deepcopy(chosen.config.model_dump())
+                _deep_set(data, path, _cast(field, end))
+                try:
+                    Config.model_validate(data)
+                except ValidationError as err:
+                    problem = _describe(err.errors()[0], Config)
+                    raise fail(where, f"at {end!r} plan {plan!r} is invalid: {problem}") from None
     return Fit(plan=plan, parameters=parameters, **counts)
