@@ -495,7 +495,29 @@ def compare(
             print_ranking(done.results, done.ranked)
         else:
             print_comparison(done.results, *done.pair)
+            if done.results.manifest.get("posterior"):
+                print_draw_wins(done.results, *done.pair)
     out.print(f"report: {done.page}", soft_wrap=True)
+
+
+def print_draw_wins(stored, plan_a: str, plan_b: str) -> None:
+    """A posterior run: in what share of plausible worlds (posterior draws) A beats B."""
+    from sim.results.compare import draw_wins
+
+    table = Table(
+        title=f"plausible worlds (posterior draws, one per replicate): {plan_a} better than "
+        f"{plan_b}",
+        title_justify="left",
+    )
+    for column in ("outcome", "worlds where A is better", "share [95% Wilson]"):
+        table.add_column(column, justify="left" if column == "outcome" else "right")
+    for row in draw_wins(stored, plan_a, plan_b):
+        table.add_row(
+            row["label"],
+            f"{row['wins']} of {row['worlds']}",
+            f"{row['share']:.0%} [{row['low']:.0%}, {row['high']:.0%}]",
+        )
+    out.print(table)
 
 
 @app.command()

@@ -229,3 +229,32 @@ def test_observed_counts_the_org_cannot_hold_are_refused(tmp_path, text, words):
         api.fit(parse_scenario(BASE, "<pilot>"), path, results=tmp_path)
     for word in words:
         assert word in str(info.value), (word, str(info.value))
+
+
+def test_share_of_plausible_worlds_where_a_beats_b(tmp_path):
+    """compare --a/--b on a posterior run: per outcome, the replicates (each its own
+    posterior draw, the same for both plans) where A does better, counted by hand."""
+    from sim.results.compare import Results, draw_wins
+
+    data = {
+        **BASE,
+        "plans": [
+            {"name": "pilot"},
+            {
+                "name": "top-down",
+                "seeding": {"strategy": "none", "count": 0},
+                "mandate": {"enabled": True, "week": 2},
+            },
+        ],
+    }
+    scenario = parse_scenario(data, "<pilot>")
+    folder = api.run(scenario, replicates=12, posterior=two_particles(tmp_path)).save(tmp_path)
+    rows = {r["outcome"]: r for r in draw_wins(Results(folder), "pilot", "top-down")}
+    summary = pl.read_parquet(folder / "summary.parquet")
+    a = summary.filter(pl.col("plan") == "pilot").sort("replicate")["final_active_share"]
+    b = summary.filter(pl.col("plan") == "top-down").sort("replicate")["final_active_share"]
+    row = rows["final_active_share"]
+    assert row["wins"] == int((a > b).sum()) and row["worlds"] == 12
+    assert row["low"] <= row["share"] <= row["high"]
+    result = CliRunner().invoke(app, ["compare", str(folder), "--a", "pilot", "--b", "top-down"])
+    assert result.exit_code == 0 and "plausible worlds" in result.output

@@ -409,6 +409,43 @@ def win_shares(
     return out
 
 
+def draw_wins(results: Results, plan_a: str, plan_b: str) -> list[dict[str, Any]]:
+    """A run with ``--posterior``: per outcome with a better direction, in how many of the
+    replicates (each a plausible world: its own posterior draw, the same for both plans) A
+    does better than B, with the share's 95% Wilson interval.  Ties (equal values) count
+    for neither; replicates where either plan has no value are left out."""
+    from sim.results.stats import wilson
+
+    rows = []
+    summary = results.summary.filter(pl.col("point") == 0)
+    a = summary.filter(pl.col("plan") == plan_a).sort("replicate")
+    b = summary.filter(pl.col("plan") == plan_b).sort("replicate")
+    for column in ranked_outcomes(results.summary):
+        joined = (
+            a.select("replicate", column)
+            .join(b.select("replicate", column), on="replicate", suffix="_b")
+            .drop_nulls()
+        )
+        if joined.is_empty():
+            continue
+        x, y = joined[column].to_numpy(), joined[f"{column}_b"].to_numpy()
+        better = (x < y) if BETTER[column] == "lower" else (x > y)
+        k, n = int(better.sum()), joined.height
+        share, low, high = wilson(k, n)
+        rows.append(
+            {
+                "outcome": column,
+                "label": describe(column).label,
+                "wins": k,
+                "worlds": n,
+                "share": share,
+                "low": low,
+                "high": high,
+            }
+        )
+    return rows
+
+
 def wins_figure(shares: dict[str, dict[str, dict[str, float]]], plans: list[str]) -> go.Figure:
     """One chart for a whole sweep: per outcome, the share of points each plan wins
     clearly (and with no clear winner), with its 95% Wilson interval."""
