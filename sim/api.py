@@ -631,6 +631,20 @@ def export(
     return Export(table_path, table.height if table is not None else 0, written, reference)
 
 
+def keep_other_kinds(kind: str, force: bool) -> Callable[[Path, str | None], None]:
+    """For :func:`store.publish`: a study replaces its own folder, or a new one, but another
+    command's results only with ``force``."""
+
+    def refuse(folder: Path, found: str | None) -> None:
+        if found not in (None, kind) and not force:
+            raise AdoptsimError(
+                f"{folder}: holds a {found}'s results; choose another --results folder, or "
+                "--force to replace them"
+            )
+
+    return refuse
+
+
 # -- sensitivity -----------------------------------------------------------------------------
 def sensitivity(
     scenario: Scenario | str | Path,
@@ -675,14 +689,7 @@ def sensitivity(
         store.write_text(sensitivity_page(loaded, result), folder / "sensitivity.html")
         store.write_json(manifest, folder / "manifest.json")
 
-    def refuse(folder: Path, kind: str | None) -> None:
-        if kind not in (None, "sensitivity") and not force:
-            raise AdoptsimError(
-                f"{folder}: holds a {kind}'s results; choose another --results folder, or "
-                "--force to replace them"
-            )
-
-    return result, store.publish(target, fill, refuse)
+    return result, store.publish(target, fill, keep_other_kinds("sensitivity", force))
 
 
 # -- optimize --------------------------------------------------------------------------------
@@ -725,14 +732,7 @@ def optimize(
         store.write_text(optimize_page(loaded, result), folder / "optimize.html")
         store.write_json(manifest, folder / "manifest.json")
 
-    def refuse(folder: Path, kind: str | None) -> None:
-        if kind not in (None, "optimize") and not force:
-            raise AdoptsimError(
-                f"{folder}: holds a {kind}'s results; choose another --results folder, or "
-                "--force to replace them"
-            )
-
-    return result, store.publish(target, fill, refuse)
+    return result, store.publish(target, fill, keep_other_kinds("optimize", force))
 
 
 # -- fit -------------------------------------------------------------------------------------
@@ -778,11 +778,4 @@ def fit(
         store.write_text(fit_page(loaded, result), folder / "fit.html")
         store.write_json(manifest, folder / "manifest.json")
 
-    def refuse(folder: Path, kind: str | None) -> None:
-        if kind not in (None, "fit") and not force:
-            raise AdoptsimError(
-                f"{folder}: holds a {kind}'s results; choose another --results folder, or "
-                "--force to replace them"
-            )
-
-    return result, store.publish(target, fill, refuse)
+    return result, store.publish(target, fill, keep_other_kinds("fit", force))

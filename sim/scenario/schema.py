@@ -1408,6 +1408,32 @@ SUMMARY_OUTCOMES = (  # sim.metrics.SUMMARY_COLUMNS (the scenario layer cannot i
 )
 
 
+def _integers(
+    table: dict[str, Any], fail: Any, *specs: tuple[str, int, int, int]
+) -> dict[str, int]:
+    """The integer settings of a table, each (key, default, low, high); a value of another
+    type or out of range is ``fail(".key", what is allowed)``."""
+    values = {}
+    for key, default, low, high in specs:
+        value = table.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise fail(f".{key}", f"an integer {low}..{high} (got {value!r})")
+        values[key] = value
+    return values
+
+
+def _valid_at(plan: Plan, path: str, value: Any, fail: Any) -> None:
+    """Refuse (``fail(message)``) a value of ``path`` that would make ``plan`` invalid: a
+    range is checked at its ends, a list of choices at each choice."""
+    data = copy.deepcopy(plan.config.model_dump())
+    _deep_set(data, path, value)
+    try:
+        Config.model_validate(data)
+    except ValidationError as err:
+        problem = _describe(err.errors()[0], Config)
+        raise fail(f"at {value!r} plan {plan.name!r} is invalid: {problem}") from None
+
+
 def _parse_sensitivity(table: Any, source: str, plans: list[Plan]) -> Sensitivity:
     """Validate ``[sensitivity]``; every problem names ``sensitivity.<key>``.  Each
     parameter's range is checked by validating the plans at its two ends."""
@@ -1439,16 +1465,13 @@ def _parse_sensitivity(table: Any, source: str, plans: list[Plan]) -> Sensitivit
             ".plans",
             f"one plan (its outcome) or two (their paired difference) of {names} (got {chosen!r})",
         )
-    counts = {}
-    for key, default, low, high in (
+    counts = _integers(
+        table,
+        fail,
         ("trajectories", 10, 2, 10_000),
         ("replicates", 10, 1, 10_000),
         ("seed", 0, 0, 2**63 - 1),
-    ):
-        value = table.get(key, default)
-        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            raise fail(f".{key}", f"an integer {low}..{high} (got {value!r})")
-        counts[key] = value
+    )
     if method == "sobol" and counts["trajectories"] & (counts["trajectories"] - 1):
         raise fail(".trajectories", "Sobol needs a power of 2 base samples (e.g. 64, 128)")
     raw = table.get("parameters")
@@ -1471,19 +1494,11 @@ def _parse_sensitivity(table: Any, source: str, plans: list[Plan]) -> Sensitivit
         if not numeric or not low < high:
             raise fail(f".parameters.{path}", f"needs numbers min < max (got {low!r}, {high!r})")
         for plan in plans:
-            if plan.name not in chosen:
-                continue
-            for end in (low, high):
-                data = copy.deepcopy(plan.config.model_dump())
-                _deep_set(data, path, _cast(field, end))
-                try:
-                    Config.model_validate(data)
-                except ValidationError as err:
-                    raise fail(
-                        f".parameters.{path}",
-                        f"at {end!r} plan {plan.name!r} is invalid: "
-                        f"{_describe(err.errors()[0], Config)}",
-                    ) from None
+            if plan.name in chosen:
+                for end in (low, high):
+                    _valid_at(
+                        plan, path, _cast(field, end), lambda m, w=f".parameters.{path}": fail(w, m)
+                    )
         parameters[path] = (float(low), float(high))
     return Sensitivity(
         method=method, outcome=outcome, plans=chosen, parameters=parameters, **counts
@@ -1537,17 +1552,14 @@ def _parse_optimize(table: Any, source: str, plans: list[Plan]) -> Optimize:
     direction = table.get("direction", "maximize")
     if direction not in ("maximize", "minimize"):
         raise fail(".direction", f"maximize or minimize (got {direction!r})")
-    counts = {}
-    for key, default, low, high in (
+    counts = _integers(
+        table,
+        fail,
         ("trials", 30, 1, 100_000),
         ("replicates", 10, 1, 10_000),
         ("confirm_replicates", 40, 2, 100_000),
         ("seed", 0, 0, 2**63 - 1),
-    ):
-        value = table.get(key, default)
-        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            raise fail(f".{key}", f"an integer {low}..{high} (got {value!r})")
-        counts[key] = value
+    )
     budget = table.get("budget")
     if budget is not None and (
         isinstance(budget, bool) or not isinstance(budget, int | float) or budget <= 0
@@ -1580,16 +1592,7 @@ def _parse_optimize(table: Any, source: str, plans: list[Plan]) -> Optimize:
         else:
             raise fail(f".levers.{path}", "a range { min = LOW, max = HIGH } or a list of choices")
         for end in ends:
-            data = copy.deepcopy(plan.config.model_dump())
-            _deep_set(data, path, end)
-            try:
-                Config.model_validate(data)
-            except ValidationError as err:
-                raise fail(
-                    f".levers.{path}",
-                    f"at {end!r} plan {plan_name!r} is invalid: "
-                    f"{_describe(err.errors()[0], Config)}",
-                ) from None
+            _valid_at(plan, path, end, lambda m, w=f".levers.{path}": fail(w, m))
     return Optimize(
         plan=plan_name,
         objective=objective,
@@ -1630,16 +1633,13 @@ def _parse_fit(table: Any, source: str, plans: list[Plan]) -> Fit:
     plan = table.get("plan", names[0])
     if plan not in names:
         raise fail(".plan", f"one of {names} (got {plan!r})")
-    counts = {}
-    for key, default, low, high in (
+    counts = _integers(
+        table,
+        fail,
         ("population", 100, 10, 100_000),
         ("generations", 5, 1, 100),
         ("seed", 0, 0, 2**32 - 1),
-    ):
-        value = table.get(key, default)
-        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            raise fail(f".{key}", f"an integer {low}..{high} (got {value!r})")
-        counts[key] = value
+    )
     raw = table.get("parameters")
     if not isinstance(raw, dict) or not raw:
         raise fail(
@@ -1672,11 +1672,5 @@ def _parse_fit(table: Any, source: str, plans: list[Plan]) -> Fit:
         if spec["prior"] != "normal":  # a range: both ends must make a valid plan
             (chosen,) = [p for p in plans if p.name == plan]
             for end in (a, b):
-                data = copy.deepcopy(chosen.config.model_dump())
-                _deep_set(data, path, _cast(field, end))
-                try:
-                    Config.model_validate(data)
-                except ValidationError as err:
-                    problem = _describe(err.errors()[0], Config)
-                    raise fail(where, f"at {end!r} plan {plan!r} is invalid: {problem}") from None
+                _valid_at(chosen, path, _cast(field, end), lambda m, w=where: fail(w, m))
     return Fit(plan=plan, parameters=parameters, **counts)
