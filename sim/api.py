@@ -743,12 +743,18 @@ def fit(
     results: Path | str = "results",
     force: bool = False,
     prepared: list[PreparedPlan] | None = None,
+    employees: list[str] | str | None = None,
 ) -> tuple[Any, Path]:
     """Calibrate the scenario's ``[fit]`` plan to observed weekly counts (ABC-SMC) and write
     ``results/<name>-fit/`` (posterior.parquet, summary.parquet, predictive.parquet,
-    fit.html, manifest.json), swapped in whole."""
+    fit.html, manifest.json), swapped in whole.
+
+    The observed counts are the whole org's, or a pilot's inside it: ``scope`` names
+    departments and/or teams, ``employees`` employee ids (a list, or as ``--employees``
+    takes them: a file of ids or ids separated by commas); the pilot is all of them."""
     from sim.fit import fit as run_fit
     from sim.fit import fit_page, read_observed
+    from sim.pilot import employee_list, resolve
 
     loaded = as_scenario(scenario)
     if loaded.fit is None:
@@ -759,7 +765,10 @@ def fit(
     counts = read_observed(observed)
     target = results_folder(results, f"{loaded.name}-fit")
     prepared = prepared if prepared is not None else prepare(loaded)
-    result = run_fit(loaded, prepared, counts, scope)
+    ids = employee_list(employees) if isinstance(employees, str) else employees
+    (item,) = [p for p in prepared if p.plan.name == loaded.fit.plan]
+    pilot = resolve(item.org, scope, ids)
+    result = run_fit(loaded, prepared, counts, pilot)
     manifest = build_manifest(
         loaded,
         "fit",
@@ -767,7 +776,7 @@ def fit(
         prepared,
         fit=loaded.fit.model_dump(),
         observed=str(observed),
-        scope=scope or [],
+        scope=pilot.record(),
         finished=store.now(),
     )
 

@@ -678,7 +678,16 @@ def fit(
         ..., "--observed", help="CSV of observed weekly counts: week, active[, licensed, ...]"
     ),
     scope: list[str] = typer.Option(
-        None, "--scope", help="fit the active count of these departments (repeat the option)"
+        None,
+        "--scope",
+        help="the pilot whose active count was observed: a department or team name "
+        "(repeat the option; department:NAME or team:NAME where a name is both)",
+    ),
+    employees: str = typer.Option(
+        None,
+        "--employees",
+        help="the pilot's employees (with or instead of --scope): a file of employee ids "
+        "(one per line, or a CSV with an employee_id column) or ids separated by commas",
     ),
     results: Path = typer.Option(Path("results"), help="folder that receives results/<name>-fit/"),
     force: bool = typer.Option(
@@ -691,7 +700,12 @@ def fit(
     results/<name>-fit/ (posterior.parquet, fit.html with marginals, a pair plot and the
     observed curve against posterior-predictive bands).
 
+    A pilot inside the org (--scope, --employees): the whole org is simulated and the
+    pilot's engaged users are compared with the observed ones.
+
     Example:  adoptsim fit scenarios/pilot_fit.toml --observed scenarios/pilot_observed.csv
+
+    Example:  adoptsim fit S.toml --observed pilot.csv --scope Sales --scope team:Platform
     """
     from sim import api
     from sim.fit import identifiability
@@ -700,7 +714,9 @@ def fit(
     prepared = api.prepare(loaded)
     with progress_bar() as bar:
         bar.add_task(f"{loaded.name}: ABC-SMC", total=None, rate="")
-        result, target = api.fit(loaded, observed, list(scope or []), results, force, prepared)
+        result, target = api.fit(
+            loaded, observed, list(scope or []), results, force, prepared, employees
+        )
     table = Table(
         title=f"{loaded.name}: posterior of {result.spec.plan} ({result.generations} "
         f"generations of {result.spec.population} particles, tolerance {result.epsilon:.3g})",

@@ -8,8 +8,9 @@ people observed, come close to the observed ones; each generation tightens the t
 The posterior is the last generation's weighted particles.
 
 Observed file (CSV): ``week`` and ``active`` (engaged users), optionally other counts of
-docs/results.md (``licensed``, ``paid_seats``, ...), for the whole org, or with ``scope``
-(department names) the engaged users of those departments (``active`` only).
+docs/results.md (``licensed``, ``paid_seats``, ...), for the whole org, or with a ``scope``
+(:mod:`sim.pilot`: departments, teams and/or employees) the engaged users of that pilot
+(``active`` only), placed inside the org: the whole org is simulated, the pilot counted.
 
 Also reported: 95% credible intervals, the posterior correlation of each pair of
 parameters (a strong one means the data cannot tell them apart: a pilot of 8 weeks often
@@ -32,10 +33,12 @@ import numpy as np
 import polars as pl
 from pydantic import ValidationError
 
-from sim.engines.batched import simulate_batched
+from sim.engines.batched import BatchedModel, simulate_batched
 from sim.engines.runner import PreparedPlan
 from sim.errors import AdoptsimError
 from sim.observe import COUNT_COLUMNS
+from sim.pilot import Scope
+from sim.rules import State
 from sim.scenario import Scenario
 from sim.scenario.schema import Fit, with_values
 
@@ -114,15 +117,12 @@ class FitResult:
 class Simulator:
     """One particle's weekly counts, as shares of the people observed."""
 
-    def __init__(self, item: PreparedPlan, observed: Observed, scope: list[str]):
+    def __init__(self, item: PreparedPlan, observed: Observed, scope: Scope):
         self.item, self.observed, self.scope = item, observed, scope
         self.weeks = int(observed.weeks.max())
         self.columns = list(observed.counts)
-        if scope:
-            wanted = [item.org.department_names.index(d) for d in scope]
-            self.people = int(np.isin(item.org.department, wanted).sum())
-        else:
-            self.people = item.org.n
+        self.mask = scope.mask(item.org) if scope else None
+        self.people = int(self.mask.sum()) if scope else item.org.n
         self.counter = itertools.count(FIT_STREAMS)
 
     def statistics(self, values: dict[str, float], replicate: int | None = None) -> dict:
@@ -132,17 +132,26 @@ class Simulator:
             config = with_values(self.item.config, values).model_copy(update={"weeks": self.weeks})
         except ValidationError:
             return {c: np.full(len(self.observed.weeks), 10.0) for c in self.columns}
-        trajectories, departments = simulate_batched(config, self.item.org, [replicate], threads=1)
-        if self.scope:
-            frame = departments.filter(pl.col("department").is_in(self.scope))
-            frame = frame.group_by("week").agg(pl.col("active").sum()).sort("week")
-        else:
-            frame = trajectories.sort("week")
-        at = frame.filter(pl.col("week").is_in(self.observed.weeks.tolist()))
+        if self.mask is not None:
+            active = pilot_active(config, self.item.org, replicate, self.mask)
+            return {"active": active[self.observed.weeks].astype(float) / self.people}
+        trajectories, _ = simulate_batched(config, self.item.org, [replicate], threads=1)
+        at = trajectories.sort("week").filter(pl.col("week").is_in(self.observed.weeks.tolist()))
         return {c: at[c].to_numpy().astype(float) / self.people for c in self.columns}
 
     def observed_shares(self) -> dict[str, np.ndarray]:
         return {c: v / self.people for c, v in self.observed.counts.items()}
+
+
+def pilot_active(config, org, replicate: int, mask: np.ndarray) -> np.ndarray:
+    """Engaged users among ``mask`` in weeks 0..config.weeks of one replicate (the whole
+    org simulated on the batched engine, the pilot counted each week)."""
+    model = BatchedModel(config, org, [replicate])
+    counts = [int((model.state[mask, 0] == State.ACTIVE).sum())]
+    for _ in range(config.weeks):
+        model.step()
+        counts.append(int((model.state[mask, 0] == State.ACTIVE).sum()))
+    return np.array(counts)
 
 
 def _prior(spec: dict[str, Any]):
@@ -165,22 +174,17 @@ def fit(
     scenario: Scenario,
     prepared: list[PreparedPlan],
     observed: Observed,
-    scope: list[str] | None = None,
+    scope: Scope | None = None,
     on_generation: Callable[[int, int], None] | None = None,
 ) -> FitResult:
-    """Run ABC-SMC for the scenario's ``[fit]`` and summarise the posterior."""
+    """Run ABC-SMC for the scenario's ``[fit]`` and summarise the posterior.  ``scope``
+    (:func:`sim.pilot.resolve`): the pilot whose engaged users were observed."""
     import pyabc
 
     spec = scenario.fit
     assert spec is not None
     (item,) = [p for p in prepared if p.plan.name == spec.plan]
-    scope = scope or []
-    unknown = [d for d in scope if d not in item.org.department_names]
-    if unknown:
-        raise AdoptsimError(
-            f"--scope: unknown department(s) {unknown}; this org has "
-            f"{list(item.org.department_names)}"
-        )
+    scope = scope or Scope()
     if scope and list(observed.counts) != ["active"]:
         raise AdoptsimError(f"{observed.path}: with --scope only the active column can be fitted")
     if int(observed.weeks.max()) > item.config.weeks:
@@ -196,7 +200,7 @@ def fit(
             raise AdoptsimError(
                 f"{observed.path}: line {k + 2}, column {column}: {int(values[k])} is more "
                 f"than the {simulator.people:,} people observed"
-                + (f" in {', '.join(scope)}" if scope else " in the org")
+                + (f" in {scope.describe()}" if scope else " in the org")
             )
     names = list(spec.parameters)
     priors = pyabc.Distribution(

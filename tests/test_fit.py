@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import polars as pl
 import pytest
+import tomli_w
 from typer.testing import CliRunner
 
 from sim import api
@@ -258,3 +260,113 @@ def test_share_of_plausible_worlds_where_a_beats_b(tmp_path):
     assert row["low"] <= row["share"] <= row["high"]
     result = CliRunner().invoke(app, ["compare", str(folder), "--a", "pilot", "--b", "top-down"])
     assert result.exit_code == 0 and "plausible worlds" in result.output
+
+
+# -- a pilot inside the org: --scope departments or teams, --employees ----------------------
+def test_a_pilot_is_counted_inside_the_whole_org():
+    """The pilot's weekly engaged users are those of the whole-org simulation: a scope of
+    department D2 counts what the engine's own department rows count, week by week; a
+    scope of teams or employees counts exactly their members."""
+    from sim.fit import pilot_active
+    from sim.pilot import resolve
+
+    scenario = parse_scenario(BASE, "<pilot>")
+    (item,) = api.prepare(scenario)
+    config = with_values(item.config, TRUTH)
+    _, departments = simulate_batched(config, item.org, [77])
+    engine = departments.filter(pl.col("department") == "D2").sort("week")["active"].to_list()
+    mask = resolve(item.org, ["D2"], None).mask(item.org)
+    assert pilot_active(config, item.org, 77, mask).tolist() == engine
+    assert max(engine) > 0
+    org = item.org
+    teams = ["team of 1", "team of 4"]
+    members = np.flatnonzero(np.isin(org.team, [1, 4]))
+    assert resolve(org, teams, None).mask(org).nonzero()[0].tolist() == members.tolist()
+    both = resolve(org, ["team of 1"], ["299", "5"]).mask(org)
+    assert set(both.nonzero()[0].tolist()) == set(np.flatnonzero(org.team == 1).tolist()) | {
+        5,
+        299,
+    }
+
+
+@pytest.mark.parametrize(
+    "names, employees, words",
+    [
+        (["Sales", "team of 1"], None, ["unknown department or team", "'Sales'", "D1", "team of"]),
+        (["team:D1"], None, ["unknown department or team", "'D1'"]),
+        (None, ["3", "x9", "y"], ["--employees", "'x9'", "'y'", "ids in this org"]),
+    ],
+    ids=["unknown-name", "department-as-team", "unknown-ids"],
+)
+def test_an_unknown_pilot_is_one_message_naming_it(tmp_path, names, employees, words):
+    path = tmp_path / "observed.csv"
+    path.write_text("week,active\n0,1\n1,2\n2,4\n")
+    scenario = parse_scenario(BASE, "<pilot>")
+    with pytest.raises(AdoptsimError) as info:
+        api.fit(scenario, path, scope=names, employees=employees, results=tmp_path)
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+    assert not (tmp_path / "pilot-fit").exists()
+
+
+def test_a_name_that_is_both_a_department_and_a_team_must_say_which():
+    from sim.pilot import resolve
+
+    (item,) = api.prepare(parse_scenario(BASE, "<pilot>"))
+    org = item.org
+    org.team_names[1] = "D3"  # a team named like a department
+    with pytest.raises(AdoptsimError, match="department:D3 or team:D3"):
+        resolve(org, ["D3"], None)
+    assert resolve(org, ["team:D3"], None).teams == ("D3",)
+    assert resolve(org, ["department:D3"], None).departments == ("D3",)
+
+
+@pytest.mark.parametrize(
+    "text, ids",
+    [
+        ("employee_id,name\n7,Ann\n12,Bo\n", ["7", "12"]),
+        ("7\n12\n\n", ["7", "12"]),
+        ("name,ID\nAnn,7\n", ["7"]),
+    ],
+    ids=["csv-header", "one-per-line", "id-column"],
+)
+def test_an_employee_list_file_is_read(tmp_path, text, ids):
+    from sim.pilot import employee_list
+
+    path = tmp_path / "pilot.csv"
+    path.write_text(text)
+    assert employee_list(str(path)) == ids
+    assert employee_list("7, 12,") == ["7", "12"]
+    with pytest.raises(AdoptsimError, match="file not found"):
+        employee_list(str(tmp_path / "missing.csv"))
+
+
+def test_fit_to_a_team_pilot_from_the_command_line(tmp_path):
+    """End to end: observed counts of a team and two more employees, fitted with --scope
+    and --employees; the manifest records the pilot, and counts above its head count are
+    refused naming it."""
+    from sim.fit import pilot_active
+    from sim.pilot import resolve
+
+    data = {**BASE, "fit": {**BASE["fit"], "population": 30, "generations": 2}}
+    scenario_path = tmp_path / "pilot.toml"
+    scenario_path.write_text(tomli_w.dumps(data))
+    (item,) = api.prepare(parse_scenario(data, "<pilot>"))
+    pilot = resolve(item.org, ["team of 1"], ["2", "3"])
+    counts = pilot_active(with_values(item.config, TRUTH), item.org, 5, pilot.mask(item.org))
+    observed = tmp_path / "observed.csv"
+    observed.write_text("week,active\n" + "".join(f"{w},{c}\n" for w, c in enumerate(counts)))
+    ids = tmp_path / "ids.txt"
+    ids.write_text("2\n3\n")
+    args = ["fit", str(scenario_path), "--observed", str(observed), "--results", str(tmp_path)]
+    result = CliRunner().invoke(app, [*args, "--scope", "team of 1", "--employees", str(ids)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "pilot-fit" / "manifest.json").read_text())
+    assert manifest["scope"] == {"departments": [], "teams": ["team of 1"], "employees": ["2", "3"]}
+    too_many = tmp_path / "too_many.csv"
+    too_many.write_text(f"week,active\n0,1\n1,{int(pilot.mask(item.org).sum()) + 1}\n")
+    args[3] = str(too_many)
+    result = CliRunner().invoke(
+        app, [*args, "--scope", "team of 1", "--employees", "2,3", "--force"]
+    )
+    assert result.exit_code == 2 and "team team of 1, 2 employee(s)" in result.output

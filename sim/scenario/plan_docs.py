@@ -133,12 +133,17 @@ budget = 60000.0
 
 FIT_SECTION = """## Calibrate to a pilot: `[fit]`
 
-`adoptsim fit FILE --observed pilot.csv [--scope DEPARTMENT ...]` fits the parameters this
-table names to observed weekly counts by ABC-SMC (pyabc), with the batched engine as the
-simulator (one replicate per particle, each on a fresh random stream). The observed file
-has `week` and `active` (engaged users) and optionally other counts of docs/results.md
-(`licensed`, `paid_seats`, ...); with `--scope` it is the engaged users of those
-departments. Distances compare weekly shares of the people observed. Writes
+`adoptsim fit FILE --observed pilot.csv [--scope NAME ...] [--employees IDS]` fits the
+parameters this table names to observed weekly counts by ABC-SMC (pyabc), with the batched
+engine as the simulator (one replicate per particle, each on a fresh random stream). The
+observed file has `week` and `active` (engaged users) and optionally other counts of
+docs/results.md (`licensed`, `paid_seats`, ...), for the whole org; or, for a pilot inside
+the org, only `active`: the engaged users of the departments and teams `--scope` names
+(`department:NAME` or `team:NAME` where a name is both) and of the employees `--employees`
+lists (a file of employee ids, one per line or a CSV with an `employee_id` column, or ids
+separated by commas). The whole org is simulated and the pilot counted in it; an unknown
+name or id is one message listing what the org has. Distances compare weekly shares of
+the people observed. Writes
 `results/<name>-fit/` (`posterior.parquet`: weighted particles; `summary.parquet`;
 `predictive.parquet`; `fit.html`: marginals, a pair plot and the observed curve against
 95% posterior-predictive bands) and says which parameters the data cannot tell apart
