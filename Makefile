@@ -58,7 +58,7 @@ bench: $(STAMP)
 	$(BIN)/python experiments/bench_engines.py
 
 # Reproducible studies (issue #6): each writes results/<study>/ (data, figures, findings.md).
-EXPERIMENTS := validation plans freemium_trap seeding sensitivity shadow_it sunset
+EXPERIMENTS := validation plans freemium_trap seeding sensitivity shadow_it sunset calibration
 
 experiments: $(STAMP)
 	for e in $(EXPERIMENTS); do PYTHONPATH=experiments $(BIN)/python experiments/$$e.py || exit 1; done

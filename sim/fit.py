@@ -164,10 +164,28 @@ def _prior(spec: dict[str, Any]):
     return pyabc.RV("norm", spec["mean"], spec["sd"])
 
 
+def draw_prior(spec: Fit, rng: np.random.Generator) -> dict[str, float]:
+    """One parameter set drawn from the ``[fit]`` priors (the same distributions the fit
+    samples): known truths for simulation-based calibration."""
+    return {
+        name: float(_prior(prior).distribution.rvs(random_state=rng))
+        for name, prior in spec.parameters.items()
+    }
+
+
 def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
     order = np.argsort(values)
     cumulative = np.cumsum(weights[order])
     return float(values[order][np.searchsorted(cumulative, q * cumulative[-1])])
+
+
+def credible_interval(posterior: pl.DataFrame, name: str, level: float) -> tuple[float, float]:
+    """The equal-tailed ``level`` credible interval of one parameter of a weighted
+    posterior (columns: parameters and ``weight``)."""
+    values = posterior[name].to_numpy().astype(float)
+    weights = posterior["weight"].to_numpy().astype(float)
+    tail = (1 - level) / 2
+    return _weighted_quantile(values, weights, tail), _weighted_quantile(values, weights, 1 - tail)
 
 
 def fit(
