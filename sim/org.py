@@ -11,6 +11,12 @@ weight reporting lines, teammates and informal ties differently.
 Generators are pure functions of their parameters and an explicit ``seed``: the same
 seed always gives the same graph.  ``build_org`` dispatches on a scenario's ``[org]``
 table.
+
+The ties are also kept as arrays (:class:`Ties`), and what the engines need (the CSR
+adjacency, degrees, betweenness) is computed from those.  The default ``hierarchy``
+generator builds arrays only, and the networkx graph is made the first time something asks
+for it (the browser view, the reference engine): a million-person org never pays for
+one in a batched run.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
+from numba import njit
 
 from sim.errors import AdoptsimError
 
@@ -30,6 +37,64 @@ if TYPE_CHECKING:
     from sim.scenario import OrgSpec
 
 TIE_KINDS = ("manager", "peer", "informal")
+
+
+@dataclass(frozen=True)
+class Ties:
+    """An org's ties as arrays, in the order they were made: tie t joins ``a[t]`` and
+    ``b[t]``, is of kind ``kinds[kind[t]]`` and has ``strength[t]`` (1 unless an org chart's
+    ties file weighs it; ``weighed``: whether the graph's edges carry a strength)."""
+
+    a: np.ndarray  # int64
+    b: np.ndarray  # int64
+    kind: np.ndarray  # int64, index into kinds
+    kinds: tuple[str, ...]
+    strength: np.ndarray  # float64
+    weighed: bool = False
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+    @classmethod
+    def of_graph(cls, graph: nx.Graph) -> Ties:
+        """The ties of a networkx graph (its edges' ``kind``, default informal, and
+        ``strength``, default 1), in the graph's edge order."""
+        edges = list(graph.edges(data=True))
+        kinds: dict[str, int] = {}
+        codes = [kinds.setdefault(data.get("kind", "informal"), len(kinds)) for *_, data in edges]
+        return cls(
+            a=np.array([a for a, _, _ in edges], dtype=np.int64),
+            b=np.array([b for _, b, _ in edges], dtype=np.int64),
+            kind=np.array(codes, dtype=np.int64),
+            kinds=tuple(kinds),
+            strength=np.array([d.get("strength", 1.0) for *_, d in edges], dtype=np.float64),
+            weighed=any("strength" in d for *_, d in edges),
+        )
+
+    def kinds_present(self) -> set[str]:
+        """The kinds some tie has."""
+        return {self.kinds[k] for k in np.unique(self.kind)}
+
+    def graph(self, n: int) -> nx.Graph:
+        """The networkx graph of these ties over nodes 0..n-1, edges added in tie order."""
+        graph = nx.Graph()
+        graph.add_nodes_from(range(n))
+        names = [self.kinds[k] for k in self.kind.tolist()]
+        if self.weighed:
+            graph.add_edges_from(
+                (a, b, {"kind": k, "strength": s})
+                for a, b, k, s in zip(
+                    self.a.tolist(), self.b.tolist(), names, self.strength.tolist(), strict=True
+                )
+            )
+        else:
+            graph.add_edges_from(
+                (a, b, {"kind": k})
+                for a, b, k in zip(self.a.tolist(), self.b.tolist(), names, strict=True)
+            )
+        return graph
+
+
 KRACKHARDT_DIR = Path(__file__).parent / "data" / "krackhardt_hightech"
 
 
@@ -39,19 +104,21 @@ class OrgDataError(AdoptsimError):
 
 @dataclass(eq=False)
 class Org:
-    """An organization: the tie graph and the formal structure as arrays (index = employee)."""
+    """An organization: its ties and the formal structure as arrays (index = employee), and
+    the tie graph in networkx (made from the ties when first asked for)."""
 
     name: str
-    graph: nx.Graph
+    ties: Ties
     department: np.ndarray  # int, index into department_names
     department_names: tuple[str, ...]
     team: np.ndarray  # int, id of the employee who leads the team (its manager)
     manager: np.ndarray  # int, -1 for the top of the hierarchy
     level: np.ndarray  # int, 0 = top
     _betweenness: np.ndarray | None = field(default=None, repr=False)
-    # per tie-weight table: the weighted CSR adjacency both engines' set-up builds
-    # (sim.engines.population.adjacency), built once per org, shared by plans and threads
-    adjacency_cache: dict = field(default_factory=dict, repr=False)
+    # what both engines' set-up derives from the org (sim.engines.population: the weighted
+    # CSR adjacency per tie-weight table, the workspaces per scope), built once per org and
+    # shared by plans, threads and sweep points; nobody writes to what it holds
+    derived: dict = field(default_factory=dict, repr=False)
     seed: int = 0
     # Who the employees are, as the org's own files name them (generated orgs: "0".."N-1").
     employee_ids: tuple[str, ...] = ()  # employee i's id as HR gives it
@@ -59,6 +126,17 @@ class Org:
     titles: tuple[str, ...] = ()  # job title per employee ("" when unknown)
     locations: tuple[str, ...] = ()  # location per employee ("" when unknown)
     _index: dict[str, int] | None = field(default=None, repr=False)
+    _graph: nx.Graph | None = field(default=None, repr=False)
+
+    @property
+    def graph(self) -> nx.Graph:
+        """The tie graph: nodes 0..N-1 with department, manager, level, team and
+        is_manager; edges with their kind (and strength, from an org chart's ties)."""
+        if self._graph is None:
+            graph = self.ties.graph(self.n)
+            _label_nodes(graph, self.department, self.manager, self.level, self.team)
+            self._graph = graph
+        return self._graph
 
     def __post_init__(self) -> None:
         n = len(self.department)
@@ -137,7 +215,7 @@ class Org:
 
     @property
     def n(self) -> int:
-        return self.graph.number_of_nodes()
+        return len(self.department)
 
     @property
     def is_manager(self) -> np.ndarray:
@@ -172,17 +250,25 @@ class Org:
 
     def csr(self) -> tuple[np.ndarray, np.ndarray]:
         """The tie graph as CSR arrays (indptr, indices), symmetric, rows sorted."""
-        matrix = nx.to_scipy_sparse_array(self.graph, nodelist=range(self.n), format="csr")
+        import scipy.sparse as sp
+
+        ones = np.ones(2 * len(self.ties), dtype=np.int8)
+        rows = np.concatenate([self.ties.a, self.ties.b])
+        cols = np.concatenate([self.ties.b, self.ties.a])
+        matrix = sp.csr_matrix((ones, (rows, cols)), shape=(self.n, self.n))
         matrix.sort_indices()
         return matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64)
 
     def degree(self) -> np.ndarray:
-        return np.array([d for _, d in sorted(self.graph.degree())], dtype=np.int64)
+        """Ties per employee."""
+        return np.bincount(self.ties.a, minlength=self.n) + np.bincount(
+            self.ties.b, minlength=self.n
+        )
 
 
 def _finish(
     name: str,
-    graph: nx.Graph,
+    graph: nx.Graph | Ties,
     department: np.ndarray,
     department_names: tuple[str, ...],
     manager: np.ndarray,
@@ -195,25 +281,24 @@ def _finish(
     titles: tuple[str, ...] = (),
     locations: tuple[str, ...] = (),
 ) -> Org:
-    """Validate and package arrays into an Org.
+    """Validate and package arrays into an Org (``graph``: a networkx graph, labelled and
+    kept, or the ties as arrays, the graph made only when asked for).
 
     ``team`` defaults to the own manager (the top leads its own); an org chart passes its
     named teams, employee ids, titles and locations (``sim.org_chart``).
     """
-    n = graph.number_of_nodes()
-    if sorted(graph.nodes) != list(range(n)):
-        raise ValueError("org graph nodes must be the integers 0..N-1")
-    for i in range(n):
-        graph.nodes[i].update(
-            department=int(department[i]),
-            manager=int(manager[i]),
-            level=int(level[i]),
-        )
+    n = len(department)
+    if isinstance(graph, Ties):
+        ties, kept = graph, None
+    else:
+        if sorted(graph.nodes) != list(range(n)):
+            raise ValueError("org graph nodes must be the integers 0..N-1")
+        ties, kept = Ties.of_graph(graph), graph
     if team is None:
         team = np.where(manager >= 0, manager, np.arange(n))
     org = Org(
         name=name,
-        graph=graph,
+        ties=ties,
         department=department.astype(np.int64),
         department_names=department_names,
         team=team.astype(np.int64),
@@ -225,10 +310,27 @@ def _finish(
         titles=titles,
         locations=locations,
     )
-    for i, flag in enumerate(org.is_manager):
-        graph.nodes[i]["team"] = int(team[i])
-        graph.nodes[i]["is_manager"] = bool(flag)
+    if kept is not None:
+        _label_nodes(kept, org.department, org.manager, org.level, org.team)
+        org._graph = kept
     return org
+
+
+def _label_nodes(
+    graph: nx.Graph, department: np.ndarray, manager: np.ndarray, level: np.ndarray, team
+) -> None:
+    """Every node's department, manager, level, team and whether it manages anyone."""
+    n = len(department)
+    is_manager = np.zeros(n, dtype=bool)
+    is_manager[manager[manager >= 0]] = True
+    for i in range(n):
+        graph.nodes[i].update(
+            department=int(department[i]),
+            manager=int(manager[i]),
+            level=int(level[i]),
+            team=int(team[i]),
+            is_manager=bool(is_manager[i]),
+        )
 
 
 def hierarchy(
@@ -274,50 +376,116 @@ def hierarchy(
             reports[i] = 0
             open_managers.append(i)
 
-    graph = nx.Graph()
-    graph.add_nodes_from(range(n))
-    for i in range(1, n):
-        graph.add_edge(i, int(manager[i]), kind="manager")
-    teams: dict[int, list[int]] = {}
-    for i in range(1, n):
-        teams.setdefault(int(manager[i]), []).append(i)
-    for mates in teams.values():
-        for a_pos, a in enumerate(mates):
-            for b in mates[a_pos + 1 :]:
-                graph.add_edge(a, b, kind="peer")
-    _add_informal_ties(graph, department, members, informal_ties, cross_department_share, rng)
+    reports = np.arange(1, n, dtype=np.int64)
+    peer_a, peer_b = _teammate_pairs(manager)
+    structural_a = np.concatenate([reports, peer_a])
+    structural_b = np.concatenate([manager[1:], peer_b])
+    member_lists = [np.asarray(m, dtype=np.int64) for m in members]
+    pool = np.concatenate(member_lists)
+    pool_start = np.cumsum([0] + [len(m) for m in member_lists]).astype(np.int64)
+    informal_a, informal_b = _informal_ties(
+        structural_a,
+        structural_b,
+        department,
+        pool,
+        pool_start,
+        int(round(n * informal_ties / 2)),
+        cross_department_share,
+        rng,
+    )
+    ties = Ties(
+        a=np.concatenate([structural_a, informal_a]),
+        b=np.concatenate([structural_b, informal_b]),
+        kind=np.repeat(np.arange(3, dtype=np.int64), [len(reports), len(peer_a), len(informal_a)]),
+        kinds=("manager", "peer", "informal"),
+        strength=np.ones(len(reports) + len(peer_a) + len(informal_a)),
+    )
     names = tuple(f"D{d + 1}" for d in range(departments))
-    return _finish("hierarchy", graph, department, names, manager, level, seed)
+    return _finish("hierarchy", ties, department, names, manager, level, seed)
 
 
-def _add_informal_ties(
-    graph: nx.Graph,
+def _teammate_pairs(manager: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All pairs of employees who share a manager (``peer`` ties): teams in the order of
+    their first member's id, members in id order, pairs (a, b) with a before b."""
+    n = len(manager)
+    reports = np.arange(1, n, dtype=np.int64)
+    boss = manager[1:]
+    first_report = np.full(n, n, dtype=np.int64)
+    np.minimum.at(first_report, boss, reports)
+    order = reports[np.lexsort((reports, first_report[boss]))]
+    return _pairs_within_runs(order, manager[order])
+
+
+@njit(cache=True)
+def _pairs_within_runs(members: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (members[i], members[j]), i < j, inside each run of equal ``group``."""
+    total = 0
+    start = 0
+    for i in range(1, len(members) + 1):
+        if i == len(members) or group[i] != group[start]:
+            size = i - start
+            total += size * (size - 1) // 2
+            start = i
+    a = np.empty(total, dtype=np.int64)
+    b = np.empty(total, dtype=np.int64)
+    k = 0
+    start = 0
+    for i in range(1, len(members) + 1):
+        if i == len(members) or group[i] != group[start]:
+            for x in range(start, i):
+                for y in range(x + 1, i):
+                    a[k] = members[x]
+                    b[k] = members[y]
+                    k += 1
+            start = i
+    return a, b
+
+
+@njit(cache=True)
+def _informal_ties(
+    tied_a: np.ndarray,
+    tied_b: np.ndarray,
     department: np.ndarray,
-    members: list[list[int]],
-    mean_ties: float,
+    pool: np.ndarray,
+    pool_start: np.ndarray,
+    target: int,
     cross_share: float,
     rng: np.random.Generator,
-) -> None:
-    """Add round(N * mean_ties / 2) informal edges between previously unlinked employees."""
-    n = graph.number_of_nodes()
-    target = int(round(n * mean_ties / 2))
-    n_departments = len(members)
+) -> tuple[np.ndarray, np.ndarray]:
+    """``target`` informal ties between employees not yet tied (``tied_a``/``tied_b``),
+    drawn from ``rng`` as the hierarchy generator always has: a random employee, then
+    with probability ``cross_share`` another department, else its own, then a random
+    member of it (``pool[pool_start[d]:pool_start[d + 1]]``); a self-tie or a repeat is
+    drawn again, at most 20 x target + 100 attempts in all.  Numba's Generator gives
+    numpy's numbers draw for draw, so the org is the one networkx code built before."""
+    n = len(department)
+    n_departments = len(pool_start) - 1
+    tied = set()
+    for t in range(len(tied_a)):
+        x, y = tied_a[t], tied_b[t]
+        tied.add(min(x, y) * n + max(x, y))
+    out_a = np.empty(target, dtype=np.int64)
+    out_b = np.empty(target, dtype=np.int64)
     added, attempts = 0, 0
     while added < target and attempts < 20 * target + 100:
         attempts += 1
-        a = int(rng.integers(n))
+        a = rng.integers(0, n)
         crosses = n_departments > 1 and rng.random() < cross_share
         if crosses:
-            other = int(rng.integers(n_departments - 1))
+            other = rng.integers(0, n_departments - 1)
             d = other if other < department[a] else other + 1
         else:
-            d = int(department[a])
-        pool = members[d]
-        b = int(pool[rng.integers(len(pool))])
-        if a == b or graph.has_edge(a, b):
+            d = department[a]
+        size = pool_start[d + 1] - pool_start[d]
+        b = pool[pool_start[d] + rng.integers(0, size)]
+        key = min(a, b) * n + max(a, b)
+        if a == b or key in tied:
             continue
-        graph.add_edge(a, b, kind="informal")
+        tied.add(key)
+        out_a[added] = a
+        out_b[added] = b
         added += 1
+    return out_a[:added], out_b[:added]
 
 
 def _flat(name: str, graph: nx.Graph, departments: int, team_size: int, seed: int) -> Org:

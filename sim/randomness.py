@@ -100,10 +100,21 @@ def stream_key(seed: int, replicate: int, purpose: int) -> np.uint64:
 
 def stream_keys(seed: int, replicates: list[int]) -> np.ndarray:
     """Every purpose's key for several replicates: a (purposes x R) uint64 array, so a
-    compiled pass reads draw d of replicate c from stream ``keys[d, c]``."""
-    return np.array(
-        [[stream_key(seed, r, draw) for r in replicates] for draw in Draw], dtype=np.uint64
-    ).reshape(len(Draw), len(replicates))
+    compiled pass reads draw d of replicate c from stream ``keys[d, c]``.  The same keys
+    as :func:`stream_key`, computed for all of them at once (a sweep builds many models)."""
+    parts = (
+        np.full((len(Draw), len(replicates)), seed, dtype=np.uint64),
+        np.broadcast_to(np.asarray(replicates, dtype=np.uint64), (len(Draw), len(replicates))),
+        np.broadcast_to(
+            np.array([int(draw) for draw in Draw], dtype=np.uint64)[:, None],
+            (len(Draw), len(replicates)),
+        ),
+    )
+    with np.errstate(over="ignore"):
+        keys = np.zeros((len(Draw), len(replicates)), dtype=np.uint64)
+        for part in parts:
+            keys = mix64(keys ^ mix64((part + _ONE) * GOLDEN))
+    return keys
 
 
 def uniforms(seed: int, replicate: int, purpose: int, week: int, count: int) -> np.ndarray:

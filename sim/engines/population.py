@@ -42,16 +42,20 @@ def draw_traits(
     i's adopter category, normal deviate, seeding key and job-fit draw are draws i of their
     purposes.  ``potential``: each employee's market potential (department and title
     overrides), default ``adoption.market_potential`` for all."""
-    u = randomness.uniforms(seed, replicate, randomness.ADOPTER_CATEGORY, 0, n)
-    fit_draw = randomness.uniforms(seed, replicate, rules.Draw.JOB_FIT, 0, n)
     if potential is None:
         potential = np.full(n, adoption.market_potential)
-    z = randomness.standard_normals(seed, replicate, randomness.HETEROGENEITY_NORMAL, 0, n)
+    # a draw no rule reads is not made (counter-based: skipping it moves no other number)
+    if (potential >= 1.0).all():
+        fits = np.ones(n, dtype=bool)
+    else:
+        fits = randomness.uniforms(seed, replicate, rules.Draw.JOB_FIT, 0, n) < potential
     keys = randomness.uniforms(seed, replicate, randomness.SEEDING_KEYS, 0, n)
     if adoption.heterogeneity == "rogers":
+        u = randomness.uniforms(seed, replicate, randomness.ADOPTER_CATEGORY, 0, n)
         category = np.searchsorted(ROGERS_CUMULATIVE, u, side="right")
         multiplier = np.asarray(adoption.rogers_multipliers, dtype=np.float64)[category]
     elif adoption.heterogeneity == "normal":
+        z = randomness.standard_normals(seed, replicate, randomness.HETEROGENEITY_NORMAL, 0, n)
         multiplier = np.maximum(0.0, 1.0 + adoption.spread * z)
     else:
         multiplier = np.ones(n)
@@ -61,7 +65,7 @@ def draw_traits(
         k_needed=adoption.k * multiplier,
         keys=keys,
         readiness=rules.readiness(multiplier),
-        fits=fit_draw < potential,
+        fits=fits,
     )
 
 
@@ -75,25 +79,21 @@ def edge_weight(kind: str, weights: TieWeights, strength: float = 1.0) -> float:
 def adjacency(org: Org, weights: TieWeights) -> sp.csr_matrix:
     """Symmetric N x N CSR matrix of tie weights w_ij (by edge kind), built once per org
     and weight table (plans, threads and sweep points share it; nobody writes to it)."""
-    key = json.dumps(weights.model_dump(), sort_keys=True)
-    if key not in org.adjacency_cache:
-        org.adjacency_cache[key] = _build_adjacency(org, weights)
-    return org.adjacency_cache[key]
+    key = "adjacency " + json.dumps(weights.model_dump(), sort_keys=True)
+    if key not in org.derived:
+        org.derived[key] = _build_adjacency(org, weights)
+    return org.derived[key]
 
 
 def _build_adjacency(org: Org, weights: TieWeights) -> sp.csr_matrix:
-    rows, cols, vals = [], [], []
-    kind_weight: dict[str, float] = {}  # weights.weight(kind), looked up once per kind
-    for a, b, data in org.graph.edges(data=True):
-        kind, strength = data.get("kind", "informal"), data.get("strength", 1.0)
-        if kind not in kind_weight:
-            kind_weight[kind] = weights.weight(kind)
-        w = round(kind_weight[kind] * strength * WEIGHT_QUANTUM) / WEIGHT_QUANTUM
-        rows += [a, b]
-        cols += [b, a]
-        vals += [w, w]
+    ties = org.ties
+    kind_weight = np.array([weights.weight(kind) for kind in ties.kinds], dtype=np.float64)
+    # edge_weight for every tie at once (numpy rounds half to even, as round() does)
+    w = np.round(kind_weight[ties.kind] * ties.strength * WEIGHT_QUANTUM) / WEIGHT_QUANTUM
+    rows = np.concatenate([ties.a, ties.b])
+    cols = np.concatenate([ties.b, ties.a])
     n = org.n
-    matrix = sp.csr_matrix((np.array(vals, dtype=np.float64), (rows, cols)), shape=(n, n))
+    matrix = sp.csr_matrix((np.concatenate([w, w]), (rows, cols)), shape=(n, n))
     matrix.sum_duplicates()
     matrix.sort_indices()
     return matrix
@@ -112,11 +112,18 @@ class Workspaces:
 
 
 def workspaces(org: Org, scope: str) -> Workspaces:
-    """Workspaces by scope and their budget holders.
+    """Workspaces by scope and their budget holders (built once per org and scope).
 
     team: the manager's team, held by that manager; department: held by its most senior
     member; org: one workspace held by the top of the hierarchy.
     """
+    key = f"workspaces {scope}"
+    if key not in org.derived:
+        org.derived[key] = _workspaces(org, scope)
+    return org.derived[key]
+
+
+def _workspaces(org: Org, scope: str) -> Workspaces:
     if scope == "team":
         leaders, of_agent = np.unique(org.team, return_inverse=True)
         return Workspaces(of_agent=of_agent.astype(np.int64), holder=leaders.astype(np.int64))

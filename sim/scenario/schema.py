@@ -1352,7 +1352,7 @@ def _check_tie_kinds(config: Config, org: Org, where: str) -> None:
     extra = config.org.tie_weights.__pydantic_extra__ or {}
     if not extra:
         return
-    kinds = {kind for _, _, kind in org.graph.edges(data="kind", default="informal")}
+    kinds = org.ties.kinds_present()
     for kind in extra:
         if kind not in kinds:
             raise ScenarioError(
