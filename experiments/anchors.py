@@ -122,7 +122,14 @@ def bass_config(p: float = 0.01, q: float = 0.3) -> dict:
         "mandate": {"enabled": False},
         "enterprise": {"enabled": False},
         "abandonment": {"enabled": False},
+        "winback": {"enabled": False},
         "seeding": {"strategy": "none", "count": 0},
-        "adoption": {"rule": "linear", "p": p, "q": q, "heterogeneity": "none"},
+        "adoption": {
+            "rule": "linear",
+            "p": p,
+            "q": q,
+            "heterogeneity": "none",
+            "market_potential": 1.0,
+        },
         "org": {"tie_weights": {"manager": 1.0, "peer": 1.0, "informal": 1.0}},
     }

@@ -219,7 +219,19 @@ def return_probability(rate, appeal_, standalone_value, share):
 
 @rule
 def week_facts(
-    r, u, share, weighted_active, appeal_, threshold, k_needed, p, q, pushed, readiness_, fits
+    r,
+    u,
+    share,
+    weighted_active,
+    appeal_,
+    threshold,
+    k_needed,
+    p,
+    q,
+    pushed,
+    readiness_,
+    fits,
+    only_wants=False,
 ):
     """The six facts the transition table reads, from one uniform ``u`` (eqs. 2-5, 4b):
 
@@ -229,9 +241,16 @@ def week_facts(
     overrides, else ``adoption.p``/``q``); only a ``pushed`` employee (licensed by a
     mandate or the enterprise deal, not by a plain licence action) complies; an employee
     the tool does not ``fits`` never wants it (market potential).
+    ``only_wants``: the caller knows no other fact can be true in this run
+    (:func:`only_wants_possible`), so they are not computed; the answer is the same.
     Branch-free, so the batched pass runs it for a row of replicates in SIMD lanes.
     """
     p_want = want_probability(r.adoption_rule, appeal_, p, q, share, readiness_, r.tool_onboarding)
+    wants = fits & wants_to_adopt(
+        r.adoption_rule, u, p_want, appeal_, share, weighted_active, threshold, k_needed
+    )
+    if only_wants:
+        return False, wants, False, False, False, False
     p_aware = awareness_probability(r.discovery_external_rate, r.discovery_word_of_mouth, share)
     p_lapse = lapse_probability(r.abandonment_rate, appeal_, r.tool_standalone_value, share)
     p_give_up = lapse_probability(r.abandonment_rate, 0.0, 0.0, 0.0)  # blocked: no value
@@ -239,15 +258,21 @@ def week_facts(
     lapse_on = r.abandonment_enabled
     return (
         r.discovery_enabled & (u < p_aware),
-        fits
-        & wants_to_adopt(
-            r.adoption_rule, u, p_want, appeal_, share, weighted_active, threshold, k_needed
-        ),
+        wants,
         pushed & complies(u, p_want, r.mandate_compliance),
         lapse_on & (u < p_give_up),
         lapse_on & (u < p_lapse),
         fits & r.winback_enabled & (u < p_return),
     )
+
+
+def only_wants_possible(r, can_push: bool) -> bool:
+    """Whether ``wants`` is the only fact :func:`week_facts` can make true that
+    :func:`next_state` reads in a run: no discovery, no abandonment (so nobody lapses, and
+    win-back, read only by the lapsed, has no one to bring back) and nothing that can push
+    anyone to comply (``can_push``, as in :func:`fixed_outcomes`).  Plain Python, once per
+    model."""
+    return not (r.discovery_enabled or r.abandonment_enabled or can_push)
 
 
 # -- the transition table (docs/model.md, "Transitions") -------------------------------------

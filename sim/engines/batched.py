@@ -30,6 +30,7 @@ from sim.engines.population import (
     action_plan,
     actions_due,
     adjacency,
+    can_push,
     champions_of,
     department_values,
     draw_traits,
@@ -46,7 +47,7 @@ from sim.observe import (
     weekly_counts,
 )
 from sim.org import Org
-from sim.rules import State, Verdict, fade_probability
+from sim.rules import State, Verdict, fade_probability, only_wants_possible
 from sim.scenario import Config
 
 
@@ -82,6 +83,7 @@ class BatchedModel:
             np.stack([t.readiness for t in traits], axis=1) if uses_readiness else np.ones((0, r))
         )
         self.p_fade = fade_probability(config.reluctance.half_life_weeks)
+        self.features = run_features(config, self.params, uses_readiness, self.some_unfit)
 
         self.weights = adjacency(org, config.org.tie_weights)
         self.degree = np.asarray(self.weights.sum(axis=1)).reshape(-1)
@@ -141,8 +143,11 @@ class BatchedModel:
         fits = self.fits if self.some_unfit else self._unused_bool
         incumbent = self.incumbent if self.incumbent.any() else self._unused_bool
         trained = self.trained_until if self.trains else self._unused_weeks
-        kernels.decide(
+        kernels.call_specialised(  # kernels.decide, compiled for this run's features
+            kernels.decide,
+            1,
             self.params,
+            self.features,
             self.weights.indptr,
             self.weights.indices,
             self.weights_64ths,
@@ -303,6 +308,23 @@ class BatchedModel:
             self.prices, self.week, self.champion_count, due.sum(axis=0), newly_trained
         )
         return changed, cost
+
+
+def run_features(config: Config, params, uses_readiness: bool, some_unfit: bool) -> int:
+    """The ``kernels`` feature bits of a run: which mechanisms its weekly pass can leave
+    out, because they cannot change anything in this run (see ``kernels.decide``)."""
+    mandates = config.mandate.enabled or any(a.kind == "mandate" for a in config.actions)
+    trains = any(a.kind == "training" for a in config.actions)
+    features = 0
+    if only_wants_possible(params, can_push(config)):
+        features |= kernels.ONLY_WANTS
+    if not (config.incumbent.enabled or trains or mandates):
+        features |= kernels.PLAIN_APPEAL
+    if not (config.freemium.enabled or config.security_review.enabled):
+        features |= kernels.NO_SEATS
+    if not (uses_readiness or some_unfit):
+        features |= kernels.PLAIN_PEOPLE
+    return features
 
 
 MIN_REPLICATES_PER_THREAD = 8  # fewer: one thread (a sub-batch must amortize its week)...

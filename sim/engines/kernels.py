@@ -20,6 +20,7 @@ replicates in threads.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import njit
 
@@ -31,6 +32,15 @@ from sim.rules import Draw, Intent, State
 invalidate_if_rules_changed(__file__)  # numba's cache must not outlive a rules edit
 
 N_STATES = len(State)
+# What a run uses, known before it starts (``features`` of :func:`decide`, from
+# ``sim.engines.batched.run_features``).  The weekly pass is compiled once per combination
+# (numba's literal dispatch, cached on disk), so the formulas of a mechanism a run does not
+# use are not in its machine code at all; each bit is set only when skipping the work
+# gives the very numbers the full formulas give.
+ONLY_WANTS = 1  # no discovery, abandonment, win-back or compliance (rules.only_wants_possible)
+PLAIN_APPEAL = 2  # no old tool, no training, no mandate (reluctance): appeal = value multiplier
+NO_SEATS = 4  # freemium and the security review off: full value, every seat free
+PLAIN_PEOPLE = 8  # readiness 1 and everyone fits the tool
 FACT_BITS = 7  # licensed + the six facts of rules.week_facts
 # int8 like the state arrays: comparing an int8 row with an int64 enum member would widen
 # the SIMD lanes of the weighted-users sums eightfold
@@ -42,6 +52,25 @@ _ACTIVE, _NOMINAL = np.int8(State.ACTIVE), np.int8(State.NOMINAL)
 # active_share guards D = 0, the schema keeps value and demand_scale > 0), so the answers
 # are the plain-Python ones.
 _compile = njit(cache=True, nogil=True, error_model="numpy")
+
+
+_SPECIALISED: dict[tuple, object] = {}
+
+
+def call_specialised(dispatcher, literal_at: int, *args) -> None:
+    """``dispatcher(*args)`` with ``args[literal_at]`` compiled in as a constant.
+
+    numba's literal dispatch (``numba.literally``) would re-derive the constant's type on
+    every call (tens of milliseconds a week); this compiles, or loads from the disk cache,
+    the machine code for the literal signature once and then calls it directly."""
+    types = tuple(
+        numba.types.literal(arg) if k == literal_at else dispatcher.typeof_pyval(arg)
+        for k, arg in enumerate(args)
+    )
+    key = (dispatcher, types)
+    if key not in _SPECIALISED:
+        _SPECIALISED[key] = dispatcher.compile(types)
+    _SPECIALISED[key](*args)
 
 
 @_compile
@@ -91,6 +120,7 @@ def cover(r, paid: np.ndarray, trial_start: np.ndarray, week: int) -> np.ndarray
 @_compile
 def decide(
     r,
+    features: int,
     indptr: np.ndarray,
     indices: np.ndarray,
     weights_64ths: np.ndarray,
@@ -132,7 +162,13 @@ def decide(
     own reluctance, and it has read it by then.
     Employee i's uniform in replicate c is draw (week, i) of stream
     ``keys[Draw.TRANSITION, c]`` (``keys``: purposes x R, from ``randomness.stream_keys``).
+    ``features``: the bits above, a compile-time constant (one machine code per value).
     """
+    numba.literally(features)
+    only_wants = (features & ONLY_WANTS) != 0
+    plain_appeal = (features & PLAIN_APPEAL) != 0
+    seats = (features & NO_SEATS) == 0
+    plain_people = (features & PLAIN_PEOPLE) != 0
     n, reps = state.shape
     nu = r.mandate_nominal_weight
     extra = r.seeding_champion_weight - 1.0
@@ -195,11 +231,15 @@ def decide(
                 engaged[c] / 64.0, nominal[c] / 64.0, nu, champions[c] / 64.0, extra
             )
             share = rules.active_share(s_users, d)
-            multiplier = rules.value_multiplier(r, lic, covered_row[c])
-            held = rules.incumbent_factor(strength, share, incumbent_on & incumbent_row[c])
-            trained_boost = boost if rules.trained(week, trained_row[c]) else 0.0
-            reluctance = 1.0 if reluctant_row[c] else 0.0
-            a = rules.appeal(multiplier, resistance, reluctance, trained_boost, held)
+            # each skipped formula below gives exactly 1 (or 0, False) for such a run
+            multiplier = rules.value_multiplier(r, lic, covered_row[c]) if seats else 1.0
+            if plain_appeal:
+                a = multiplier
+            else:
+                held = rules.incumbent_factor(strength, share, incumbent_on & incumbent_row[c])
+                trained_boost = boost if rules.trained(week, trained_row[c]) else 0.0
+                reluctance = 1.0 if reluctant_row[c] else 0.0
+                a = rules.appeal(multiplier, resistance, reluctance, trained_boost, held)
             discovers, wants, complies_, gives_up, lapses, returns = rules.week_facts(
                 r,
                 u,
@@ -211,23 +251,28 @@ def decide(
                 p_i,
                 q_i,
                 pushed_row[c],
-                ready_row[c],
-                fits_row[c],
+                1.0 if plain_people else ready_row[c],
+                True if plain_people else fits_row[c],
+                only_wants,
             )
             case[c] = _case(st_row[c], lic, discovers, wants, complies_, gives_up, lapses, returns)
         for c in range(reps):
             nx, intent = next_state[case[c]], next_intent[case[c]]
-            blocked, free = rules.paywall_demand(st_row[c], lic_row[c])
-            blocked_unlicensed[ws, c] += blocked
-            active_unlicensed[ws, c] += free
-            if intent == Intent.KEEP:  # keepers first, lowest id first (eq. 9)
-                unlimited = rules.seats_unlimited(r, covered_row[c], cap, banned[c])
-                granted = rules.gets_seat(unlimited, kept[ws, c], cap, banned[c])
-                kept[ws, c] += granted
-                nx = rules.seat_outcome(granted)
+            if seats:  # the paywall's demand, and the keepers' seats (always kept otherwise)
+                blocked, free = rules.paywall_demand(st_row[c], lic_row[c])
+                blocked_unlicensed[ws, c] += blocked
+                active_unlicensed[ws, c] += free
+                if intent == Intent.KEEP:  # keepers first, lowest id first (eq. 9)
+                    unlimited = rules.seats_unlimited(r, covered_row[c], cap, banned[c])
+                    granted = rules.gets_seat(unlimited, kept[ws, c], cap, banned[c])
+                    kept[ws, c] += granted
+                    nx = rules.seat_outcome(granted)
+            elif intent == Intent.KEEP:
+                nx = rules.seat_outcome(True)
             request[i, c] = intent == Intent.REQUEST
             nxt[i, c] = nx
-            if reluctant_row[c] and p_fade > 0.0:  # rare: a plain branch (eq. 13)
+            # rare: a plain branch (eq. 13); only a mandate makes anyone reluctant
+            if not plain_appeal and reluctant_row[c] and p_fade > 0.0:
                 v = randomness.uniform_from_hash(fade_keys[c], hashed)
                 if rules.loses_reluctance(True, st_row[c], v, p_fade):
                     reluctant_row[c] = False

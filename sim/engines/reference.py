@@ -12,6 +12,11 @@ reads the state at the end of the previous week, and new states are committed to
 * :class:`AdoptionModel` computes the week's uniforms (``sim.randomness``, vectorised),
   runs the two phases, applies the end-of-week events (mandate, enterprise deal) and records.
 
+What an employee sees of its ties (eq. S) is kept up to date as they change state rather
+than summed again every week: a tie that starts or stops using the tool adds or removes
+its weight (multiples of 1/64, so the running sums are exactly the sums).  Employees whose
+state has one outcome whatever the week brings skip the work (``rules.fixed_outcomes``).
+
 To try a new rule, write it in ``sim/rules.py`` (both engines then run it); see
 ``docs/extending.md``.
 """
@@ -44,6 +49,9 @@ from sim.org import Org
 from sim.randomness import framework_seed
 from sim.rules import Draw, Intent, State, Verdict, fade_probability
 from sim.scenario import Config
+
+STATES = tuple(State)  # State(x) as a lookup (IntEnum's constructor is slow)
+_ACTIVE, _NOMINAL = State.ACTIVE, State.NOMINAL
 
 
 class Employee(FixedAgent):
@@ -79,28 +87,50 @@ class Employee(FixedAgent):
         self.workspace: Workspace | None = None
         self.ties: list[tuple[Employee, float]] = []
         self.weighted_degree = 0.0
-        self.history: list[int] = []
+        # eq. S's sums over the ties, kept as they change state (see set_state)
+        self.seen_engaged = 0.0  # weight of engaged ties
+        self.seen_nominal = 0.0  # weight of nominal ties
+        self.seen_champions = 0.0  # weight of engaged champion ties
         self._next = self.state
         self._intent = Intent.NONE
         self._reluctant_next = False
 
     # -- what this employee sees at the end of last week -------------------------------
+    @property
+    def history(self) -> list[int]:
+        """Its state at the end of each week so far (after the week's events)."""
+        return [int(week[self.index]) for week in self.model.state_history]
+
+    def set_state(self, state: int) -> None:
+        """Change state, and tell the ties what they now see of it (eq. S's sums)."""
+        old = self.state
+        self.state = STATES[state]
+        if old == state:
+            return
+        engaged = (state == _ACTIVE) - (old == _ACTIVE)
+        nominal = (state == _NOMINAL) - (old == _NOMINAL)
+        if engaged:
+            for other, weight in self.ties:
+                other.seen_engaged += engaged * weight
+            if self.champion:
+                for other, weight in self.ties:
+                    other.seen_champions += engaged * weight
+        if nominal:
+            for other, weight in self.ties:
+                other.seen_nominal += nominal * weight
+
     def weighted_users(self) -> float:
         """S_i: engaged colleagues (engaged champions at ``seeding.champion_weight``), plus
         nominal ones at ``mandate.nominal_weight`` (eq. S)."""
-        engaged = nominal = champions = 0.0
-        active, nominal_state = State.ACTIVE, State.NOMINAL
-        for other, weight in self.ties:
-            state = other.state
-            if state == active:
-                engaged += weight
-                if other.champion:
-                    champions += weight
-            elif state == nominal_state:
-                nominal += weight
         r = self.model.params
         extra = r.seeding_champion_weight - 1.0
-        return rules.weighted_users(engaged, nominal, r.mandate_nominal_weight, champions, extra)
+        return rules.weighted_users(
+            self.seen_engaged,
+            self.seen_nominal,
+            r.mandate_nominal_weight,
+            self.seen_champions,
+            extra,
+        )
 
     def appeal(self, share: float) -> float:
         """a_i (eq. 1): the value it would get now, raised while trained, lowered by the old
@@ -119,14 +149,17 @@ class Employee(FixedAgent):
         fixed = self.model.fixed.get((int(self.state), self.licensed))
         if fixed is not None and not (self.reluctant and self.model.p_fade > 0.0):
             # the table has one answer for this state whatever the facts: skip gathering
-            self._next, self._intent = State(fixed[0]), Intent(fixed[1])
+            self._next, self._intent = fixed
             self._reluctant_next = self.reluctant
+            if self._intent != Intent.NONE:
+                self.workspace.pending.append(self)
             return
-        u = self.model.uniforms[Draw.TRANSITION][self.index]
+        model = self.model
+        u = model.transition_uniforms[self.index]
         users = self.weighted_users()
         share = rules.active_share(users, self.weighted_degree)
         facts = rules.week_facts(
-            self.model.params,
+            model.params,
             u,
             share,
             users,
@@ -138,8 +171,11 @@ class Employee(FixedAgent):
             self.pushed,
             self.readiness,
             self.fits,
+            model.only_wants,
         )
         self._next, self._intent = rules.next_state(self.state, self.licensed, *facts)
+        if self._intent != Intent.NONE:
+            self.workspace.pending.append(self)
         self._reluctant_next = self.reluctant
         if self.reluctant and self.model.p_fade > 0.0:  # eq. 13
             v = self.model.uniforms[Draw.RELUCTANCE_FADES][self.index]
@@ -148,7 +184,8 @@ class Employee(FixedAgent):
 
     # -- phase 2: commit -----------------------------------------------------------------
     def advance(self) -> None:
-        self.state = State(self._next)
+        if self._next != self.state:
+            self.set_state(self._next)
         self._intent = Intent.NONE
         self.reluctant = self._reluctant_next
 
@@ -163,6 +200,7 @@ class Workspace(mesa.Agent):
         self.value = value  # the paid tier's value per seat-week here (holder's department)
         self.free_seats = cap  # free-seat cap here, -1 = unlimited
         self.members: list[Employee] = []  # sorted by employee id
+        self.pending: list[Employee] = []  # this week's keepers and requesters, by id
         self.paid = False
         self.trial_start = -1
         self.covered = False  # paid or on trial, as of the end of last week
@@ -175,6 +213,9 @@ class Workspace(mesa.Agent):
 
     def decide_payment(self) -> None:
         """At the paywall (someone blocked), the budget holder may pay from this week on."""
+        model = self.model
+        if self.paid or model.deal or model.banned or not model.params.freemium_enabled:
+            return  # not at the paywall whoever is blocked (rules.at_paywall)
         blocked = active = 0
         for member in self.members:
             is_blocked, is_free_user = rules.paywall_demand(member.state, member.licensed)
@@ -193,18 +234,20 @@ class Workspace(mesa.Agent):
         unlimited = rules.seats_unlimited(r, self.covered, self.free_seats, banned)
         taken = 0
         for intent in (Intent.KEEP, Intent.REQUEST):
-            for member in self.members:
+            for member in self.pending:  # members with an intent, in id order
                 if member._intent == intent:
                     granted = rules.gets_seat(unlimited, taken, self.free_seats, banned)
                     taken += granted
                     member._next = rules.seat_outcome(granted)
+        self.pending.clear()
 
     def commit(self, week: int) -> None:
         if self._pays:
             self.paid, self._pays = True, False
-        has_free_user = any(rules.free_user(m.state, m.licensed) for m in self.members)
-        if rules.trial_starts(self.trial_start, has_free_user):
-            self.trial_start = week
+        if self.trial_start < 0:  # a trial starts once (rules.trial_starts)
+            has_free_user = any(rules.free_user(m.state, m.licensed) for m in self.members)
+            if rules.trial_starts(self.trial_start, has_free_user):
+                self.trial_start = week
 
 
 class AdoptionModel(mesa.Model):
@@ -229,6 +272,8 @@ class AdoptionModel(mesa.Model):
         self.p_fade = fade_probability(config.reluctance.half_life_weeks)
         self.reviews = SecurityReviews.start(1)
         self.fixed = rules.fixed_outcomes(self.params, can_push(config))
+        self.only_wants = rules.only_wants_possible(self.params, can_push(config))
+        self.transition_uniforms: list[float] = []  # this week's, as uniforms[TRANSITION]
         self.network = Network(org.graph, random=self.random)
         self.employees: list[Employee] = []
         for i in range(org.n):
@@ -257,6 +302,7 @@ class AdoptionModel(mesa.Model):
         self.fired = np.zeros((self.actions.count, 1), dtype=bool)  # actions fired so far
         self.department_size = np.bincount(org.department, minlength=len(org.department_names))
         self.recorder = Recorder([replicate], org.department, org.department_names)
+        self.state_history: list[np.ndarray] = []  # each week's states, after its events
         self.latest: dict[str, float] = {}
         champions = champions_of(org, config, traits)
         for index in champions:
@@ -287,6 +333,7 @@ class AdoptionModel(mesa.Model):
             employee._next = employee.state
         for index in champions:
             self.employees[index]._intent = Intent.REQUEST
+            self.employees[index].workspace.pending.append(self.employees[index])
         for workspace in self.workspaces:
             workspace.resolve_seats()
         self._commit(week=0)
@@ -303,6 +350,7 @@ class AdoptionModel(mesa.Model):
         for draw, count in draws.items():
             numbers = randomness.uniforms(self.seed, self.replicate, draw, week, count)
             self.uniforms[draw] = numbers.tolist()
+        self.transition_uniforms = self.uniforms[Draw.TRANSITION]
         for workspace in self.workspaces:
             workspace.update_cover(self.week)
         self.agents_by_type[Employee].do("step")
@@ -316,24 +364,26 @@ class AdoptionModel(mesa.Model):
         for workspace in self.workspaces:
             workspace.commit(week)
         self.week = week
-        self._record(self._end_of_week_events())
+        rollout, arrays = self._end_of_week_events()
+        self._record(rollout, arrays)
 
     @property
     def banned(self) -> bool:
         """Whether IT has banned unlicensed use (eq. 14)."""
         return bool(self.reviews.banned[0])
 
-    def _end_of_week_events(self) -> np.ndarray:
+    def _end_of_week_events(self) -> tuple[np.ndarray, tuple | None]:
         """Top-down actions that fire this week (eqs. 10, 11), in plan order, the security
         review (eq. 14), then the enterprise deal (eq. 7); returns the week's rollout cost
-        (eq. 12, one replicate)."""
+        (eq. 12, one replicate) and, when no event changed anyone, the state arrays."""
+        arrays = self.state_arrays()
+        state, licensed = arrays[0], arrays[1]
+        active = state[:, 0] == State.ACTIVE
         engaged_by_department = np.bincount(
-            self.org.department,
-            weights=[e.state == State.ACTIVE for e in self.employees],
-            minlength=len(self.org.department_names),
+            self.org.department, weights=active, minlength=len(self.org.department_names)
         ).astype(np.int64)
         engaged = int(engaged_by_department.sum())
-        shadow = sum(rules.free_user(e.state, e.licensed) for e in self.employees)
+        shadow = int(np.count_nonzero(active & ~licensed[:, 0]))  # rules.free_user
         due = actions_due(
             self.actions,
             self.fired,
@@ -343,7 +393,9 @@ class AdoptionModel(mesa.Model):
             self.department_size,
         )
         newly_trained = 0
+        changed = False
         for a in np.flatnonzero(due[:, 0]):
+            changed = True
             kind, in_scope = int(self.actions.kind[a]), self.actions.scope[a]
             for employee in self.employees:
                 if not in_scope[employee.index]:
@@ -352,7 +404,7 @@ class AdoptionModel(mesa.Model):
                     state, licenses, resists, pushed = rules.action_effect(
                         employee.state, True, kind == MANDATE
                     )
-                    employee.state = State(state)
+                    employee.set_state(state)
                     employee.licensed |= licenses
                     employee.reluctant |= resists
                     employee.pushed |= pushed
@@ -361,24 +413,28 @@ class AdoptionModel(mesa.Model):
                     state, until = rules.training_effect(
                         employee.state, self.week, self.config.training.weeks
                     )
-                    employee.state, employee.trained_until = State(state), until
+                    employee.set_state(state)
+                    employee.trained_until = until
                 elif kind == SUNSET:
                     employee.incumbent = False
         (verdict,) = self.reviews.verdicts(
             self.params, self.week, np.array([shadow]), self.org.n, self.seed, [self.replicate]
         )
         if verdict == Verdict.BAN:
+            changed = True
             for employee in self.employees:
-                employee.state = State(rules.ban_effect(employee.state, employee.licensed))
+                employee.set_state(rules.ban_effect(employee.state, employee.licensed))
         forced = verdict == Verdict.REQUIRE_ENTERPRISE and not self.deal
         if forced or rules.deal_signed(self.params, self.deal, engaged, self.org.n):
+            changed = True
             self.deal = True
             for employee in self.employees:
                 employee.licensed = True
                 employee.pushed = True
-        return rollout_cost(
+        cost = rollout_cost(
             self.prices, self.week, self.champion_count, due.sum(axis=0), np.array([newly_trained])
         )
+        return cost, (None if changed else arrays)
 
     def state_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(state, licensed, incumbent, paid) as N x 1, N x 1, N x 1 and W x 1 arrays."""
@@ -388,11 +444,10 @@ class AdoptionModel(mesa.Model):
         paid = np.fromiter((w.paid for w in self.workspaces), bool, len(self.workspaces))
         return state[:, None], licensed[:, None], incumbent[:, None], paid[:, None]
 
-    def _record(self, rollout: np.ndarray) -> None:
-        state, licensed, incumbent, paid = self.state_arrays()
+    def _record(self, rollout: np.ndarray, arrays: tuple | None = None) -> None:
+        state, licensed, incumbent, paid = arrays if arrays is not None else self.state_arrays()
         # after the end-of-week events, so a mandate's unaware -> aware shows in the history
-        for employee, value in zip(self.employees, state[:, 0].tolist(), strict=True):
-            employee.history.append(value)
+        self.state_history.append(state[:, 0])
         deal = np.array([self.deal])
         counts, department_active = observe_week(
             state,
@@ -411,8 +466,15 @@ class AdoptionModel(mesa.Model):
         self.latest = {k: float(v[0]) for k, v in self.recorder.weeks[-1].items()}
 
 
-def simulate_reference(config: Config, org: Org, replicates: list[int], seed: int | None = None):
-    """Run each replicate with the Mesa engine; return (trajectories, departments) tables."""
+def simulate_reference(
+    config: Config,
+    org: Org,
+    replicates: list[int],
+    seed: int | None = None,
+    threads: int | None = None,
+):
+    """Run each replicate with the Mesa engine; return (trajectories, departments) tables.
+    One replicate after another, in this thread (``threads`` is the batched engine's)."""
     import polars as pl
 
     trajectories, departments = [], []
