@@ -16,6 +16,7 @@ notebooks use the same calls, so a result made in Python is the same as one made
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -27,7 +28,13 @@ import polars as pl
 
 from sim import tasks as sweeps
 from sim.engines.memory import check_fits
-from sim.engines.runner import DEFAULT_ENGINE, PreparedPlan, engines, prepare, run_scenario
+from sim.engines.runner import (
+    DEFAULT_ENGINE,
+    ENGINE_NAMES,
+    PreparedPlan,
+    prepare,
+    run_scenario,
+)
 from sim.errors import AdoptsimError
 from sim.results import store
 from sim.scenario import Config, Scenario, load_scenario
@@ -60,8 +67,8 @@ def as_scenario(scenario: Scenario | str | Path) -> Scenario:
 
 def check_engine(engine: str, option: str = "engine") -> None:
     """Refuse an unknown engine (``option``: how the caller named the setting)."""
-    if engine not in engines():
-        raise AdoptsimError(f"{option} {engine!r}: allowed: {', '.join(engines())}")
+    if engine not in ENGINE_NAMES:
+        raise AdoptsimError(f"{option} {engine!r}: allowed: {', '.join(ENGINE_NAMES)}")
 
 
 def check_scheduler(scheduler: str | None, option: str = "scheduler") -> None:
@@ -325,8 +332,12 @@ def sweep(
     folder = results_folder(results, loaded.name)
     tasks = sweeps.make_tasks(loaded, replicates, engine)
     manifest = build_manifest(loaded, "sweep", engine, prepared, tasks=sweeps.task_records(tasks))
+    in_process = False
     if scheduler is None:
         workers = workers_that_fit(loaded, workers or sweeps.default_workers(), engine)
+        in_process = small_sweep(tasks, prepared)
+        if in_process:  # the tasks reuse the orgs prepare() built (and their set-up)
+            sweeps.share_orgs([(item.config, item.org) for item in prepared])
     client = sweeps.connect(scheduler) if scheduler else None  # before anything is written
     try:
         return _sweep_locked(
@@ -340,10 +351,29 @@ def sweep(
             force,
             on_start,
             on_task_done,
+            in_process,
         )
     finally:
         if client is not None:
             client.close()
+
+
+def small_sweep(tasks: list, prepared: list[PreparedPlan]) -> bool:
+    """Whether a sweep is small enough to run in this process's threads (less work than
+    ``tasks.IN_PROCESS_AGENT_STEPS``): worker processes would cost more than they save.
+    A task's org size is its plan's (or, for a swept ``org.n``, the point's).
+    ``ADOPTSIM_SWEEP_PROCESSES=1`` always uses worker processes."""
+    if os.environ.get("ADOPTSIM_SWEEP_PROCESSES", "").strip() == "1":
+        return False
+    size = {item.plan.name: item.org.n for item in prepared}
+    total = 0
+    for task in tasks:
+        org = task.config["org"]
+        employees = size[task.plan]
+        if org.get("generator") not in ("chart", "krackhardt"):
+            employees = max(employees, int(org.get("n", employees)))
+        total += sweeps.agent_steps(task, employees)
+    return total < sweeps.IN_PROCESS_AGENT_STEPS
 
 
 def workers_that_fit(scenario: Scenario, workers: int, engine: str) -> int:
@@ -372,6 +402,7 @@ def _sweep_locked(
     force: bool,
     on_start,
     on_task_done,
+    in_process: bool = False,
 ) -> SweepResult:
     """The sweep's lifecycle, holding the results folder's lock."""
     with store.lock(folder):  # a second sweep on these results is refused, not mixed in
@@ -386,7 +417,10 @@ def _sweep_locked(
         sweeps.clean_partial_writes(folder)
         sweeps.discard_damaged(folder, todo)  # a damaged task is redone from scratch
         if on_start:
-            where = scheduler or f"{workers or sweeps.default_workers()} local worker(s)"
+            count = workers or sweeps.default_workers()
+            where = scheduler or (
+                f"{count} thread(s) in this process" if in_process else f"{count} local worker(s)"
+            )
             on_start(
                 f"{loaded.name}: {len(loaded.plans)} plan(s) x {len(loaded.points)} "
                 f"point(s): {len(tasks)} tasks, {already} already done; running on {where}",
@@ -400,7 +434,7 @@ def _sweep_locked(
                     sweeps.execute_dask(todo, folder, client, done)
                 else:
                     count = workers or sweeps.default_workers()
-                    sweeps.execute_local(todo, folder, count, done)
+                    sweeps.execute_local(todo, folder, count, done, in_process)
         except sweeps.Terminated:
             sweeps.clean_partial_writes(folder)
             finished = sum(sweeps.is_done(folder, t) for t in todo) + already

@@ -19,11 +19,16 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from multiprocessing import active_children, get_context
 from pathlib import Path
 from typing import Any
@@ -97,30 +102,50 @@ class Terminated(Exception):
 
 
 def _org_key(org: dict[str, Any]) -> str:
-    """An org spec as canonical JSON: the cache key of :func:`_org`."""
+    """An org spec as canonical JSON: the cache key of :func:`org_for`."""
     return json.dumps(org, sort_keys=True)
 
 
-@lru_cache(maxsize=4)
-def _org(org_json: str, seed: int):
-    """Orgs are cached per worker process: tasks of one point share one org."""
+_ORGS: dict[tuple[str, int], Any] = {}  # (org spec, seed) -> Org, in this process
+_ORGS_KEPT = 4
+_ORGS_LOCK = threading.Lock()
+
+
+def org_for(org_json: str, seed: int):
+    """The org of a task, built once per process (tasks of one org share it, and with it
+    its adjacency, workspaces and betweenness): thread-safe, the last few kept."""
     from sim.org import build_org
     from sim.randomness import org_seed
     from sim.scenario import OrgSpec
 
-    return build_org(OrgSpec.model_validate(json.loads(org_json)), org_seed(seed))
+    key = (org_json, seed)
+    with _ORGS_LOCK:  # threads that need the same org wait for one build
+        if key not in _ORGS:
+            if len(_ORGS) >= _ORGS_KEPT:
+                _ORGS.pop(next(iter(_ORGS)))
+            _ORGS[key] = build_org(OrgSpec.model_validate(json.loads(org_json)), org_seed(seed))
+        return _ORGS[key]
 
 
-def run_task(task: Task, folder: str) -> dict[str, Any]:
-    """Run one task and write its parts under ``folder/parts``; returns a small receipt."""
-    from sim.engines.runner import engines
+def share_orgs(configs_and_orgs: list[tuple[Config, Any]]) -> None:
+    """Hand orgs already built in this process (``prepare``'s) to the tasks run in it."""
+    with _ORGS_LOCK:
+        for config, org in configs_and_orgs:
+            key = (_org_key(config.org.model_dump(mode="json")), config.seed)
+            _ORGS.setdefault(key, org)
+
+
+def run_task(task: Task, folder: str, threads: int | None = None) -> dict[str, Any]:
+    """Run one task and write its parts under ``folder/parts``; returns a small receipt.
+    ``threads``: the batched engine's threads (default: as ``default_threads`` says)."""
+    from sim.engines.runner import load_engine
     from sim.metrics import summarize
 
     started = time.perf_counter()
     config = Config.model_validate(task.config)
-    org = _org(_org_key(task.config["org"]), config.seed)
-    trajectories, departments = engines()[task.engine](
-        config, org, list(task.replicates), config.seed
+    org = org_for(_org_key(task.config["org"]), config.seed)
+    trajectories, departments = load_engine(task.engine)(
+        config, org, list(task.replicates), config.seed, threads=threads
     )
     tags = [pl.lit(task.plan).alias("plan"), pl.lit(task.point, pl.Int64).alias("point")]
     trajectories = trajectories.with_columns(tags).select(
@@ -209,22 +234,34 @@ def sigterm_raises_terminated() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+# Below this many agent-steps (employees x replicates x weeks, all tasks together) a sweep
+# runs in this process, in threads: starting worker processes (imports, compiled code,
+# each its own org) would cost more than the simulation (about 10 s of one core's work).
+IN_PROCESS_AGENT_STEPS = 500_000_000
+
+
+def agent_steps(task: Task, employees: int) -> int:
+    """The work of one task on an org of ``employees``: employees x replicates x weeks."""
+    return employees * len(task.replicates) * int(task.config.get("weeks", 0))
+
+
 def execute_local(
-    tasks: list[Task], folder: Path, workers: int, on_done: Callable[[dict], None]
+    tasks: list[Task],
+    folder: Path,
+    workers: int,
+    on_done: Callable[[dict], None],
+    in_process: bool = False,
 ) -> None:
-    """Run tasks in ``workers`` local processes (in this process when workers == 1).
+    """Run tasks in ``workers`` local processes, or in this process (``in_process``, or
+    one worker) in ``workers`` threads: the compiled passes release the GIL, so a small
+    sweep uses every core without paying for worker processes.  The rows are the same.
 
     If anything interrupts the loop (SIGTERM, Ctrl-C, a failed task), tasks not yet started
     are cancelled and the worker processes are terminated before the exception goes on:
     no worker outlives the sweep. Parts already written are complete (atomic writes).
     """
-    if workers <= 1:
-        for task in tasks:
-            try:
-                receipt = run_task(task, str(folder))
-            except OSError as error:
-                raise write_failed(error) from None
-            on_done(receipt)
+    if workers <= 1 or in_process:
+        _execute_in_threads(tasks, folder, max(1, workers), on_done)
         return
     others = set(active_children())
     with ProcessPoolExecutor(
@@ -240,6 +277,30 @@ def execute_local(
             _collect(pending, on_done)
         except BaseException:
             _stop_pool(pool, pending, others)
+            raise
+
+
+def _execute_in_threads(
+    tasks: list[Task], folder: Path, threads: int, on_done: Callable[[dict], None]
+) -> None:
+    """Tasks in ``threads`` threads of this process, each task's engine on one thread (one
+    thread: in order, the engine on every core).  On an interruption the tasks not yet
+    started are cancelled; the running ones finish (they are small) and are kept."""
+    if threads == 1:
+        for task in tasks:
+            try:
+                receipt = run_task(task, str(folder))
+            except OSError as error:
+                raise write_failed(error) from None
+            on_done(receipt)
+        return
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        pending = {pool.submit(run_task, task, str(folder), 1) for task in tasks}
+        try:
+            _collect(pending, on_done)
+        except BaseException:
+            for future in pending:
+                future.cancel()
             raise
 
 

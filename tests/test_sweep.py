@@ -49,12 +49,16 @@ def write(tmp_path: Path, name="sw", weeks=12, replicates=4, n=80) -> Path:
     return path
 
 
-def sweep_cli(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+def sweep_cli(
+    *args: str, timeout: int = 600, processes: bool = False
+) -> subprocess.CompletedProcess:
+    """``adoptsim sweep ARGS``; ``processes``: in worker processes even when it is small."""
     return subprocess.run(
         [sys.executable, "-m", "sim", "sweep", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
+        env={**os.environ, "ADOPTSIM_SWEEP_PROCESSES": "1" if processes else ""},
     )
 
 
@@ -107,19 +111,28 @@ def test_bad_sweeps_are_named(table, message):
 
 
 def test_same_rows_whatever_the_number_of_workers(tmp_path):
+    """One thread, two threads, two worker processes: the same rows."""
     scenario = write(tmp_path)
-    assert (
-        sweep_cli(str(scenario), "--workers", "1", "--results", str(tmp_path / "one")).returncode
-        == 0
-    )
-    assert (
-        sweep_cli(str(scenario), "--workers", "2", "--results", str(tmp_path / "two")).returncode
-        == 0
-    )
-    for part in ("trajectories", "departments", "summary"):
-        assert all_rows(tmp_path / "one" / "sw", part).equals(
-            all_rows(tmp_path / "two" / "sw", part)
+    for folder, workers, processes in (
+        ("one", "1", False),
+        ("two", "2", False),
+        ("procs", "2", True),
+    ):
+        done = sweep_cli(
+            str(scenario),
+            "--workers",
+            workers,
+            "--results",
+            str(tmp_path / folder),
+            processes=processes,
         )
+        assert done.returncode == 0, done.stderr
+        how = "local worker(s)" if processes else "thread(s) in this process"
+        assert f"running on {workers} {how}" in " ".join(done.stdout.split())
+    for part in ("trajectories", "departments", "summary"):
+        one = all_rows(tmp_path / "one" / "sw", part)
+        assert one.equals(all_rows(tmp_path / "two" / "sw", part))
+        assert one.equals(all_rows(tmp_path / "procs" / "sw", part))
     summary = pl.read_parquet(tmp_path / "one" / "sw" / "summary.parquet")
     assert summary.height == 2 * 4 * 4  # plans x points x replicates
 
@@ -215,7 +228,9 @@ def test_sigkill_midway_then_resume_gives_exactly_the_uninterrupted_rows(tmp_pat
     assert 3 <= finished_before < total_tasks
     assert not (killed_folder / "summary.parquet").exists()
 
-    resumed = sweep_cli(str(scenario), "--workers", "2", "--results", str(tmp_path / "killed"))
+    resumed = sweep_cli(
+        str(scenario), "--workers", "2", "--results", str(tmp_path / "killed"), processes=True
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert f"{finished_before} already done" in " ".join(resumed.stdout.split())
     uninterrupted = sweep_cli(str(scenario), "--workers", "2", "--results", str(tmp_path / "clean"))
@@ -357,10 +372,14 @@ def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
     }
 
 
-def test_sigterm_stops_the_workers_and_a_rerun_resumes(tmp_path):
+@pytest.mark.parametrize("processes", [True, False], ids=["worker-processes", "threads"])
+def test_sigterm_stops_the_workers_and_a_rerun_resumes(tmp_path, processes):
+    """Worker processes (forced; a sweep this small runs in threads by default) or threads:
+    either way SIGTERM stops the sweep, keeps finished tasks and a rerun resumes."""
     psutil = pytest.importorskip("psutil")
     scenario = write(tmp_path, name="termme", weeks=60, replicates=100, n=400)
     folder = tmp_path / "stopped" / "termme"
+    env = {**os.environ, "ADOPTSIM_SWEEP_PROCESSES": "1" if processes else ""}
     process = subprocess.Popen(
         [sys.executable, "-m", "sim", "sweep", str(scenario), "--workers", "2"]
         + ["--results", str(tmp_path / "stopped")],
@@ -368,13 +387,17 @@ def test_sigterm_stops_the_workers_and_a_rerun_resumes(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        env=env,
     )
     summary_parts = folder / "parts" / "summary"
     deadline = time.time() + 300
     while time.time() < deadline and len(list(summary_parts.glob("*.parquet"))) < 3:
         time.sleep(0.05)
     children = psutil.Process(process.pid).children(recursive=True)
-    assert len(children) >= 2  # the two spawn workers (and multiprocessing's tracker)
+    if processes:
+        assert len(children) >= 2  # the two spawn workers (and multiprocessing's tracker)
+    else:
+        assert children == []  # a small sweep: threads in the sweep's own process
     process.send_signal(signal.SIGTERM)  # to the sweep alone, as `kill PID` does
     try:
         _, stderr = process.communicate(timeout=60)
