@@ -737,7 +737,8 @@ def optimize(
     """Run the scenario's ``[optimize]`` search and write ``results/<name>-optimize/``
     (trials.parquet, best.json, optimize.html, manifest.json), swapped in whole.
 
-    Returns (the :class:`sim.optimize.OptimizeResult`, the folder).
+    Returns (the :class:`sim.optimize.OptimizeResult`, the folder).  With two objectives
+    best.json also holds the Pareto front, each point confirmed on fresh replicates.
     """
     from sim.optimize import optimize_page, search
 
@@ -762,7 +763,10 @@ def optimize(
 
     def fill(folder: Path) -> None:
         store.write_parquet(result.trials, folder / "trials.parquet")
-        store.write_json({"best": result.best, "confirm": result.confirm}, folder / "best.json")
+        best = {"best": result.best, "confirm": result.confirm}
+        if result.front:  # two objectives: the Pareto front, each point confirmed
+            best["front"] = result.front
+        store.write_json(best, folder / "best.json")
         store.write_text(optimize_page(loaded, result), folder / "optimize.html")
         store.write_json(manifest, folder / "manifest.json")
 

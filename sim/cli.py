@@ -618,6 +618,9 @@ def optimize(
     objective under an optional budget, with Optuna's TPE sampler on common random
     numbers; then confirm the winner against the plan as written on fresh replicates.
 
+    With two objectives (objective = ["final_active_share", "total_cost"]) it searches
+    their Pareto front and confirms every point of it on fresh replicates.
+
     Example:  adoptsim optimize scenarios/optimize.toml
     """
     from sim import api
@@ -635,6 +638,10 @@ def optimize(
         result, target = api.optimize(loaded, results, force, advance, prepared)
     from sim.optimize import number
 
+    if result.spec.pareto:
+        print_front(loaded.name, result)
+        out.print(f"results: {target}/  (optimize.html, trials.parquet, best.json)")
+        return
     spec, c = result.spec, result.confirm
     scored = result.trials.filter(pl_col_is("feasible"))
     table = Table(
@@ -661,6 +668,31 @@ def optimize(
         soft_wrap=True,
     )
     out.print(f"results: {target}/  (optimize.html, trials.parquet, best.json)")
+
+
+def print_front(name: str, result) -> None:
+    """Two objectives: the Pareto front, each point with its search values and its
+    confirmation on fresh replicates."""
+    from sim.optimize import number
+
+    spec, c = result.spec, result.confirm
+    table = Table(
+        title=f"{name}: Pareto front of {spec.plan}, {spec.directions[0]} {spec.objectives[0]} "
+        f"and {spec.directions[1]} {spec.objectives[1]} ({len(result.front)} points; "
+        f"confirmed on {c['replicates']} fresh replicates: mean [95% CI])",
+        title_justify="left",
+    )
+    for column in (*spec.levers, *spec.objectives, "still on front"):
+        table.add_column(column, justify="right")
+    for point in result.front:
+        cells = [f"{v:.4g}" if isinstance(v, float) else str(v) for v in point["levers"].values()]
+        for objective in spec.objectives:
+            cell = point["objectives"][objective]
+            cells.append(f"{number(cell['mean'])} [{number(cell['low'])}, {number(cell['high'])}]")
+        table.add_row(*cells, "yes" if point["on_front_confirmed"] else "no")
+    out.print(table)
+    written = ", ".join(f"{n} {number(c['as_written'][n]['mean'])}" for n in spec.objectives)
+    out.print(f"the plan as written: {written}", highlight=False, soft_wrap=True)
 
 
 def pl_col_is(state: str):

@@ -57,20 +57,28 @@ _compile = njit(cache=True, nogil=True, error_model="numpy")
 _SPECIALISED: dict[tuple, object] = {}
 
 
+def _shape_of(arg) -> tuple:
+    """What decides numba's type of an argument, cheaply (numba's own typeof is slow)."""
+    if isinstance(arg, np.ndarray):
+        return (arg.dtype.str, arg.ndim, arg.flags.c_contiguous, arg.flags.writeable)
+    return (type(arg),)
+
+
 def call_specialised(dispatcher, literal_at: int, *args) -> None:
     """``dispatcher(*args)`` with ``args[literal_at]`` compiled in as a constant.
 
-    numba's literal dispatch (``numba.literally``) would re-derive the constant's type on
-    every call (tens of milliseconds a week); this compiles, or loads from the disk cache,
-    the machine code for the literal signature once and then calls it directly."""
-    types = tuple(
-        numba.types.literal(arg) if k == literal_at else dispatcher.typeof_pyval(arg)
-        for k, arg in enumerate(args)
-    )
-    key = (dispatcher, types)
-    if key not in _SPECIALISED:
-        _SPECIALISED[key] = dispatcher.compile(types)
-    _SPECIALISED[key](*args)
+    numba's literal dispatch (``numba.literally``) would re-derive every argument's type
+    on every call (milliseconds a week); this compiles, or loads from the disk cache, the
+    machine code for the literal signature once and then calls it directly."""
+    key = (dispatcher, args[literal_at], *(_shape_of(arg) for arg in args))
+    compiled = _SPECIALISED.get(key)
+    if compiled is None:
+        types = tuple(
+            numba.types.literal(arg) if k == literal_at else dispatcher.typeof_pyval(arg)
+            for k, arg in enumerate(args)
+        )
+        compiled = _SPECIALISED[key] = dispatcher.compile(types)
+    compiled(*args)
 
 
 @_compile

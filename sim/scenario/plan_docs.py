@@ -104,11 +104,19 @@ written are then re-run on `confirm_replicates` fresh replicates, and their pair
 difference is reported with its 95% CI. Writes `results/<name>-optimize/` (`trials.parquet`,
 `best.json`, `optimize.html`).
 
+With two objectives (`objective = ["final_active_share", "total_cost"]`, `direction =
+["maximize", "minimize"]`) the search is for their Pareto front, with the same sampler in
+its multi-objective form (MOTPE, which learns from a few dozen trials): the front is the
+feasible trials that no other feasible trial beats in both objectives, drawn with every
+trial in one chart and listed in a table; every distinct point of it is re-run on the
+fresh replicates with a 95% CI per objective (and marked if it falls off the front there),
+and `best.json` holds it under `front`.
+
 | key | default | meaning |
 |---|---|---|
 | `plan` | the first plan | the plan whose levers are searched |
-| `objective` | `"net_value"` | any per-run outcome of docs/results.md |
-| `direction` | `"maximize"` | or `"minimize"` |
+| `objective` | `"net_value"` | any per-run outcome of docs/results.md, or a list of two (Pareto front) |
+| `direction` | `"maximize"` | or `"minimize"`; with two objectives a list, one per objective |
 | `trials` | `30` | candidates tried |
 | `replicates` | `10` | replicates per candidate |
 | `confirm_replicates` | `40` | fresh replicates for the winner and the plan as written |
@@ -128,7 +136,8 @@ budget = 60000.0
 "seeding.strategy" = ["random", "brokers", "hubs"]
 ```
 
-`scenarios/optimize.toml` is a worked example.
+`scenarios/optimize.toml` is a worked example; `scenarios/optimize_front.toml` searches the
+front of engaged share against total cost.
 """
 
 FIT_SECTION = """## Calibrate to a pilot: `[fit]`

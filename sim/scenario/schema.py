@@ -836,19 +836,35 @@ class Sensitivity(BaseModel):
 
 
 class Optimize(BaseModel):
-    """A scenario's ``[optimize]``: the plan levers to search (ranges or choices), the
-    objective, and an optional budget (``adoptsim optimize``)."""
+    """A scenario's ``[optimize]``: the plan levers to search (ranges or choices), one
+    objective or two (then the Pareto front of both is searched), and an optional budget
+    (``adoptsim optimize``)."""
 
     model_config = ConfigDict(frozen=True)
     plan: str
-    objective: str = "net_value"
-    direction: Literal["maximize", "minimize"] = "maximize"
+    objectives: tuple[str, ...] = ("net_value",)  # one, or two: a Pareto front
+    directions: tuple[Literal["maximize", "minimize"], ...] = ("maximize",)  # one per objective
     levers: dict[str, Any]  # dotted path -> (min, max) or a list of choices
     trials: int = 30
     replicates: int = 10  # per candidate, on common random numbers
     confirm_replicates: int = 40  # the winner and the plan as written, on fresh replicates
     budget: float | None = None  # mean total cost of ownership must not exceed it
     seed: int = 0
+
+    @property
+    def objective(self) -> str:
+        """The (first) objective."""
+        return self.objectives[0]
+
+    @property
+    def direction(self) -> str:
+        """The (first) objective's direction."""
+        return self.directions[0]
+
+    @property
+    def pareto(self) -> bool:
+        """Two objectives: the search is for their Pareto front."""
+        return len(self.objectives) > 1
 
 
 class Fit(BaseModel):
@@ -1547,11 +1563,27 @@ def _parse_optimize(table: Any, source: str, plans: list[Plan]) -> Optimize:
         raise fail(".plan", f"one of {names} (got {plan_name!r})")
     (plan,) = [p for p in plans if p.name == plan_name]
     objective = table.get("objective", "net_value")
-    if objective not in SUMMARY_OUTCOMES:
-        raise fail(".objective", f"allowed: {', '.join(SUMMARY_OUTCOMES)} (got {objective!r})")
-    direction = table.get("direction", "maximize")
-    if direction not in ("maximize", "minimize"):
-        raise fail(".direction", f"maximize or minimize (got {direction!r})")
+    objectives = objective if isinstance(objective, list) else [objective]
+    if not 1 <= len(objectives) <= 2 or len(set(map(str, objectives))) != len(objectives):
+        raise fail(
+            ".objective",
+            "one outcome, or a list of two different ones for a Pareto front, e.g. "
+            f'["final_active_share", "total_cost"] (got {objective!r})',
+        )
+    for name in objectives:
+        if name not in SUMMARY_OUTCOMES:
+            raise fail(".objective", f"allowed: {', '.join(SUMMARY_OUTCOMES)} (got {name!r})")
+    direction = table.get("direction", "maximize" if len(objectives) == 1 else None)
+    directions = direction if isinstance(direction, list) else [direction]
+    if len(directions) != len(objectives):
+        raise fail(
+            ".direction",
+            f"one per objective, e.g. {json.dumps(['maximize', 'minimize'][: len(objectives)])}"
+            f" (got {direction!r})",
+        )
+    for way in directions:
+        if way not in ("maximize", "minimize"):
+            raise fail(".direction", f"maximize or minimize (got {way!r})")
     counts = _integers(
         table,
         fail,
@@ -1595,8 +1627,8 @@ def _parse_optimize(table: Any, source: str, plans: list[Plan]) -> Optimize:
             _valid_at(plan, path, end, lambda m, w=f".levers.{path}": fail(w, m))
     return Optimize(
         plan=plan_name,
-        objective=objective,
-        direction=direction,
+        objectives=tuple(objectives),
+        directions=tuple(directions),
         levers=levers,
         budget=float(budget) if budget is not None else None,
         **counts,
