@@ -83,21 +83,17 @@ def progress_bar() -> Progress:
 
 
 def print_summary(summary, title: str) -> None:
-    from sim.results.report import OUTCOMES, format_interval, outcome_table
+    """``adoptsim run``'s table: outcome rows, one column per plan (narrow at 80 columns)."""
+    from sim.results.outcomes import describe
+    from sim.results.report import RUN_OUTCOMES, outcome_table
+    from sim.results.terminal import summary_tables
 
     table_data = outcome_table(summary)
     plans = summary["plan"].unique(maintain_order=True).to_list()
-    table = Table(title=title, title_justify="left")
-    table.add_column("outcome (mean [95% CI])")
-    for plan in plans:
-        table.add_column(plan, justify="right")
-    for column, label, _ in OUTCOMES:
-        cells = []
-        for plan in plans:
-            mask = (table_data["plan"] == plan) & (table_data["outcome"] == column)
-            cells.append(format_interval(table_data.filter(mask).row(0, named=True)))
-        table.add_row(label, *cells)
-    out.print(table)
+    rows = {(r["plan"], r["outcome"]): r for r in table_data.iter_rows(named=True)}
+    labels = [(c, describe(c).label) for c in RUN_OUTCOMES if c in table_data["outcome"]]
+    for renderable in summary_tables(out, rows, plans, labels, title):
+        out.print(renderable)
 
 
 @app.command()
@@ -320,35 +316,25 @@ def sweep(
 def print_comparison(stored, plan_a: str, plan_b: str, max_points: int = 20) -> None:
     """The terminal table: per point, plans A and B and their paired difference A − B."""
     from sim.results.compare import compared, find_row, outcome_rows, paired_differences
-    from sim.results.report import format_interval
+    from sim.results.terminal import pair_tables
 
     plans = [plan_a] if plan_a == plan_b else [plan_a, plan_b]
     columns = compared(stored)
     outcomes = outcome_rows(stored, [c for c, _, _ in columns], plans)
     diffs = paired_differences(stored, plan_a, plan_b) if plan_a != plan_b else []
     title = f"paired difference {plan_a} − {plan_b}" if diffs else f"plan {plan_a}"
-    table = Table(
-        title=f"{stored.manifest['scenario']['name']}: mean [95% CI] per plan; {title}",
-        title_justify="left",
-    )
-    table.add_column("plan")
-    for _, label, _ in columns:
-        table.add_column(label, justify="right")
     points = stored.points["point"].to_list()
-    for point in points[:max_points]:
-        if stored.parameters:
-            table.add_row(f"[italic]point {point}: {escape(stored.point_label(point))}[/]")
-        for plan in plans:
-            cells = [find_row(outcomes, point, c, plan) for c, _, _ in columns]
-            table.add_row(escape(plan), *(format_interval(c) for c in cells))
-        if diffs:
-            cells = [find_row(diffs, point, c) for c, _, _ in columns]
-            table.add_row(
-                f"[bold]{escape(plan_a)} − {escape(plan_b)}[/]",
-                *(f"[bold]{format_interval(c, signed=True)}[/]" for c in cells),
-                end_section=True,
-            )
-    out.print(table)
+    shown = [(p, stored.point_label(p) if stored.parameters else "") for p in points]
+    for renderable in pair_tables(
+        out,
+        f"{stored.manifest['scenario']['name']}: mean [95% CI] per plan; {title}",
+        [(c, label) for c, label, _ in columns],
+        shown[:max_points],
+        plans,
+        lambda point, column, plan: find_row(outcomes, point, column, plan),
+        lambda point, column: find_row(diffs, point, column),
+    ):
+        out.print(renderable)
     if len(points) > max_points:
         out.print(f"... {len(points) - max_points} more points in the page")
 
@@ -357,37 +343,15 @@ def print_ranking(stored, ranked: list, max_points: int = 20) -> None:
     """The terminal table without --a/--b: per point and outcome, every plan best first,
     its paired difference to the best, and the verdict (a winner only where CIs say so)."""
     from sim.results.compare import verdict, win_shares
-    from sim.results.report import format_interval
+    from sim.results.terminal import ranking_tables
 
     name = stored.manifest["scenario"]["name"]
     points = stored.points["point"].to_list()
     if len(points) > 1:
         print_wins(win_shares(ranked, stored.plans), stored.plans, name)
-    for point in points[:max_points]:
-        where = f" — point {point}: {stored.point_label(point)}" if stored.parameters else ""
-        table = Table(
-            title=f"{name}: plans ranked per outcome, best first{where}", title_justify="left"
-        )
-        for column in ("outcome", "rank", "plan", "mean [95% CI]", "plan − best (paired)"):
-            table.add_column(column, justify="left" if column in ("outcome", "plan") else "right")
-        table.add_column("verdict")
-        for entry in (e for e in ranked if e["point"] == point):
-            for item in entry["plans"]:
-                first = item["rank"] == 1
-                table.add_row(
-                    f"{entry['label']} ({entry['better']} is better)" if first else "",
-                    str(item["rank"]),
-                    f"[bold]{escape(item['plan'])}[/]"
-                    if first and entry["winner"]
-                    else escape(item["plan"]),
-                    format_interval(item),
-                    format_interval(item["diff"], signed=True)
-                    if item["diff"]
-                    else ("best" if item["n"] else ""),
-                    verdict(entry) if first else "",
-                    end_section=item["rank"] == len(entry["plans"]),
-                )
-        out.print(table)
+    shown = [(p, stored.point_label(p) if stored.parameters else "") for p in points]
+    for renderable in ranking_tables(out, name, ranked, shown[:max_points], verdict):
+        out.print(renderable)
     if len(points) > max_points:
         out.print(f"... {len(points) - max_points} more points in the page")
 
@@ -396,47 +360,27 @@ def print_wins(shares: dict, plans: list[str], name: str) -> None:
     """Sweeps: per outcome, the points each plan wins clearly, their share and its 95%
     Wilson interval."""
     from sim.results.compare import describe, win_cell
+    from sim.results.terminal import wins_tables
 
-    table = Table(
-        title=f"{name}: sweep points won clearly, per outcome (share, 95% Wilson interval)",
-        title_justify="left",
-    )
-    table.add_column("outcome")
-    for plan in [*plans, "no clear winner"]:
-        table.add_column(plan, justify="right")
-    for column, cells in shares.items():
-        table.add_row(
-            describe(column).label, *(win_cell(cells[p]) for p in [*plans, "no clear winner"])
-        )
-    out.print(table)
+    title = f"{name}: sweep points won clearly, per outcome (share, 95% Wilson interval)"
+    for renderable in wins_tables(out, title, shares, plans, describe, win_cell):
+        out.print(renderable)
 
 
 def print_folders(compared) -> None:
     """The two-folder table: per shared plan and outcome, A, B and B − A with its CI."""
     from sim.results.compare import direction_note
-    from sim.results.report import format_interval
+    from sim.results.terminal import folder_tables
 
     a, b = compared.a, compared.b
     how = f"{'paired' if compared.paired else 'Welch'}: {compared.why}"
-    table = Table(
-        title=f"A = {a.folder}, B = {b.folder}: mean [95% CI]; B − A ({how})",
-        title_justify="left",
-    )
-    for column in ("plan", "outcome", "A", "B", "B − A", ""):
-        table.add_column(column, justify="left" if column in ("plan", "outcome", "") else "right")
-    last = None
-    for row in compared.rows:
-        where = f"{row['plan']}" + (f" @ {a.point_label(row['point'])}" if a.parameters else "")
-        table.add_row(
-            escape(where) if where != last else "",
-            row["label"],
-            format_interval(row["a"]),
-            format_interval(row["b"]),
-            format_interval(row["diff"], signed=True),
-            direction_note(row),
-        )
-        last = where
-    out.print(table)
+    title = f"A = {a.folder}, B = {b.folder}: mean [95% CI]; B − A ({how})"
+
+    def where(row: dict) -> str:
+        return row["plan"] + (f" @ {a.point_label(row['point'])}" if a.parameters else "")
+
+    for renderable in folder_tables(out, title, compared.rows, where, direction_note):
+        out.print(renderable)
 
 
 @app.command()

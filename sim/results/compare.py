@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
@@ -22,10 +22,38 @@ from plotly.subplots import make_subplots
 from polars.exceptions import PolarsError
 
 from sim.errors import AdoptsimError
+from sim.palette import DIVERGING, GRID, MUTED
 from sim.results import store
-from sim.results.report import PALETTE, WEEK_OUTCOMES, _rgba, format_interval
+from sim.results.outcomes import (
+    BETTER,
+    OUTCOMES,
+    WEEK_OUTCOMES,
+    Money,
+    Outcome,
+    describe,
+    format_interval,
+    money,
+    summarise,
+    titled,
+)
+from sim.results.report import SHARE_AXIS, add_band, band, plan_style
+from sim.results.settings import setting_label, short_name
 from sim.results.stats import difference_range, mean_ci, outcome_range, welch_ci
+from sim.results.verdict import excludes_zero, rank, verdict
+from sim.results.verdict import paired as paired_row
 from sim.scenario import ScenarioError
+
+__all__ = [
+    "BETTER",
+    "OUTCOMES",
+    "Outcome",
+    "Results",
+    "describe",
+    "excludes_zero",
+    "paired_differences",
+    "ranking",
+    "verdict",
+]
 
 COMPARED = (
     ("t50", "weeks to 50% active", "{:.1f}"),
@@ -35,61 +63,7 @@ COMPARED = (
     ("total_cost", "total cost of ownership", "{:,.0f}"),
     ("net_value", "net value", "{:,.0f}"),
 )
-
-# Which direction of each outcome is better, for ranking plans ("lower", "higher"), or None
-# where neither is (paywall conversions and the deal's week are the vendor's gain and the
-# org's cost): those are shown and exported, never ranked.  Every column of
-# sim.metrics.SUMMARY_COLUMNS is here, and the value outcomes added with total cost of
-# ownership already are: an outcome missing from a stored summary is skipped.
-BETTER: dict[str, str | None] = {
-    "t50": "lower",
-    "t80": "lower",
-    "final_active_share": "higher",
-    "peak_active_share": "higher",
-    "shelfware_share": "lower",
-    "cost_per_engaged_user": "lower",
-    "total_cost": "lower",
-    "departments_reached": "higher",
-    "paywall_conversions": None,
-    "deal_week": None,
-    "value_created": "higher",
-    "net_value": "higher",
-    "roi": "higher",
-}
-
-
-class Outcome(NamedTuple):
-    """How an outcome is named and shown: a label, its unit and a format for its values."""
-
-    label: str
-    unit: str
-    fmt: str
-
-
-OUTCOMES: dict[str, Outcome] = {
-    "t50": Outcome("weeks to 50% active", "weeks", "{:.1f}"),
-    "t80": Outcome("weeks to 80% active", "weeks", "{:.1f}"),
-    "final_active_share": Outcome("final active share", "share of employees", "{:.1%}"),
-    "peak_active_share": Outcome("peak active share", "share of employees", "{:.1%}"),
-    "shelfware_share": Outcome("shelfware share", "share of seats paid for", "{:.1%}"),
-    "cost_per_engaged_user": Outcome(
-        "cost per engaged user", "currency per engaged user", "{:,.1f}"
-    ),
-    "total_cost": Outcome("total cost", "currency", "{:,.0f}"),
-    "departments_reached": Outcome("departments >= 50%", "departments", "{:.1f}"),
-    "paywall_conversions": Outcome("paywall conversions", "workspaces", "{:.1f}"),
-    "deal_week": Outcome("week of the enterprise deal", "week", "{:.1f}"),
-    "value_created": Outcome("value created", "currency", "{:,.0f}"),
-    "net_value": Outcome("net value", "currency", "{:,.0f}"),
-    "roi": Outcome("return on investment", "net value / total cost", "{:.2f}"),
-}
 KEYS = ("plan", "point", "replicate")
-
-
-def describe(column: str) -> Outcome:
-    """Label, unit and format of an outcome; an outcome this module does not know yet is
-    shown under its column name."""
-    return OUTCOMES.get(column, Outcome(column, "", "{:.3g}"))
 
 
 def outcomes_in(summary: pl.DataFrame, columns=None) -> list[str]:
@@ -205,7 +179,16 @@ class Results:
         if not self.parameters:
             return "all"
         row = self.points.filter(pl.col("point") == point).row(0, named=True)
-        return ", ".join(f"{p.rsplit('.', 1)[-1]}={_short(row[p])}" for p in self.parameters)
+        return ", ".join(f"{short_name(p)}={_short(row[p])}" for p in self.parameters)
+
+    def point_value(self, point: int, parameter: str) -> Any:
+        """The value of one swept parameter at one point."""
+        return self.points.filter(pl.col("point") == point)[parameter].item()
+
+    @property
+    def money(self) -> Money:
+        """The currency and horizon of every cost in these results."""
+        return money(self.manifest)
 
 
 def _short(value: Any) -> str:
@@ -214,19 +197,7 @@ def _short(value: Any) -> str:
 
 def _stats(values: list, column: str, bounds=None) -> dict[str, Any]:
     """Mean, 95% CI and how many of the values are defined (``n``) of one outcome."""
-    mean, low, high = mean_ci(values, bounds=bounds or outcome_range(column))
-    defined = sum(v is not None and math.isfinite(v) for v in values)
-    info = describe(column)
-    return {
-        "outcome": column,
-        "label": info.label,
-        "mean": mean,
-        "low": low,
-        "high": high,
-        "n": defined,
-        "replicates": len(values),
-        "fmt": info.fmt,
-    }
+    return summarise(values, column, bounds)
 
 
 def outcome_rows(
@@ -250,7 +221,8 @@ def paired_differences(
     """Per point and outcome: mean of (A - B) over paired replicates, with its 95% CI.
 
     Replicates where either plan has no value (e.g. never reached 50%) are left out; ``n``
-    says how many pairs remain.
+    says how many pairs remain, ``replicates`` how many pairs there are (shown as (k/R)
+    when fewer define the difference).
     """
     for plan in (plan_a, plan_b):
         if plan not in results.plans:
@@ -259,16 +231,12 @@ def paired_differences(
             )
     columns = outcomes if outcomes is not None else [c for c, _, _ in compared(results)]
     columns = outcomes_in(results.summary, columns)
-    a = results.summary.filter(pl.col("plan") == plan_a)
-    b = results.summary.filter(pl.col("plan") == plan_b)
-    joined = a.join(b, on=["point", "replicate"], suffix="_b")
     rows = []
-    for (point,), part in joined.group_by("point", maintain_order=True):
+    for (point,), part in results.summary.group_by("point", maintain_order=True):
         for column in columns:
-            pairs = part.select(diff=pl.col(column) - pl.col(f"{column}_b"))["diff"]
-            pairs = pairs.drop_nulls().drop_nans() if pairs.dtype.is_float() else pairs.drop_nulls()
-            row = _stats(pairs.to_list(), column, bounds=difference_range(column))
-            rows.append({"point": point, **row, "replicates": 0, "a": plan_a, "b": plan_b})
+            row = paired_row(part, plan_a, plan_b, column)
+            if row["replicates"]:
+                rows.append({"point": point, **row})
     return sorted(rows, key=lambda r: r["point"])
 
 
@@ -292,27 +260,10 @@ def default_pair(plans: list[str]) -> tuple[str, str]:
     return plans[0], plans[1]
 
 
-def excludes_zero(row: dict[str, Any] | None) -> bool:
-    """Whether a difference's 95% CI lies wholly on one side of 0 (needs two or more
-    values: one value has no interval)."""
-    if row is None or row["n"] < 2 or math.isnan(row["low"]) or math.isnan(row["high"]):
-        return False
-    return row["low"] > 0 or row["high"] < 0
-
-
 # -- ranking every plan --------------------------------------------------------------------------
-def _rank_key(row: dict[str, Any], better: str) -> tuple:
-    """Sort key, best first: a plan with no value ranks last; for weeks-to-X outcomes a
-    plan that got there in more replicates ranks first ("never" is the worst week)."""
-    if row["n"] == 0 or math.isnan(row["mean"]):
-        return (1, 0.0, 0.0)
-    reached = -row["n"] / row["replicates"] if row["outcome"] in WEEK_OUTCOMES else 0.0
-    return (0, reached, row["mean"] if better == "lower" else -row["mean"])
-
-
 def ranking(results: Results) -> list[dict[str, Any]]:
     """Per point and ranked outcome: every plan best first, each with its paired difference
-    to the best plan (plan − best) and the verdict.
+    to the best plan (plan − best) and the verdict (:func:`sim.results.verdict.rank`).
 
     The best plan is a *winner* only when every other plan's paired difference to it has a
     95% CI that excludes 0 (for weeks-to-X outcomes, a plan that never got there while the
@@ -321,47 +272,17 @@ def ranking(results: Results) -> list[dict[str, Any]]:
     each with ``rank`` and ``diff``), best and winner (None: no clear winner).
     """
     columns = ranked_outcomes(results.summary)
-    stats_rows = outcome_rows(results, columns)
     ranked = []
+    parts = {p: part for (p,), part in results.summary.group_by("point", maintain_order=True)}
     for point in results.points["point"].to_list():
+        part = parts.get(point)
+        if part is None:
+            continue
         for column in columns:
-            better = BETTER[column]
-            rows = [find_row(stats_rows, point, column, plan) for plan in results.plans]
-            rows = sorted((r for r in rows if r is not None), key=lambda r: _rank_key(r, better))
-            if not rows:
-                continue
-            best = rows[0]
-            entries, beaten = [], []
-            for rank, row in enumerate(rows, 1):
-                diff = None
-                if row is not best:
-                    diffs = paired_differences(results, row["plan"], best["plan"], [column])
-                    diff = find_row(diffs, point, column)
-                    never = column in WEEK_OUTCOMES and row["n"] == 0 and best["n"] >= 2
-                    beaten.append(never or excludes_zero(diff))
-                entries.append({**row, "rank": rank, "diff": diff})
-            clear = len(rows) > 1 and best["n"] > 0 and all(beaten)
-            ranked.append(
-                {
-                    "point": point,
-                    "outcome": column,
-                    "label": describe(column).label,
-                    "better": better,
-                    "plans": entries,
-                    "best": best["plan"],
-                    "winner": best["plan"] if clear else None,
-                }
-            )
+            entry = rank(part, results.plans, column, point)
+            if entry is not None:
+                ranked.append(entry)
     return ranked
-
-
-def verdict(entry: dict[str, Any]) -> str:
-    """One line on who wins an outcome: the winner, or 'no clear winner'."""
-    if entry["plans"][0]["n"] == 0:
-        return "never reached" if entry["outcome"] in WEEK_OUTCOMES else "undefined for all"
-    if len(entry["plans"]) < 2:
-        return "one plan only"
-    return f"{entry['winner']} wins" if entry["winner"] else "no clear winner"
 
 
 def wins(ranked: list[dict[str, Any]], plans: list[str]) -> dict[str, dict[str, int]]:
@@ -459,7 +380,7 @@ def wins_figure(shares: dict[str, dict[str, dict[str, float]]], plans: list[str]
                 y=labels,
                 x=[cell["share"] for cell in cells],
                 orientation="h",
-                marker_color="#999999" if plan == "no clear winner" else PALETTE[k % len(PALETTE)],
+                marker_color=MUTED if plan == "no clear winner" else plan_style(k)[0],
                 error_x={
                     "type": "data",
                     "symmetric": False,
@@ -652,136 +573,220 @@ def direction_note(row: dict[str, Any]) -> str:
 
 
 # -- figures -------------------------------------------------------------------------------------
-def curves_figure(results: Results, point: int, plans: list[str] | None = None) -> go.Figure:
-    """Engaged share per week with a 95% band, one line per plan, at one sweep point."""
+SHARE = pl.col("active") / pl.sum_horizontal(
+    "unaware", "aware", "active", "nominal", "lapsed", "blocked"
+)
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "triangle-down", "star")
+
+
+def _grid(count: int, most: int = 3) -> tuple[int, int]:
+    """(rows, columns) of a grid of small charts: at most ``most`` across."""
+    cols = max(1, min(most, count))
+    return max(1, math.ceil(count / cols)), cols
+
+
+def curves_figure(results: Results, plans: list[str] | None = None) -> go.Figure:
+    """Engaged share per week, mean and 95% Student-t band, one small chart per sweep
+    point (every point, in the sweep's order) with the same axes, one line per plan."""
     plans = plans or results.plans
-    share = pl.col("active") / pl.sum_horizontal(
-        "unaware", "aware", "active", "nominal", "lapsed", "blocked"
+    points = results.points["point"].to_list()
+    rows, cols = _grid(len(points))
+    titles = [results.point_label(p) if results.parameters else "" for p in points]
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=titles,
+        shared_xaxes=True,
+        shared_yaxes=True,
+        horizontal_spacing=0.04,
+        vertical_spacing=min(0.5 / rows, 0.08),
     )
-    stats_frame = (
+    frame = (
         results.trajectories()
-        .filter(pl.col("point") == point)
-        .group_by("plan", "week")
-        .agg(mean=share.mean(), sd=share.std(), reps=pl.len())
-        .with_columns(half=1.96 * pl.col("sd").fill_null(0) / pl.col("reps").sqrt())
-        .sort("plan", "week")
+        .filter(pl.col("plan").is_in(plans))
+        .select("point", "plan", "replicate", "week", *STATE_COLUMNS)
         .collect()
     )
-    fig = go.Figure()
-    for i, plan in enumerate(results.plans):
-        if plan not in plans:
-            continue
-        color = PALETTE[i % len(PALETTE)]
-        part = stats_frame.filter(pl.col("plan") == plan)
-        weeks = part["week"].to_list()
-        high = (part["mean"] + part["half"]).to_list()
-        low = (part["mean"] - part["half"]).to_list()
-        fig.add_trace(
-            go.Scatter(
-                x=weeks + weeks[::-1],
-                y=high + low[::-1],
-                fill="toself",
-                fillcolor=_rgba(color, 0.2),
-                line={"width": 0},
-                hoverinfo="skip",
-                showlegend=False,
-                legendgroup=plan,
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=weeks,
-                y=part["mean"].to_list(),
-                name=plan,
-                legendgroup=plan,
-                line={"color": color},
-            )
-        )
+    for k, point in enumerate(points):
+        stats_frame = band(frame.filter(pl.col("point") == point), "active", True)
+        for i, plan in enumerate(results.plans):
+            if plan not in plans:
+                continue
+            part = stats_frame.filter(pl.col("plan") == plan)
+            add_band(fig, part, plan, i, k == 0, row=k // cols + 1, col=k % cols + 1)
+    fig.update_yaxes(**SHARE_AXIS, gridcolor=GRID)
+    fig.update_xaxes(gridcolor=GRID)
+    for r in range(1, rows + 1):
+        fig.update_yaxes(title_text="engaged share", row=r, col=1)
+    for c in range(1, cols + 1):
+        fig.update_xaxes(title_text="week", row=rows, col=c)
+    fig.update_annotations(font_size=12)
     fig.update_layout(
-        title="Engaged users (share of org), mean and 95% CI"
-        + (f" — point {point}: {results.point_label(point)}" if results.parameters else ""),
-        xaxis_title="week",
-        yaxis={"tickformat": ".0%"},
-        height=420,
+        title=f"Engaged users, share of employees (mean, 95% CI band): all {len(points)} "
+        "sweep point(s)"
+        if results.parameters
+        else "Engaged users, share of employees",
+        height=140 + 260 * rows,
+        plot_bgcolor="white",
+        legend={"title": "plan"},
+        margin={"t": 110},
     )
     return fig
+
+
+STATE_COLUMNS = ("unaware", "aware", "active", "nominal", "lapsed", "blocked")
+
+
+def _groups(results: Results, parameter: str) -> list[tuple[str, list[int]]]:
+    """The sweep's points split by the values of the *other* parameters: each group varies
+    only ``parameter`` (title, points in the order of the parameter's values)."""
+    others = [p for p in results.parameters if p != parameter]
+    where = results.money
+    groups: dict[tuple, list[int]] = {}
+    for row in results.points.sort([*others, parameter]).iter_rows(named=True):
+        groups.setdefault(tuple(row[o] for o in others), []).append(row["point"])
+    titled_groups = []
+    for key, members in groups.items():
+        title = ", ".join(
+            f"{setting_label(o, where.currency)} = {_short(v)}"
+            for o, v in zip(others, key, strict=True)
+        )
+        titled_groups.append((title, members))
+    return titled_groups
 
 
 def outcome_vs_parameter(
-    results: Results, parameter: str, outcome: str, label: str, plans: list[str] | None = None
+    results: Results, parameter: str, outcome: str, plans: list[str] | None = None
 ) -> go.Figure:
-    """Mean outcome (95% CI) per plan against one swept parameter (others averaged over)."""
+    """Mean outcome with its 95% CI per plan against one swept parameter: one point per
+    sweep point (its own replicates only, never pooled over the other parameters), one
+    small chart per combination of the other parameters' values."""
     plans = plans or results.plans
-    joined = results.summary.join(results.points.select("point", parameter), on="point")
-    fig = go.Figure()
-    for i, plan in enumerate(results.plans):
-        if plan not in plans:
-            continue
-        part = joined.filter(pl.col("plan") == plan)
-        xs, means, lows, highs = [], [], [], []
-        for (x,), group in part.group_by(parameter, maintain_order=True):
-            mean, low, high = mean_ci(group[outcome].to_list(), bounds=outcome_range(outcome))
-            xs.append(x)
-            means.append(mean)
-            lows.append(mean - low if mean == mean else None)
-            highs.append(high - mean if mean == mean else None)
-        order = sorted(range(len(xs)), key=lambda k: xs[k])
-        fig.add_trace(
-            go.Scatter(
-                x=[xs[k] for k in order],
-                y=[means[k] for k in order],
-                name=plan,
-                mode="lines+markers",
-                line={"color": PALETTE[i % len(PALETTE)]},
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [highs[k] for k in order],
-                    "arrayminus": [lows[k] for k in order],
-                },
+    where = results.money
+    groups = _groups(results, parameter)
+    rows, cols = _grid(len(groups))
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=[title for title, _ in groups],
+        shared_yaxes=True,
+        horizontal_spacing=0.05,
+        vertical_spacing=min(0.5 / rows, 0.12),
+    )
+    summary = results.summary
+    for k, (_, members) in enumerate(groups):
+        for i, plan in enumerate(results.plans):
+            if plan not in plans:
+                continue
+            xs, means, ups, downs = [], [], [], []
+            for point in members:
+                values = summary.filter((pl.col("point") == point) & (pl.col("plan") == plan))
+                mean, low, high = mean_ci(values[outcome].to_list(), bounds=outcome_range(outcome))
+                xs.append(results.point_value(point, parameter))
+                means.append(mean if mean == mean else None)
+                ups.append(high - mean if mean == mean else None)
+                downs.append(mean - low if mean == mean else None)
+            color, dash = plan_style(i)
+            fig.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=means,
+                    name=plan,
+                    legendgroup=plan,
+                    showlegend=k == 0,
+                    mode="lines+markers",
+                    line={"color": color, "dash": dash},
+                    marker={"symbol": SYMBOLS[i % len(SYMBOLS)], "size": 9},
+                    error_y={
+                        "type": "data",
+                        "symmetric": False,
+                        "array": ups,
+                        "arrayminus": downs,
+                    },  # fmt: skip
+                ),
+                row=k // cols + 1,
+                col=k % cols + 1,
             )
-        )
+    axis = setting_label(parameter, where.currency)
+    fig.update_xaxes(title_text=axis, gridcolor=GRID)
+    fig.update_yaxes(gridcolor=GRID, **(SHARE_AXIS if outcome.endswith("_share") else {}))
+    for r in range(1, rows + 1):
+        fig.update_yaxes(title_text=titled(outcome, where), row=r, col=1)
+    fig.update_annotations(font_size=12)
     fig.update_layout(
-        title=f"{label} vs {parameter}", xaxis_title=parameter, yaxis_title=label, height=380
+        title=f"{titled(outcome, where)} vs {axis}<br><sub>one point per sweep point: mean "
+        f"and 95% CI over its replicates ({parameter})</sub>",
+        height=170 + 300 * rows,
+        plot_bgcolor="white",
+        legend={"title": "plan"},
+        margin={"t": 120},
     )
     return fig
 
 
-def difference_heatmap(
-    results: Results, plan_a: str, plan_b: str, outcome: str, label: str
-) -> go.Figure:
-    """2-D sweeps: mean paired difference (A - B) over the grid; positive = A higher."""
+def advantage(outcome: str, difference: float) -> float:
+    """How much better plan A does than plan B, from the difference A − B: the difference
+    itself where higher is better, its negative where lower is better (cost, weeks)."""
+    return -difference if BETTER.get(outcome) == "lower" else difference
+
+
+def difference_heatmap(results: Results, plan_a: str, plan_b: str, outcome: str) -> go.Figure:
+    """2-D sweeps: per grid cell, the mean paired difference A − B, coloured by which plan
+    it favours for THIS outcome (lower cost, fewer weeks, higher share), on a diverging
+    orange-blue scale keyed "better for A / better for B"; each cell says how many replicate
+    pairs define it (k/R) and * where the 95% CI excludes 0."""
     x_param, y_param = results.parameters[:2]
-    diffs = (
-        pl.DataFrame(paired_differences(results, plan_a, plan_b, [outcome]))
-        .filter(pl.col("outcome") == outcome)
-        .join(results.points, on="point")
+    where = results.money
+    info = describe(outcome)
+    diffs = pl.DataFrame(paired_differences(results, plan_a, plan_b, [outcome])).join(
+        results.points, on="point"
     )
     xs = sorted(diffs[x_param].unique().to_list())
     ys = sorted(diffs[y_param].unique().to_list())
-    grid = [[None] * len(xs) for _ in ys]
-    text = [[""] * len(xs) for _ in ys]
+    grid: list[list[float | None]] = [[None] * len(xs) for _ in ys]
+    text = [["n/a"] * len(xs) for _ in ys]
     for row in diffs.iter_rows(named=True):
         i, j = ys.index(row[y_param]), xs.index(row[x_param])
-        grid[i][j] = row["mean"]
-        text[i][j] = f"{row['mean']:+.3g}{'*' if excludes_zero(row) else ''}"
+        if row["n"] and row["mean"] == row["mean"]:
+            grid[i][j] = advantage(outcome, row["mean"])
+            signed = info.fmt.replace("{:", "{:+").format(row["mean"])
+            star = "*" if excludes_zero(row) else ""
+            text[i][j] = f"{signed}{star}<br>{row['n']}/{row['replicates']} pairs"
+        elif row["replicates"]:
+            text[i][j] = f"n/a<br>0/{row['replicates']} pairs"
+    extent = max((abs(v) for line in grid for v in line if v is not None), default=1.0) or 1.0
+    b_end, middle, a_end = DIVERGING[2], DIVERGING[1], DIVERGING[0]
+    if info.better is None:
+        keys = (f"{plan_b} higher", "equal", f"{plan_a} higher")
+    else:
+        keys = (f"better for {plan_b}", "no difference", f"better for {plan_a}")
     fig = go.Figure(
         go.Heatmap(
             z=grid,
-            x=[str(x) for x in xs],
-            y=[str(y) for y in ys],
+            x=[_short(x) for x in xs],
+            y=[_short(y) for y in ys],
             text=text,
             texttemplate="%{text}",
-            colorscale="RdBu",
-            zmid=0,
-            colorbar={"title": f"{plan_a} − {plan_b}"},
+            colorscale=[[0.0, b_end], [0.5, middle], [1.0, a_end]],
+            zmin=-extent,
+            zmax=extent,
+            colorbar={
+                "tickvals": [-extent, 0, extent],
+                "ticktext": list(keys),
+            },
+            hovertemplate=f"{short_name(x_param)}=%{{x}}, {short_name(y_param)}=%{{y}}<br>"
+            f"{plan_a} − {plan_b}: %{{text}}<extra></extra>",
         )
     )
+    direction = f"{info.better} is better" if info.better else "neither direction is better"
     fig.update_layout(
-        title=f"{label}: {plan_a} − {plan_b} (paired mean; * = 95% CI excludes 0)",
-        xaxis_title=x_param,
-        yaxis_title=y_param,
-        height=420,
+        title=f"{titled(outcome, where)}: {plan_a} − {plan_b}, paired mean ({direction})"
+        "<br><sub>colour: which plan does better for this outcome; * = 95% CI excludes 0; "
+        "k/R = replicate pairs that define the difference</sub>",
+        xaxis={"title": setting_label(x_param, where.currency), "type": "category"},
+        yaxis={"title": setting_label(y_param, where.currency), "type": "category"},
+        height=460,
+        margin={"t": 110},
     )
     return fig
 
@@ -789,12 +794,12 @@ def difference_heatmap(
 def outcomes_figure(results: Results, point: int, plans: list[str] | None = None) -> go.Figure:
     """Every ranked outcome as a small chart: each plan's mean with its 95% CI."""
     plans = plans or results.plans
+    where = results.money
     columns = ranked_outcomes(results.summary)
     rows = outcome_rows(results, columns, plans)
-    cols = min(4, max(len(columns), 1))
-    nrows = max(1, math.ceil(len(columns) / cols))
-    titles = [f"{describe(c).label} ({BETTER[c]} is better)" for c in columns]
-    fig = make_subplots(rows=nrows, cols=cols, subplot_titles=titles)
+    nrows, cols = _grid(len(columns), 4)
+    titles = [f"{titled(c, where)}<br>({BETTER[c]} is better)" for c in columns]
+    fig = make_subplots(rows=nrows, cols=cols, subplot_titles=titles, vertical_spacing=0.16)
     for k, column in enumerate(columns):
         for i, plan in enumerate(results.plans):
             row = find_row(rows, point, column, plan)
@@ -805,7 +810,7 @@ def outcomes_figure(results: Results, point: int, plans: list[str] | None = None
                 go.Bar(
                     x=[plan],
                     y=[mean],
-                    marker_color=PALETTE[i % len(PALETTE)],
+                    marker_color=plan_style(i)[0],
                     name=plan,
                     legendgroup=plan,
                     showlegend=(k == 0),
@@ -820,13 +825,16 @@ def outcomes_figure(results: Results, point: int, plans: list[str] | None = None
                 col=k % cols + 1,
             )
         if column.endswith("_share"):
-            fig.update_yaxes(tickformat=".0%", row=k // cols + 1, col=k % cols + 1)
+            fig.update_yaxes(**SHARE_AXIS, row=k // cols + 1, col=k % cols + 1)
     fig.update_annotations(font_size=11)
+    fig.update_yaxes(gridcolor=GRID)
     fig.update_layout(
         title="Outcomes by plan, mean and 95% CI"
         + (f" — point {point}: {results.point_label(point)}" if results.parameters else ""),
-        height=300 * nrows + 80,
+        height=320 * nrows + 100,
         showlegend=True,
+        plot_bgcolor="white",
+        legend={"title": "plan"},
     )
     return fig
 
@@ -837,17 +845,16 @@ Figures = list[tuple[str, go.Figure]]
 def comparison_figures(
     results: Results, plans: list[str], pair: tuple[str, str] | None = None
 ) -> Figures:
-    """The charts of a comparison page, named: curves per point (first six), outcome vs
+    """The charts of a comparison page, named: curves at every point (one grid), outcome vs
     each swept parameter, and for 2-D sweeps and a pair the difference heatmaps."""
-    points = results.points["point"].to_list()
-    figures: Figures = [(f"curves-point-{p}", curves_figure(results, p, plans)) for p in points[:6]]
+    figures: Figures = [("curves", curves_figure(results, plans))]
     for parameter in results.parameters:
-        for column, label, _ in [c for c in compared(results) if c[0] in PARAMETER_OUTCOMES]:
-            figure = outcome_vs_parameter(results, parameter, column, label, plans)
+        for column in [c for c, _, _ in compared(results) if c in PARAMETER_OUTCOMES]:
+            figure = outcome_vs_parameter(results, parameter, column, plans)
             figures.append((f"{column}-vs-{parameter}", figure))
     if len(results.parameters) == 2 and pair is not None and pair[0] != pair[1]:
-        for column, label, _ in compared(results):
-            figures.append((f"heatmap-{column}", difference_heatmap(results, *pair, column, label)))
+        for column, _, _ in compared(results):
+            figures.append((f"heatmap-{column}", difference_heatmap(results, *pair, column)))
     return figures
 
 
@@ -855,10 +862,10 @@ PARAMETER_OUTCOMES = ("final_active_share", "cost_per_engaged_user")
 
 
 def ranking_figures(results: Results) -> Figures:
-    """The ranking page's charts: the outcomes of every plan per point (first six), then
-    the comparison charts of all plans."""
+    """The ranking page's charts: the outcomes of every plan at every point, then the
+    comparison charts of all plans."""
     points = results.points["point"].to_list()
-    own = [(f"outcomes-point-{p}", outcomes_figure(results, p)) for p in points[:6]]
+    own = [(f"outcomes-point-{p}", outcomes_figure(results, p)) for p in points]
     return own + comparison_figures(results, results.plans)
 
 
@@ -884,22 +891,29 @@ def folder_figure(a: Results, b: Results, plans: list[str], names: tuple[str, st
                     x=part["week"].to_list(),
                     y=part["mean"].to_list(),
                     name=f"{plan} ({name})",
-                    line={"color": PALETTE[i % len(PALETTE)], "dash": dash},
+                    line={"color": plan_style(i)[0], "dash": dash},
                 )
             )
     fig.update_layout(
         title=f"Engaged users (share of org), mean: {names[0]} solid, {names[1]} dashed",
         xaxis_title="week",
-        yaxis={"tickformat": ".0%"},
-        height=420,
+        yaxis={**SHARE_AXIS, "title": "engaged share of employees"},
+        height=440,
+        plot_bgcolor="white",
     )
     return fig
 
 
 # -- pages ---------------------------------------------------------------------------------------
-STYLE = """body{font-family:sans-serif;margin:2em} table{border-collapse:collapse;margin:1em 0}
-td,th{border:1px solid #ccc;padding:4px 8px} tr.diff td{background:#f3f3f3;font-weight:bold}
-td.win{font-weight:bold;color:#1a7f37}"""
+STYLE = """body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1600px;
+padding:0 1.5em;color:#222;line-height:1.4}
+table{border-collapse:collapse;margin:0.5em 0 1.5em} small{color:#555;font-weight:normal}
+td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:right}
+th{background:#f6f6f6} td:nth-child(-n+2){text-align:left}
+tr.diff td{background:#f3f3f3;font-weight:bold} td.win{font-weight:bold;color:#0072B2}
+td.a{background:#FBEBCB} td.b{background:#CCE3F0} p.note{color:#444;max-width:70em}
+dl.legend{display:grid;grid-template-columns:max-content auto;gap:0 1em;color:#444}
+dl.legend dt{font-family:monospace} dl.legend dd{margin:0}"""
 
 
 def page(
@@ -908,7 +922,11 @@ def page(
     """A self-contained HTML page (plotly.js embedded once: it opens offline).
     ``js_in_body``: the body already embeds plotly.js (a chart placed within the text)."""
     plots = "".join(
-        f.to_html(full_html=False, include_plotlyjs=(i == 0 and not js_in_body))
+        f.to_html(
+            full_html=False,
+            include_plotlyjs=(i == 0 and not js_in_body),
+            config={"responsive": True},
+        )
         for i, (_, f) in enumerate(figures)
     )
     return f"""<!doctype html>
@@ -922,47 +940,144 @@ def page(
 """
 
 
-def _cell(row: dict[str, Any] | None, signed: bool = False) -> str:
-    return f"<td>{html.escape(format_interval(row, signed=signed)) if row else ''}</td>"
+def _cell(row: dict[str, Any] | None, signed: bool = False, css: str = "") -> str:
+    klass = f" class='{css}'" if css else ""
+    return f"<td{klass}>{html.escape(format_interval(row, signed=signed)) if row else ''}</td>"
+
+
+def favours(
+    row: dict[str, Any] | None, a: dict[str, Any] | None = None, b: dict[str, Any] | None = None
+) -> str | None:
+    """'a' or 'b': which plan a paired difference A − B clearly favours for its outcome
+    (its CI excludes 0, read in the outcome's better direction); None otherwise.  With the
+    plans' own rows ``a`` and ``b``: a week-to-X outcome one plan never reached while the
+    other did in two or more replicates favours the other (as in the ranking)."""
+    if row is None or BETTER.get(row["outcome"]) is None:
+        return None
+    if row["outcome"] in WEEK_OUTCOMES and a is not None and b is not None:
+        if a["n"] == 0 and b["n"] >= 2:
+            return "b"
+        if b["n"] == 0 and a["n"] >= 2:
+            return "a"
+    if not excludes_zero(row):
+        return None
+    return "a" if advantage(row["outcome"], row["mean"]) > 0 else "b"
 
 
 def _about(results: Results) -> str:
-    """The line under a page's heading: org size, points, replicates and seed."""
+    """The lines under a page's heading: org size, points, replicates, seed, the currency
+    and horizon of costs, and what each swept parameter's short name stands for."""
     scenario = results.manifest["scenario"]
     reps = int(results.summary.group_by("plan", "point").len()["len"].max())
     points = results.points.height
+    where = results.money
+    legend = "".join(
+        f"<dt>{html.escape(short_name(p))}</dt><dd>{html.escape(setting_label(p, where.currency))}"
+        f" <small>({html.escape(p)}; values {html.escape(', '.join(_short(v) for v in vals))})"
+        "</small></dd>"
+        for p, vals in ((p, results.points[p].unique(maintain_order=True).to_list())
+                        for p in results.parameters)
+    )  # fmt: skip
+    swept = f"<p>Swept:</p><dl class='legend'>{legend}</dl>" if legend else ""
     return (
-        f"<p>{html.escape(scenario.get('description', ''))}</p>\n<p>{results.employees:,} "
-        f"employees, {points} sweep point(s), {reps} replicates per plan and point, seed "
-        f"{html.escape(str(results.manifest.get('seed')))}. Cells: mean [95% CI]; (k/R) when "
-        "only k of R replicates define the outcome. Differences are paired (same org and "
-        "random streams), with a Student-t interval of the mean paired difference.</p>"
+        f"<p>{html.escape(scenario.get('description', ''))}</p>\n<p class='note'>"
+        f"{results.employees:,} employees, {points} sweep point(s), {reps} replicates per plan "
+        f"and point, seed {html.escape(str(results.manifest.get('seed')))}. Costs and values "
+        f"in {html.escape(where.currency)}, {html.escape(where.horizon)}. Cells: mean [95% CI, "
+        "Student t]; (k/R) when only k of R replicates (or replicate pairs) define the "
+        "outcome. Differences are paired (same org and random streams): the Student-t "
+        "interval of the mean paired difference over R replicate pairs.</p>" + swept
+    )
+
+
+def pair_tally(
+    results: Results,
+    diffs: list[dict[str, Any]],
+    pair: tuple[str, str],
+    outcomes: list[dict[str, Any]],
+) -> str:
+    """The pair page's first table: per outcome, at how many sweep points each plan is
+    clearly better (paired CI excludes 0, in the outcome's better direction)."""
+    where = results.money
+    rows = []
+    for column, _, _ in compared(results):
+        found = [r for r in diffs if r["outcome"] == column]
+        sides = [
+            favours(
+                r,
+                find_row(outcomes, r["point"], column, pair[0]),
+                find_row(outcomes, r["point"], column, pair[1]),
+            )
+            for r in found
+        ]
+        a, b = sides.count("a"), sides.count("b")
+        pairs = sorted({r["replicates"] for r in found})
+        rows.append(
+            f"<tr><th>{html.escape(titled(column, where))}<br><small>"
+            f"{BETTER.get(column) or 'neither'} is better</small></th><td class='a'>{a}</td>"
+            f"<td class='b'>{b}</td><td>{len(found) - a - b}</td>"
+            f"<td>{'/'.join(str(p) for p in pairs)}</td></tr>"
+        )
+    a_name, b_name = (html.escape(p) for p in pair)
+    return (
+        "<h2>Decision: where each plan is clearly better</h2>"
+        f"<p class='note'>Sweep points where {a_name} or {b_name} is better with a paired 95% "
+        "CI that excludes 0, read in each outcome's better direction (lower cost, fewer "
+        "weeks, higher share).</p>"
+        f"<table class='tally'><tr><th>outcome</th><th>{a_name} better</th><th>{b_name} better</th>"
+        f"<th>no clear difference</th><th>replicate pairs per point</th></tr>{''.join(rows)}"
+        "</table>"
     )
 
 
 def html_report(results: Results, plan_a: str, plan_b: str) -> str:
-    """The pair page (a sweep's report.html; ``compare --a/--b``): plans A and B per point
-    with the paired difference A − B, curves, outcome vs parameter, 2-D heatmaps."""
+    """The pair page (a sweep's report.html; ``compare --a/--b``): where each plan is
+    better, then A and B per point with the paired difference A − B (tinted by the plan it
+    favours), curves at every point, outcome vs parameter, 2-D heatmaps."""
     plans = [plan_a] if plan_a == plan_b else [plan_a, plan_b]
     columns = compared(results)
+    where = results.money
     outcomes = outcome_rows(results, [c for c, _, _ in columns], plans)
     diffs = paired_differences(results, plan_a, plan_b) if plan_a != plan_b else []
-    head = "".join(f"<th>{html.escape(label)}</th>" for _, label, _ in columns)
+    head = "".join(f"<th>{html.escape(titled(c, where))}</th>" for c, _, _ in columns)
     body = []
     for point in results.points["point"].to_list():
-        where = html.escape(results.point_label(point))
+        label = html.escape(results.point_label(point))
         for plan in plans:
             cells = "".join(_cell(find_row(outcomes, point, c, plan)) for c, _, _ in columns)
-            body.append(f"<tr><td>{where}</td><td>{html.escape(plan)}</td>{cells}</tr>")
+            body.append(f"<tr><td>{label}</td><td>{html.escape(plan)}</td>{cells}</tr>")
         if diffs:
-            cells = "".join(_cell(find_row(diffs, point, c), signed=True) for c, _, _ in columns)
+            cells = "".join(
+                _cell(
+                    find_row(diffs, point, c),
+                    signed=True,
+                    css=favours(
+                        find_row(diffs, point, c),
+                        find_row(outcomes, point, c, plan_a),
+                        find_row(outcomes, point, c, plan_b),
+                    )
+                    or "",
+                )
+                for c, _, _ in columns
+            )
             body.append(
-                f"<tr class='diff'><td>{where}</td><td>{html.escape(plan_a)} − "
+                f"<tr class='diff'><td>{label}</td><td>{html.escape(plan_a)} − "
                 f"{html.escape(plan_b)}</td>{cells}</tr>"
             )
     name = results.manifest["scenario"]["name"]
     pair = f"{plan_a} vs {plan_b}" if plan_a != plan_b else plan_a
-    table = f"<table><tr><th>point</th><th>plan</th>{head}</tr>{''.join(body)}</table>"
+    tally = pair_tally(results, diffs, (plan_a, plan_b), outcomes) if diffs else ""
+    key = (
+        f"<p class='note'>Difference cells tinted <span style='background:#FBEBCB'>orange"
+        f"</span> where {html.escape(plan_a)} is clearly better, <span style='background:"
+        f"#CCE3F0'>blue</span> where {html.escape(plan_b)} is.</p>"
+        if diffs
+        else ""
+    )
+    table = (
+        f"{tally}<h2>Outcomes per sweep point</h2>{key}"
+        f"<table><tr><th>point</th><th>plan</th>{head}</tr>{''.join(body)}</table>"
+    )
     figures = comparison_figures(results, plans, (plan_a, plan_b))
     return page(f"adoptsim compare: {name}", f"{name}: {pair}", _about(results), table, figures)
 
@@ -985,7 +1100,10 @@ def ranking_report(results: Results, ranked: list[dict[str, Any]]) -> str:
         for item in entry["plans"]:
             first = item["rank"] == 1
             outcome = (
-                f"{html.escape(entry['label'])} ({entry['better']} is better)" if first else ""
+                f"{html.escape(titled(entry['outcome'], results.money))} "
+                f"<small>({entry['better']} is better)</small>"
+                if first
+                else ""
             )
             note = html.escape(verdict(entry)) if first else ""
             win = " class='win'" if first and entry["winner"] else ""

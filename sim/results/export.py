@@ -26,13 +26,13 @@ from sim.results.compare import (
     Results,
     comparison_figures,
     default_pair,
-    describe,
     find_row,
     outcome_rows,
     outcomes_figure,
     outcomes_in,
     paired_differences,
 )
+from sim.results.outcomes import unit
 from sim.results.report import run_figures, subtitle
 
 TABLE_FORMATS = (".xlsx", ".csv")
@@ -84,7 +84,7 @@ def summary_table(results: Results, reference: str | None) -> pl.DataFrame:
                 **{p: values.get(p) for p in results.parameters},
                 "outcome": row["outcome"],
                 "label": row["label"],
-                "unit": describe(row["outcome"]).unit,
+                "unit": unit(row["outcome"], results.money),
                 "mean": _number(row["mean"], row["n"]),
                 "ci_low": _number(row["low"], row["n"]),
                 "ci_high": _number(row["high"], row["n"]),
@@ -161,8 +161,8 @@ def folder_figures(results: Results) -> Figures:
         name = results.manifest["scenario"]["name"]
         employees = results.manifest.get("employees") or {"all": results.employees}
         title = subtitle(results.summary, name, employees, results.manifest)
-        figures = run_figures(trajectories, departments, title)
-    return figures + [(f"outcomes-point-{p}", outcomes_figure(results, p)) for p in points[:6]]
+        figures = run_figures(trajectories, departments, title, results.manifest)
+    return figures + [(f"outcomes-point-{p}", outcomes_figure(results, p)) for p in points]
 
 
 def chromium() -> str:
