@@ -17,6 +17,7 @@ layer and imports nothing from the package):
 ``STATE_SYMBOLS``       state -> plotly marker symbol name (``circle``, ``square``, ...).
 ``STATE_MARKERS``       state -> matplotlib marker code (the view's network drawing).
 ``STATE_SHAPE_NAMES``   state -> the shape in words, for legends ("triangle", ...).
+``STATE_DASHES``        state -> plotly dash name, for state curves drawn as lines.
 ``PAID_SYMBOL_SUFFIX``  appended to a plotly symbol for an employee in a paid workspace
                         (``"-dot"``: a dot in the middle of the marker, not a ring).
 ``PAID_MARK``           matplotlib marker, fill and edge of that centre dot in the view.
@@ -78,6 +79,15 @@ STATE_SHAPE_NAMES: dict[str, str] = {
     "nominal": "square",
     "lapsed": "triangle",
     "blocked": "cross",
+}
+
+STATE_DASHES: dict[str, str] = {
+    "unaware": "dot",
+    "aware": "dash",
+    "active": "solid",
+    "nominal": "dashdot",
+    "lapsed": "longdash",
+    "blocked": "longdashdot",
 }
 
 PAID_SYMBOL_SUFFIX = "-dot"

@@ -86,6 +86,7 @@ def test_every_state_has_a_colour_a_symbol_and_a_marker():
         palette.STATE_SYMBOLS,
         palette.STATE_MARKERS,
         palette.STATE_SHAPE_NAMES,
+        palette.STATE_DASHES,
     ):
         assert tuple(table) == STATE_NAMES
 
@@ -144,6 +145,11 @@ def test_diverging_ends_differ_for_everyone():
     low, mid, high = palette.DIVERGING
     for vision in VISIONS:
         assert np.linalg.norm(seen(low, vision) - seen(high, vision)) >= 30
+
+
+def test_state_curves_have_distinct_dashes():
+    assert len(set(palette.STATE_DASHES.values())) == len(STATE_NAMES)
+    assert set(palette.STATE_DASHES.values()) <= set(palette.MATPLOTLIB_DASHES)
 
 
 def test_department_styles_are_unique_for_24_categories():

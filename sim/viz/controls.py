@@ -33,7 +33,7 @@ EMPLOYEES_SHOWN = 200  # an "employees" slider's upper end on large orgs
 class Control:
     """One control of the view: which field it sets and how it is drawn."""
 
-    name: str  # keyword of VizModel and of SolaraViz's model_params
+    name: str  # keyword of VizModel
     section: str
     field: str
     label: str
@@ -95,6 +95,33 @@ def declared_controls() -> tuple[Control, ...]:
 CONTROLS = declared_controls()
 CONTROL_NAMES = tuple(c.name for c in CONTROLS)
 
+# The unit each numeric control's value is shown in ("week" reads "week 26").  A numeric
+# control without a unit here fails tests/test_viz.py, so a new one cannot go unlabelled.
+UNITS = {
+    "peer_influence": "per week",
+    "compliance": "per week",
+    "champions": "people",
+    "free_seats": "seats",
+    "trial_weeks": "weeks",
+    "mandate_week": "week",
+}
+
+
+def shown(c: Control, value: Any) -> str:
+    """A control's value as the page writes it, with its unit: '0.30 per week', 'week 26',
+    '5 seats', 'no cap', 'on'."""
+    if c.kind == "checkbox":
+        return "on" if value else "off"
+    if c.kind in ("choice", "scope"):
+        return str(value)
+    if c.kind == "optional_int" and int(value) == UNLIMITED:
+        return "no cap"
+    unit = UNITS.get(c.name, "")
+    number = f"{float(value):.2f}" if c.kind == "float" else f"{int(value):,}"
+    if unit == "week":
+        return f"week {number}"
+    return f"{number} {unit}".strip()
+
 
 def control_values(cfg: Config) -> dict[str, Any]:
     """The control values that reproduce ``cfg``."""
@@ -144,7 +171,8 @@ def apply_controls(cfg: Config, controls: dict[str, Any]) -> Config:
 
 
 def widget(c: Control, value: Any, cfg: Config, org: Org) -> dict[str, Any]:
-    """The SolaraViz ``model_params`` entry of one control, showing ``value``."""
+    """How the page draws one control showing ``value``: type (Checkbox, Select,
+    SliderFloat, SliderInt), label, value, and the range or choices."""
     entry: dict[str, Any] = {"value": value, "label": c.label}
     if c.kind == "checkbox":
         return {"type": "Checkbox", **entry}

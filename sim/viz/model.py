@@ -3,12 +3,15 @@
 :class:`ViewSpec` holds what ``adoptsim viz`` was started with (scenario, plan) and the
 orgs built from it (once; the layout and network painter are cached per org).
 :class:`VizModel` is :class:`~sim.engines.reference.AdoptionModel` built from keyword
-parameters, as SolaraViz's Reset needs: the plan, the seed, and the controls the schema
-declares (``sim.viz.controls``).
+parameters: the plan, the seed, and the controls the schema declares
+(``sim.viz.controls``).
 
-Parameter semantics: the controls start at the launched plan's values.  A control left
-at that value follows whichever plan is selected; a control moved away from it overrides
-the selected plan.  :meth:`VizModel.summary` says what is actually running.
+Parameter semantics: every control value passed is an override of the selected plan,
+whatever its value (so a value equal to another plan's can be applied); a control not
+passed takes the selected plan's value.  The page passes only the controls the user has
+changed, shows the others at the selected plan's values, and marks the overrides.
+:meth:`VizModel.summary` says what is actually running.  The run stops at the scenario's
+last week: stepping further does nothing (and Mesa's step counter stays put).
 """
 
 from __future__ import annotations
@@ -62,26 +65,19 @@ class ViewSpec:
     @cached_property
     def defaults(self) -> dict[str, Any]:
         """Control values of the launched plan (and its seed)."""
-        config = self.prepared_plan(self.plan).config
+        return self.values(self.plan)
+
+    def values(self, plan: str) -> dict[str, Any]:
+        """Control values of ``plan`` as the scenario writes it (and its seed)."""
+        config = self.prepared_plan(plan).config
         return {"seed": config.seed, **control_values(config)}
 
-    def model_params(self) -> dict[str, Any]:
-        """SolaraViz ``model_params``: the plan selector, the seed, and one widget per
-        control the schema declares (``sim.viz.controls``)."""
-        d = self.defaults
-        launched = self.prepared_plan(self.plan)
-        params: dict[str, Any] = {
-            "plan": {
-                "type": "Select",
-                "value": self.plan,
-                "values": self.plan_names,
-                "label": "Plan",
-            },
-            "seed": {"type": "InputText", "value": str(d["seed"]), "label": "Seed"},
-        }
-        for c in CONTROLS:
-            params[c.name] = widget(c, d[c.name], launched.config, launched.org)
-        return params
+    def widgets(self, plan: str | None = None) -> dict[str, dict[str, Any]]:
+        """One widget description per declared control (``sim.viz.controls.widget``), at
+        ``plan``'s values and with ranges for ``plan``'s org (the launched plan by default)."""
+        item = self.prepared_plan(plan or self.plan)
+        values = self.values(item.plan.name)
+        return {c.name: widget(c, values[c.name], item.config, item.org) for c in CONTROLS}
 
 
 def parse_seed(text: Any, default: int) -> int:
@@ -117,8 +113,7 @@ def set_spec(spec: ViewSpec) -> None:
 class VizModel(AdoptionModel):
     """The reference engine for one plan of the current spec, with the controls applied.
 
-    Every argument is a keyword with the launched plan's value as default, so that
-    ``VizModel()`` is the launched plan and SolaraViz's Reset can rebuild it.
+    Every argument is a keyword with a default, so ``VizModel()`` is the launched plan.
     """
 
     def __init__(
@@ -128,25 +123,23 @@ class VizModel(AdoptionModel):
         spec: ViewSpec | None = None,
         **kwargs: Any,
     ):
-        """``kwargs``: control values by name (``sim.viz.controls.CONTROL_NAMES``); Mesa's
-        SolaraViz accepts a variable set of parameters only under the name ``kwargs``."""
+        """``kwargs``: control values by name (``sim.viz.controls.CONTROL_NAMES``), each an
+        override of the plan; ``None`` means 'the plan's value'."""
         unknown = sorted(set(kwargs) - set(CONTROL_NAMES))
         if unknown:
             raise ScenarioError(f"unknown control(s) {unknown}; controls: {list(CONTROL_NAMES)}")
         spec = spec or current_spec()
-        given = {"seed": seed, **kwargs}
-        self.notes: list[str] = []
-        if given["seed"] is not None:
-            parsed = parse_seed(given["seed"], spec.defaults["seed"])
-            if str(given["seed"]).strip() != str(parsed):
-                self.notes.append(
-                    f"seed {str(given['seed'])!r} is not a whole number 0..2^63-1: "
-                    f"running seed {parsed}"
-                )
-            given["seed"] = parsed
-        # a control still at the launched plan's value follows the selected plan
-        overrides = {k: v for k, v in given.items() if v is not None and v != spec.defaults[k]}
         item = spec.prepared_plan(plan or spec.plan)
+        self.notes: list[str] = []
+        overrides = {k: v for k, v in kwargs.items() if v is not None}
+        if seed is not None:
+            parsed = parse_seed(seed, item.config.seed)
+            if str(seed).strip() != str(parsed):
+                self.notes.append(
+                    f"seed {str(seed)!r} is not a whole number 0..2^63-1: running seed {parsed}"
+                )
+            else:
+                overrides["seed"] = parsed
         config = self._applicable(item, overrides, spec)
         applied = control_values(config)
         for name, value in overrides.items():
@@ -157,7 +150,7 @@ class VizModel(AdoptionModel):
         self.spec, self.plan_name, self.overrides = spec, item.plan.name, overrides
         self.champions = np.array([], dtype=np.int64)
         super().__init__(config, item.org, replicate=0, seed=config.seed)
-        self.running = config.weeks > 0
+        self.running = not self.finished
 
     def _applicable(self, item: PreparedPlan, overrides: dict[str, Any], spec: ViewSpec):
         """The plan with the controls applied, if they fit its org; else the plan as it is,
@@ -179,10 +172,44 @@ class VizModel(AdoptionModel):
         self.champions = np.asarray(champions, dtype=np.int64)
         super()._place_champions(champions)
 
+    @property
+    def finished(self) -> bool:
+        """Whether the run has reached the scenario's last week."""
+        return self.week >= self.config.weeks
+
+    def _wrapped_step(self, *args: Any, **kwargs: Any) -> None:
+        """Mesa's step wrapper, refusing to go past the last week (a 'step 9 weeks' that
+        starts at week 50 of 52 stops at 52, and Mesa's step count with it)."""
+        if self.finished:
+            self.running = False
+            return
+        super()._wrapped_step(*args, **kwargs)
+
     def step(self) -> None:
         """One week; the run stops at the scenario's last week."""
         super().step()
-        self.running = self.week < self.config.weeks
+        self.running = not self.finished
+
+    def running_values(self) -> dict[str, Any]:
+        """The control values of what is running (and its seed)."""
+        return {"seed": self.config.seed, **control_values(self.config)}
+
+    def monitors(self) -> dict[str, Any]:
+        """This week's headline numbers: week, active share, seats paid for, shelfware share
+        of those seats (None without seats), cost this week and to date, conversions."""
+        latest, n = self.latest, max(self.org.n, 1)
+        seats = latest.get("seats", 0.0)
+        return {
+            "week": self.week,
+            "weeks": self.config.weeks,
+            "active_share": latest.get("active", 0.0) / n,
+            "seats": seats,
+            "shelfware_share": latest.get("shelfware", 0.0) / seats if seats > 0 else None,
+            "cost_week": latest.get("cost", 0.0),
+            "cost_to_date": latest.get("cum_cost", 0.0),
+            "conversions": latest.get("paid_workspaces", 0.0),
+            "currency": self.config.costs.currency,
+        }
 
     def summary(self) -> str:
         """One line: what is running (plan, overrides, seed, size)."""

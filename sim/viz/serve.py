@@ -45,6 +45,8 @@ def server_env(scenario: Path | str, plan: str | None, cache: Path | None = None
     if plan:
         env[PLAN_ENV] = plan
     env.setdefault("MPLBACKEND", "Agg")
+    env["SOLARA_THEME_SHOW_BANNER"] = "false"  # no "This website runs on Solara" over a plot
+    env["SOLARA_THEME_TITLE"] = "adoptsim"  # the tab's title before the page sets its own
     return env
 
 
