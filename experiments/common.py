@@ -13,6 +13,7 @@ from sim.engines.batched import simulate_batched
 from sim.engines.runner import prepare
 from sim.metrics import summarize
 from sim.org import Org
+from sim.palette import DEPARTMENT_COLOURS, STATE_COLOURS  # noqa: F401 (re-exported)
 from sim.results import store
 from sim.results.stats import mean_ci
 from sim.scenario import Config, deep_merge, parse_scenario
@@ -89,7 +90,9 @@ class Output:
 
 
 # -- helpers for the plan, freemium, seeding and sensitivity studies ---------------------------
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
+# The reports' colours (sim.palette: Okabe-Ito, colour-blind safe), so a plan or study arm
+# looks the same in the experiments' figures as in report.html; states use STATE_COLOURS.
+PALETTE = DEPARTMENT_COLOURS
 
 
 def scenario_base(path: str | Path) -> dict[str, Any]:
