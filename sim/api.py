@@ -218,20 +218,25 @@ def run(
         replicates={p.plan.name: replicates or p.config.replicates for p in prepared},
         started=started,
         posterior=str(posterior) if posterior is not None else None,
-        intervals=(
-            "over replicates and posterior draws (parameter uncertainty included)"
-            if posterior is not None
-            else "over replicates at fixed parameters"
-        ),
+        intervals=interval_kind(posterior),
     )
     return RunResult(
         loaded, prepared, output.trajectories, output.departments, output.summary, manifest
     )
 
 
+def interval_kind(posterior: Path | str | None) -> str:
+    """What a run's or sweep's intervals are over, in words (manifest and reports)."""
+    if posterior is not None:
+        return "over replicates and posterior draws (parameter uncertainty included)"
+    return "over replicates at fixed parameters"
+
+
 def posterior_draws(path: Path | str, scenario: Scenario) -> Callable[[int], dict[str, Any]]:
     """``draw(r)``: replicate r's parameters, drawn by weight from a fit's posterior with a
-    generator seeded by (scenario seed, r): the same for every plan and every run."""
+    generator seeded by (scenario seed, r): the same for every plan, sweep point and run.
+    Every draw is checked against every plan (at every sweep point) first; a parameter a
+    ``[sweep]`` varies cannot also come from the posterior."""
     import numpy as np
     from pydantic import ValidationError
 
@@ -267,22 +272,32 @@ def posterior_draws(path: Path | str, scenario: Scenario) -> Callable[[int], dic
         k = int(rng.choice(len(weights), p=weights))
         return {n: values[n][k] for n in names}
 
+    swept = [n for n in names if scenario.sweep is not None and n in scenario.sweep.parameters]
+    if swept:
+        raise AdoptsimError(
+            f"--posterior {path}: {swept} are swept by the scenario's [sweep] and drawn by the "
+            "posterior; vary each in one place only"
+        )
+    points = range(len(scenario.points))
     for plan in scenario.plans:  # every draw must make a valid plan: check them now
-        for k in range(frame.height):
-            try:
-                with_values(plan.config, {n: values[n][k] for n in names})
-            except ValidationError as error:
-                first = error.errors()[0]
-                where = ".".join(str(x) for x in first["loc"])
-                problem = first["msg"].removeprefix("Value error, ")
-                raise AdoptsimError(
-                    f"--posterior {path}: draw {k} makes plan {plan.name!r} invalid: "
-                    f"{where + ': ' if where else ''}{problem}"
-                ) from None
-            except (TypeError, ValueError) as error:
-                raise AdoptsimError(
-                    f"--posterior {path}: draw {k} makes plan {plan.name!r} invalid ({error})"
-                ) from None
+        for point in points:
+            at = f" at sweep point {point}" if scenario.sweep is not None else ""
+            for k in range(frame.height):
+                try:
+                    with_values(plan.at(point), {n: values[n][k] for n in names})
+                except ValidationError as error:
+                    first = error.errors()[0]
+                    where = ".".join(str(x) for x in first["loc"])
+                    problem = first["msg"].removeprefix("Value error, ")
+                    raise AdoptsimError(
+                        f"--posterior {path}: draw {k} makes plan {plan.name!r}{at} invalid: "
+                        f"{where + ': ' if where else ''}{problem}"
+                    ) from None
+                except (TypeError, ValueError) as error:
+                    raise AdoptsimError(
+                        f"--posterior {path}: draw {k} makes plan {plan.name!r}{at} invalid "
+                        f"({error})"
+                    ) from None
     return draw
 
 
@@ -315,6 +330,7 @@ def sweep(
     force: bool = False,
     on_start: Callable[[str, int, int], None] | None = None,
     on_task_done: Callable[[dict[str, Any]], None] | None = None,
+    posterior: Path | str | None = None,
 ) -> SweepResult:
     """Every plan x sweep point x replicate, in ``results/<name>/``: parallel (local
     processes, or a Dask cluster at ``scheduler``), streamed to Parquet and resumable:
@@ -322,6 +338,9 @@ def sweep(
 
     ``on_start(line, tasks, already_done)`` gets a one-line description before work
     starts; ``on_task_done`` a receipt per finished task.  Raises :class:`SweepStopped` on SIGTERM.
+    ``posterior`` (a fit's posterior.parquet): replicate r draws its parameters from it, the
+    same draw at every plan and sweep point (:func:`posterior_draws`), so every interval
+    carries parameter uncertainty and plans stay paired.
     """
     # Everything that can refuse the sweep comes first: nothing is written until it passed.
     check_engine(engine)
@@ -330,8 +349,17 @@ def sweep(
     loaded = as_scenario(scenario)
     prepared = prepare(loaded)  # every plan at every sweep point fits its org
     folder = results_folder(results, loaded.name)
-    tasks = sweeps.make_tasks(loaded, replicates, engine)
-    manifest = build_manifest(loaded, "sweep", engine, prepared, tasks=sweeps.task_records(tasks))
+    draw = posterior_draws(posterior, loaded) if posterior is not None else None
+    tasks = sweeps.make_tasks(loaded, replicates, engine, draw=draw)
+    manifest = build_manifest(
+        loaded,
+        "sweep",
+        engine,
+        prepared,
+        tasks=sweeps.task_records(tasks),
+        posterior=str(posterior) if posterior is not None else None,
+        intervals=interval_kind(posterior),
+    )
     in_process = False
     if scheduler is None:
         workers = workers_that_fit(loaded, workers or sweeps.default_workers(), engine)

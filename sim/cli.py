@@ -259,6 +259,11 @@ def sweep(
     engine: str = typer.Option(
         "batched", help="simulation engine: batched (numpy, fast) or reference (Mesa)"
     ),
+    posterior: Path = typer.Option(
+        None,
+        help="a fit's posterior.parquet: each replicate draws its parameters from it (the "
+        "same draw for every plan and point), so the intervals carry parameter uncertainty",
+    ),
 ) -> None:
     """Run every plan x sweep point x replicate; resumable, parallel, streamed to Parquet.
 
@@ -291,7 +296,16 @@ def sweep(
 
         try:
             result = api.sweep(
-                loaded, results, workers, scheduler, replicates, engine, force, started, done
+                loaded,
+                results,
+                workers,
+                scheduler,
+                replicates,
+                engine,
+                force,
+                started,
+                done,
+                posterior,
             )
         except api.SweepStopped as stop:
             err.print(
@@ -310,6 +324,13 @@ def sweep(
 
     stored = Results(folder)
     print_comparison(stored, *default_pair(stored.plans))
+    if posterior is not None:
+        out.print(
+            f"intervals are over replicates and posterior draws from {posterior}: they carry "
+            "parameter uncertainty (each replicate's draw is the same for every plan and point)",
+            highlight=False,
+            soft_wrap=True,
+        )
     out.print(f"results: {folder}/  (report.html, summary.parquet, parts/)")
 
 
@@ -445,7 +466,8 @@ def compare(
 
 
 def print_draw_wins(stored, plan_a: str, plan_b: str) -> None:
-    """A posterior run: in what share of plausible worlds (posterior draws) A beats B."""
+    """A posterior run or sweep: in what share of plausible worlds (posterior draws) A
+    beats B, per outcome (and sweep point)."""
     from sim.results.compare import draw_wins
 
     table = Table(
@@ -453,14 +475,20 @@ def print_draw_wins(stored, plan_a: str, plan_b: str) -> None:
         f"{plan_b}",
         title_justify="left",
     )
-    for column in ("outcome", "worlds where A is better", "share [95% Wilson]"):
-        table.add_column(column, justify="left" if column == "outcome" else "right")
+    sweep = stored.points.height > 1
+    columns = ("point",) * sweep + ("outcome", "worlds where A is better", "share [95% Wilson]")
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("point", "outcome") else "right")
+    last = None
     for row in draw_wins(stored, plan_a, plan_b):
+        where = stored.point_label(row["point"]) if sweep else None
         table.add_row(
+            *((escape(where) if where != last else "",) if sweep else ()),
             row["label"],
             f"{row['wins']} of {row['worlds']}",
             f"{row['share']:.0%} [{row['low']:.0%}, {row['high']:.0%}]",
         )
+        last = where
     out.print(table)
 
 

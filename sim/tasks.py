@@ -54,6 +54,7 @@ class Task:
     replicates: tuple[int, ...]
     config: dict[str, Any]  # the resolved Config, as JSON-ready data (cheap to ship)
     engine: str = "batched"
+    draws: tuple[dict[str, Any], ...] | None = None  # per replicate: posterior parameters
 
     @property
     def name(self) -> str:
@@ -65,8 +66,12 @@ def make_tasks(
     replicates: int | None = None,
     engine: str = "batched",
     per_task: int = REPLICATES_PER_TASK,
+    draw: Callable[[int], dict[str, Any]] | None = None,
 ) -> list[Task]:
-    """Tasks in a fixed order (plan, point, replicate block): the same for any worker count."""
+    """Tasks in a fixed order (plan, point, replicate block): the same for any worker count.
+
+    ``draw(r)`` (a posterior, :func:`sim.api.posterior_draws`): the parameters replicate r
+    runs with, the same at every plan and sweep point (paired); kept in the task."""
     tasks = []
     for plan in scenario.plans:
         for point in range(len(scenario.points)):
@@ -74,9 +79,16 @@ def make_tasks(
             total = replicates if replicates is not None else config.replicates
             for start in range(0, total, per_task):
                 block = tuple(range(start, min(start + per_task, total)))
+                draws = tuple(draw(r) for r in block) if draw is not None else None
                 tasks.append(
                     Task(
-                        len(tasks), plan.name, point, block, config.model_dump(mode="json"), engine
+                        len(tasks),
+                        plan.name,
+                        point,
+                        block,
+                        config.model_dump(mode="json"),
+                        engine,
+                        draws,
                     )
                 )
     return tasks
@@ -144,9 +156,18 @@ def run_task(task: Task, folder: str, threads: int | None = None) -> dict[str, A
     started = time.perf_counter()
     config = Config.model_validate(task.config)
     org = org_for(_org_key(task.config["org"]), config.seed)
-    trajectories, departments = load_engine(task.engine)(
-        config, org, list(task.replicates), config.seed, threads=threads
-    )
+    if task.draws is None:
+        trajectories, departments = load_engine(task.engine)(
+            config, org, list(task.replicates), config.seed, threads=threads
+        )
+    else:  # each replicate with its own posterior draw, as `run --posterior` runs them
+        from sim.engines.runner import PreparedPlan, simulate_plan
+        from sim.scenario import Plan
+
+        item = PreparedPlan(Plan(name=task.plan, config=config), org)
+        trajectories, departments = simulate_plan(
+            item, task.engine, list(task.replicates), task.point, draws=list(task.draws)
+        )
     tags = [pl.lit(task.plan).alias("plan"), pl.lit(task.point, pl.Int64).alias("point")]
     trajectories = trajectories.with_columns(tags).select(
         "plan", "point", pl.exclude("plan", "point")
@@ -441,6 +462,9 @@ def differences(existing: dict[str, Any], manifest: dict[str, Any]) -> list[str]
         reasons.append(f"a different scenario: hash {old_hash}, now {new_hash}")
     if existing.get("engine") != manifest["engine"]:
         reasons.append(f"engine {existing.get('engine')}, now {manifest['engine']}")
+    if existing.get("posterior") != manifest.get("posterior"):
+        before, now = existing.get("posterior") or "none", manifest.get("posterior") or "none"
+        reasons.append(f"posterior draws from {before}, now {now}")
     old_reps = _replicates(existing.get("tasks") or [])
     new_reps = _replicates(manifest["tasks"])
     if old_reps != new_reps:

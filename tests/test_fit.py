@@ -401,3 +401,79 @@ def test_fit_to_a_team_pilot_from_the_command_line(tmp_path):
         app, [*args, "--scope", "team of 1", "--employees", "2,3", "--force"]
     )
     assert result.exit_code == 2 and "team team of 1, 2 employee(s)" in result.output
+
+
+# -- sweeps that carry the fit (adoptsim sweep --posterior) -------------------------------------
+def posterior_sweep(tmp_path):
+    data = {
+        **BASE,
+        "sweep": {"adoption.p": [0.005, 0.02]},
+        "plans": [
+            {"name": "pilot"},
+            {
+                "name": "top-down",
+                "seeding": {"strategy": "none", "count": 0},
+                "mandate": {"enabled": True, "week": 2},
+            },
+        ],
+    }
+    scenario = parse_scenario(data, "<pilot>")
+    path = tmp_path / "q_only.parquet"
+    pl.DataFrame({"adoption.q": [0.1, 0.8], "weight": [0.5, 0.5]}).write_parquet(path)
+    return scenario, path
+
+
+def test_a_sweep_draws_each_replicate_from_the_posterior_at_every_point_and_plan(tmp_path):
+    """Replicate r runs with draw(r) at every plan and sweep point (recomputed by hand);
+    the manifest and the report say the intervals carry parameter uncertainty; compare
+    counts the plausible worlds where A beats B at each point."""
+    from sim.results.compare import Results, draw_wins
+
+    scenario, path = posterior_sweep(tmp_path)
+    done = api.sweep(scenario, tmp_path / "out", workers=1, replicates=6, posterior=path)
+    draw = api.posterior_draws(path, scenario)
+    assert {draw(r)["adoption.q"] for r in range(6)} == {0.1, 0.8}
+    items = {p.plan.name: p for p in api.prepare(scenario)}
+    trajectories = pl.read_parquet(done.folder / "parts" / "trajectories" / "*.parquet")
+    for plan in ("pilot", "top-down"):
+        for point in (0, 1):
+            for r in (0, 3, 5):
+                config = with_values(
+                    scenario.plans[[p.name for p in scenario.plans].index(plan)].at(point), draw(r)
+                )
+                by_hand, _ = simulate_batched(config, items[plan].org, [r])
+                rows = trajectories.filter(
+                    (pl.col("plan") == plan)
+                    & (pl.col("point") == point)
+                    & (pl.col("replicate") == r)
+                ).sort("week")
+                assert rows["active"].to_list() == by_hand["active"].to_list(), (plan, point, r)
+    manifest = json.loads((done.folder / "manifest.json").read_text())
+    assert "posterior draws" in manifest["intervals"] and manifest["posterior"] == str(path)
+    assert "posterior draws" in (done.folder / "report.html").read_text()
+    stored = Results(done.folder)
+    rows = [
+        r for r in draw_wins(stored, "pilot", "top-down") if r["outcome"] == "final_active_share"
+    ]
+    assert [r["point"] for r in rows] == [0, 1]
+    summary = pl.read_parquet(done.folder / "summary.parquet").filter(pl.col("point") == 1)
+    a = summary.filter(pl.col("plan") == "pilot").sort("replicate")["final_active_share"]
+    b = summary.filter(pl.col("plan") == "top-down").sort("replicate")["final_active_share"]
+    assert rows[1]["wins"] == int((a > b).sum()) and rows[1]["worlds"] == 6
+    result = CliRunner().invoke(
+        app, ["compare", str(done.folder), "--a", "pilot", "--b", "top-down"]
+    )
+    assert result.exit_code == 0 and "plausible worlds" in result.output
+    other = tmp_path / "other.parquet"
+    pl.DataFrame({"adoption.q": [0.2, 0.3], "weight": [0.5, 0.5]}).write_parquet(other)
+    with pytest.raises(AdoptsimError, match="posterior draws from"):
+        api.sweep(scenario, tmp_path / "out", workers=1, replicates=6, posterior=other)
+
+
+def test_a_posterior_cannot_draw_what_the_sweep_varies(tmp_path):
+    scenario, _ = posterior_sweep(tmp_path)
+    path = tmp_path / "p.parquet"
+    pl.DataFrame({"adoption.p": [0.01, 0.02], "weight": [0.5, 0.5]}).write_parquet(path)
+    with pytest.raises(AdoptsimError, match=r"\['adoption.p'\] are swept"):
+        api.sweep(scenario, tmp_path / "out", workers=1, replicates=2, posterior=path)
+    assert not (tmp_path / "out").exists()

@@ -331,14 +331,22 @@ def win_shares(
 
 
 def draw_wins(results: Results, plan_a: str, plan_b: str) -> list[dict[str, Any]]:
-    """A run with ``--posterior``: per outcome with a better direction, in how many of the
-    replicates (each a plausible world: its own posterior draw, the same for both plans) A
-    does better than B, with the share's 95% Wilson interval.  Ties (equal values) count
-    for neither; replicates where either plan has no value are left out."""
+    """A run or sweep with ``--posterior``: per sweep point and outcome with a better
+    direction, in how many of the replicates (each a plausible world: its own posterior
+    draw, the same for both plans and at every point) A does better than B, with the
+    share's 95% Wilson interval.  Ties (equal values) count for neither; replicates where
+    either plan has no value are left out."""
+    rows = []
+    for point in results.points["point"].to_list():
+        rows += _draw_wins_at(results, plan_a, plan_b, point)
+    return rows
+
+
+def _draw_wins_at(results: Results, plan_a: str, plan_b: str, point: int) -> list[dict[str, Any]]:
     from sim.results.stats import wilson
 
     rows = []
-    summary = results.summary.filter(pl.col("point") == 0)
+    summary = results.summary.filter(pl.col("point") == point)
     a = summary.filter(pl.col("plan") == plan_a).sort("replicate")
     b = summary.filter(pl.col("plan") == plan_b).sort("replicate")
     for column in ranked_outcomes(results.summary):
@@ -355,6 +363,7 @@ def draw_wins(results: Results, plan_a: str, plan_b: str) -> list[dict[str, Any]
         share, low, high = wilson(k, n)
         rows.append(
             {
+                "point": point,
                 "outcome": column,
                 "label": describe(column).label,
                 "wins": k,
@@ -979,6 +988,14 @@ def _about(results: Results) -> str:
                         for p in results.parameters)
     )  # fmt: skip
     swept = f"<p>Swept:</p><dl class='legend'>{legend}</dl>" if legend else ""
+    kind = results.manifest.get("intervals") or "over replicates at fixed parameters"
+    drawn = (
+        f" Each replicate's parameters were drawn from the posterior "
+        f"{html.escape(str(results.manifest['posterior']))}, the same draw for every plan and "
+        "point."
+        if results.manifest.get("posterior")
+        else ""
+    )
     return (
         f"<p>{html.escape(scenario.get('description', ''))}</p>\n<p class='note'>"
         f"{results.employees:,} employees, {points} sweep point(s), {reps} replicates per plan "
@@ -986,7 +1003,8 @@ def _about(results: Results) -> str:
         f"in {html.escape(where.currency)}, {html.escape(where.horizon)}. Cells: mean [95% CI, "
         "Student t]; (k/R) when only k of R replicates (or replicate pairs) define the "
         "outcome. Differences are paired (same org and random streams): the Student-t "
-        "interval of the mean paired difference over R replicate pairs.</p>" + swept
+        "interval of the mean paired difference over R replicate pairs.</p>"
+        f"<p class='note'><b>Intervals {html.escape(kind)}.</b>{drawn}</p>" + swept
     )
 
 
