@@ -115,7 +115,7 @@ and `best.json` holds it under `front`.
 | key | default | meaning |
 |---|---|---|
 | `plan` | the first plan | the plan whose levers are searched |
-| `objective` | `"net_value"` | any per-run outcome of docs/results.md, or a list of two (Pareto front) |
+| `objective` | `"net_value"` | an outcome of docs/results.md, or a list of two (Pareto front) |
 | `direction` | `"maximize"` | or `"minimize"`; with two objectives a list, one per objective |
 | `trials` | `30` | candidates tried |
 | `replicates` | `10` | replicates per candidate |
