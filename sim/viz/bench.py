@@ -44,7 +44,7 @@ def measure(spec: ViewSpec, steps: int) -> dict[str, float]:
     model = VizModel(spec=spec)
     build = time.perf_counter() - clock
     clock = time.perf_counter()
-    painter = painter_for(model.org)  # layout + static layer, once per org
+    painter = painter_for(model.org, (900, 640))  # layout + static layer, once per org
     first = time.perf_counter() - clock
     plots = LivePlots(model)
     totals = {"step": 0.0, "network": 0.0, "plots": 0.0}
@@ -53,9 +53,9 @@ def measure(spec: ViewSpec, steps: int) -> dict[str, float]:
         model.step()
         t1 = time.perf_counter()
         state, _, _, paid = model.state_arrays()
-        painter.render(state[:, 0], paid[:, 0][model.scope.of_agent], 0, model.week)
+        painter.render(state[:, 0], paid[:, 0][model.scope.of_agent], 0)
         t2 = time.perf_counter()
-        plots.states_png(), plots.seats_png(), plots.departments_png()
+        plots.states_png(), plots.seats_png(), plots.cost_png(), plots.departments_png()
         t3 = time.perf_counter()
         totals["step"] += t1 - t0
         totals["network"] += t2 - t1
@@ -120,14 +120,14 @@ def browser_rate(scenario: Path, seconds: float = 15.0, port: int = 8791) -> flo
             )
             page = browser.new_page(viewport={"width": 1500, "height": 1300})
             page.goto(f"http://127.0.0.1:{port}/")
-            counter = page.get_by_text(re.compile(r"^Step: \d+$")).first
-            counter.wait_for(timeout=120_000)
+            counter = page.locator(".run-status")
+            counter.get_by_text(re.compile(r"^Week \d+ of")).wait_for(timeout=120_000)
             page.wait_for_selector("img.org-network", timeout=60_000)
 
             def steps() -> int:
-                return int(counter.inner_text().split()[-1])
+                return int(counter.inner_text().split()[1])
 
-            page.get_by_role("button", name="▶").click()
+            page.get_by_role("button", name="Play", exact=True).click()
             page.wait_for_timeout(2000)
             start, clock = steps(), time.perf_counter()
             page.wait_for_timeout(seconds * 1000)
