@@ -920,7 +920,8 @@ table{border-collapse:collapse;margin:0.5em 0 1.5em} small{color:#555;font-weigh
 td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:right}
 th{background:#f6f6f6} td:nth-child(-n+2){text-align:left}
 tr.diff td{background:#f3f3f3;font-weight:bold} td.win{font-weight:bold;color:#0072B2}
-td.a{background:#FBEBCB} td.b{background:#CCE3F0} p.note{color:#444;max-width:70em}
+tr td.a{background:#FBEBCB} tr td.b{background:#CCE3F0} table.tally td{text-align:right}
+p.note{color:#444;max-width:70em}
 dl.legend{display:grid;grid-template-columns:max-content auto;gap:0 1em;color:#444}
 dl.legend dt{font-family:monospace} dl.legend dd{margin:0}"""
 
