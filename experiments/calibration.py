@@ -51,6 +51,7 @@ GENERATIONS = 6  # (as the scenario asks)
 LEVELS = (0.5, 0.9, 0.95)
 TRUTH_SEED = 8  # truths: numpy generator seeded (TRUTH_SEED, pilot)
 PILOT_STREAMS = 1_000_000  # the synthetic pilots' replicate numbers (fits use 2,000,000+)
+PILOT_WEEKS = 8  # observed weeks 0-8, as scenarios/pilot_observed.csv (the scenario projects 52)
 WORKERS = 2
 
 
@@ -69,7 +70,7 @@ def one_fit(pilot: int) -> dict:
     spec = loaded.fit
     (item,) = [p for p in prepare(loaded) if p.plan.name == spec.plan]
     truth = draw_prior(spec, np.random.default_rng([TRUTH_SEED, pilot]))
-    config = with_values(item.config, truth)
+    config = with_values(item.config, truth).model_copy(update={"weeks": PILOT_WEEKS})
     trajectories, _ = simulate_batched(config, item.org, [PILOT_STREAMS + pilot], threads=1)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "observed.csv"
@@ -117,7 +118,7 @@ def main() -> None:
     out.table(frame, "fits")
     loaded = scenario(0)
     names = list(loaded.fit.parameters)
-    weeks = loaded.plans[0].config.weeks
+    weeks = PILOT_WEEKS
     context = (
         f"{SCENARIO}: {FITS} synthetic pilots (400 employees, weeks 0-{weeks}), truths "
         f"drawn from the [fit] priors (seed {TRUTH_SEED}); each fitted by ABC-SMC "
