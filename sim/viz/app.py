@@ -66,7 +66,7 @@ CSS = """
 .legend-item { white-space: nowrap; }
 .legend-note { color: #666; }
 .run-summary { font-size: 12px; color: #444; overflow-wrap: anywhere; }
-.plots { display: grid; grid-template-columns: repeat(auto-fit, minmax(440px, 1fr));
+.plots { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr));
   gap: 12px; width: 100%; }
 .facts { font-size: 13px; border-collapse: collapse; width: 100%; }
 .facts td { padding: 1px 8px 1px 0; vertical-align: top; }
