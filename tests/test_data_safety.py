@@ -361,7 +361,8 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.slow
 def test_sweep_workers_die_when_the_sweep_is_killed(tmp_path):
-    """kill -9 of `adoptsim sweep` takes its worker processes with it."""
+    """kill -9 of `adoptsim sweep` takes its worker processes with it (forced to use them:
+    a sweep this size would run in threads of its own process)."""
     scenario = tmp_path / "long.toml"
     scenario.write_text(
         SWEEP.replace('name = "swept"', 'name = "long"')
@@ -374,7 +375,7 @@ def test_sweep_workers_die_when_the_sweep_is_killed(tmp_path):
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "ADOPTSIM_SWEEP_PROCESSES": "1"},
     )
     try:
         deadline = time.time() + 90
