@@ -37,11 +37,11 @@ from sim.engines.population import (
     SecurityReviews,
     action_plan,
     actions_due,
+    adjacency,
     can_push,
     champions_of,
     department_values,
     draw_traits,
-    edge_weight,
     workspaces,
 )
 from sim.observe import Prices, Recorder, observe_week, rollout_cost
@@ -311,16 +311,18 @@ class AdoptionModel(mesa.Model):
         self._place_champions(champions)
 
     def _connect(self, org: Org) -> None:
-        """Each employee's weighted ties, read from the Mesa network's cells."""
-        weights = self.config.org.tie_weights
-        for employee in self.employees:
-            for cell in employee.cell.connections.values():
-                other = self.employees[cell.coordinate]
-                tie = org.graph.edges[employee.index, other.index]
-                weight = edge_weight(tie.get("kind", "informal"), weights, tie.get("strength", 1.0))
-                employee.ties.append((other, weight))
-            employee.ties.sort(key=lambda tie: tie[0].index)
-            employee.weighted_degree = sum(w for _, w in employee.ties)
+        """Each employee's weighted ties w_ij, in id order: the row of the weighted
+        adjacency the batched engine reads too (``population.adjacency``: the tie's kind
+        weight times its strength, rounded to 1/64), the same ties as its network cell's."""
+        weights = adjacency(org, self.config.org.tie_weights)
+        indptr, indices, data = weights.indptr, weights.indices.tolist(), weights.data.tolist()
+        employees = self.employees
+        for employee in employees:
+            start, end = indptr[employee.index], indptr[employee.index + 1]
+            employee.ties = [
+                (employees[j], w) for j, w in zip(indices[start:end], data[start:end], strict=True)
+            ]
+            employee.weighted_degree = sum(data[start:end])
 
     def employee(self, index: int) -> Employee:
         return self.employees[index]
