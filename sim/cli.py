@@ -537,13 +537,16 @@ def sensitivity(
     ),
 ) -> None:
     """Which assumptions move the answer: Morris screening or Sobol indices (SALib) over
-    the parameters SCENARIO's \\[sensitivity] table names, for one plan's outcome or the
+    the parameters SCENARIO's \\[sensitivity] table names, for one plan's outcome(s) or the
     paired difference of two plans.  Prints the ranked indices with their confidence and
     writes results/<name>-sensitivity/ (indices.parquet, samples.parquet, sensitivity.html).
 
     Example:  adoptsim sensitivity scenarios/sensitivity.toml
     """
+    import polars as pl
+
     from sim import api
+    from sim.sensitivity import direction
 
     loaded = api.load_scenario(scenario)
     prepared = api.prepare(loaded)
@@ -557,21 +560,35 @@ def sensitivity(
 
         result, target = api.sensitivity(loaded, results, force, advance, prepared)
     spec = result.spec
-    table = Table(
-        title=f"{loaded.name}: {spec.method.title()} indices for {spec.target} "
-        f"({result.samples.height} samples x {spec.replicates} replicates), most important first",
-        title_justify="left",
-    )
-    for column in result.indices.columns:
-        table.add_column(column, justify="left" if column == "parameter" else "right")
-    for row in result.indices.iter_rows():
-        table.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row))
-    out.print(table)
-    if result.undefined:
-        out.print(
-            f"note: {result.undefined} samples had no replicate defining {spec.outcome}; "
-            "they were given the mean of the others"
+    morris = spec.method == "morris"
+    for outcome in spec.outcomes:  # one table per outcome, so the names keep their width
+        table = Table(
+            title=f"{loaded.name}: {spec.method.title()} indices for {spec.target_of(outcome)} "
+            f"({result.samples.height} samples x {spec.replicates} replicates), most "
+            "important first",
+            title_justify="left",
         )
+        part = result.indices.filter(pl.col("outcome") == outcome).drop("outcome")
+        width = max(len(name) for name in part["parameter"])
+        for column in part.columns:
+            if column == "parameter":  # the names are what is read: never cut
+                table.add_column(column, no_wrap=True, min_width=width)
+            else:
+                table.add_column(column, justify="right")
+        if morris:
+            table.add_column("raising it", justify="left")
+        for row in part.iter_rows(named=True):
+            cells = [f"{v:.4g}" if isinstance(v, float) else str(v) for v in row.values()]
+            if morris:
+                cells.append(direction(spec, outcome, row["mu"]))
+            table.add_row(*cells)
+        out.print(table)
+    for outcome, count in result.undefined.items():
+        if count:
+            out.print(
+                f"note: {count} samples had no replicate defining {outcome}; "
+                "they were given the mean of the others"
+            )
     out.print(f"results: {target}/  (sensitivity.html, indices.parquet, samples.parquet)")
 
 

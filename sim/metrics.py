@@ -10,9 +10,11 @@ SUMMARY_COLUMNS = (
     "t80",  # first week with >= 80% engaged (null: never)
     "final_active_share",
     "peak_active_share",
+    "mean_active_share",  # active share averaged over every week: speed and reach together
     "shelfware_share",  # licences not engaged / seats paid for, final week (null: no seats)
     "cost_per_engaged_user",  # cumulative cost / engaged users, final week (null: none)
     "total_cost",  # total cost of ownership: licences, seats, champions, training, actions
+    "cost_per_employee",  # total_cost / employees: defined in every run, unlike per engaged user
     "value_created",  # engaged user-weeks x value per engaged user-week
     "net_value",  # value_created - total_cost
     "roi",  # net_value / total_cost (null: nothing spent)
@@ -39,6 +41,7 @@ def summarize(trajectories: pl.DataFrame, departments: pl.DataFrame, n: int) -> 
             t80=_first_week(share >= 0.8),
             final_active_share=share.filter(last).first(),
             peak_active_share=share.max(),
+            mean_active_share=share.mean(),
             final_seats=pl.col("seats").filter(last).first(),
             final_shelfware=pl.col("shelfware").filter(last).first(),
             final_active=pl.col("active").filter(last).first(),
@@ -54,6 +57,7 @@ def summarize(trajectories: pl.DataFrame, departments: pl.DataFrame, n: int) -> 
             cost_per_engaged_user=pl.when(pl.col("final_active") > 0)
             .then(pl.col("total_cost") / pl.col("final_active"))
             .otherwise(None),
+            cost_per_employee=pl.col("total_cost") / n,
             net_value=pl.col("value_created") - pl.col("total_cost"),
             roi=pl.when(pl.col("total_cost") > 0)
             .then((pl.col("value_created") - pl.col("total_cost")) / pl.col("total_cost"))

@@ -33,11 +33,17 @@ OUTCOMES: dict[str, Outcome] = {
     "t80": Outcome("weeks to 80% active", "weeks", "{:.1f}", "lower"),
     "final_active_share": Outcome("final active share", "share of employees", "{:.1%}", "higher"),
     "peak_active_share": Outcome("peak active share", "share of employees", "{:.1%}", "higher"),
+    "mean_active_share": Outcome(
+        "mean active share over the run", "share of employees", "{:.1%}", "higher"
+    ),
     "shelfware_share": Outcome("shelfware share", "share of seats paid for", "{:.1%}", "lower"),
     "cost_per_engaged_user": Outcome(
         "cost per engaged user", "{currency} per engaged user", "{:,.1f}", "lower", True
     ),
     "total_cost": Outcome("total cost of ownership", "{currency}", "{:,.0f}", "lower", True),
+    "cost_per_employee": Outcome(
+        "cost per employee", "{currency} per employee", "{:,.1f}", "lower", True
+    ),
     "departments_reached": Outcome("departments >= 50% active", "departments", "{:.1f}", "higher"),
     "paywall_conversions": Outcome("paywall conversions", "workspaces", "{:.1f}", None),
     "deal_week": Outcome("week of the enterprise deal", "week", "{:.1f}", None),

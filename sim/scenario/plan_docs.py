@@ -68,11 +68,14 @@ plans, and writes `results/<name>-sensitivity/` (`indices.parquet`, `samples.par
 `sensitivity.html`: the ranked indices with their 95% confidence). Every sample runs
 `replicates` replicates with the scenario's seed (common random numbers), so a parameter
 with no effect scores exactly 0. Each range is checked at both ends against the plans.
+A list of outcomes gets each its own indices from the same runs (one panel each). An
+integer setting is rounded; a switch (a true/false setting) takes `{ min = 0, max = 1 }`
+and is on where the sample is 0.5 or more.
 
 | key | default | meaning |
 |---|---|---|
 | `method` | `"morris"` | `morris` (mu*, sigma) or `sobol` (S1, ST) |
-| `outcome` | `"final_active_share"` | any per-run outcome of docs/results.md |
+| `outcome` | `"final_active_share"` | any per-run outcome of docs/results.md, or a list of them |
 | `plans` | the first plan | one plan (its outcome) or two (A - B, paired) |
 | `trajectories` | `10` | Morris trajectories; Sobol base samples (a power of 2) |
 | `replicates` | `10` | replicates per sample |
@@ -82,15 +85,17 @@ with no effect scores exactly 0. Each range is checked at both ends against the 
 ```toml
 [sensitivity]
 method = "morris"
-outcome = "final_active_share"
+outcome = ["final_active_share", "cost_per_employee"]
 plans = ["bottom-up", "top-down"]
 
 [sensitivity.parameters]
 "adoption.q" = { min = 0.1, max = 0.6 }
 "mandate.resistance" = { min = 0.0, max = 2.0 }
+"security_review.enabled" = { min = 0, max = 1 }
 ```
 
-`scenarios/sensitivity.toml` is a worked example.
+`scenarios/sensitivity.toml` is a worked example; `experiments/sensitivity.py` screens 17
+parameters for three outcomes this way.
 """
 
 OPTIMIZE_SECTION = """## The best levers under a budget: `[optimize]`

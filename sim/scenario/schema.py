@@ -818,7 +818,7 @@ class Sensitivity(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     method: Literal["morris", "sobol"] = "morris"
-    outcome: str = "final_active_share"
+    outcomes: tuple[str, ...] = ("final_active_share",)  # one or more, from the same runs
     plans: list[str]  # one plan: its outcome; two: the paired difference A - B
     parameters: dict[str, tuple[float, float]]  # dotted path -> (min, max)
     trajectories: int = 10  # Morris trajectories; Sobol base samples (a power of 2)
@@ -826,13 +826,22 @@ class Sensitivity(BaseModel):
     seed: int = 0  # of the sample design
 
     @property
-    def target(self) -> str:
+    def outcome(self) -> str:
+        """The (first) outcome."""
+        return self.outcomes[0]
+
+    def target_of(self, outcome: str) -> str:
+        """What one outcome's indices are of: 'final_active_share of A' or '..., A - B'."""
         plans = self.plans
         return (
-            f"{self.outcome} of {plans[0]}"
-            if len(plans) == 1
-            else (f"{self.outcome}, {plans[0]} - {plans[1]}")
+            f"{outcome} of {plans[0]}" if len(plans) == 1 else f"{outcome}, {plans[0]} - {plans[1]}"
         )
+
+    @property
+    def target(self) -> str:
+        """Every outcome's target, in words ('a, b and c of A' or '..., A - B')."""
+        *rest, last = self.outcomes
+        return self.target_of(f"{', '.join(rest)} and {last}" if rest else last)
 
 
 class Optimize(BaseModel):
@@ -1412,9 +1421,11 @@ SUMMARY_OUTCOMES = (  # sim.metrics.SUMMARY_COLUMNS (the scenario layer cannot i
     "t80",
     "final_active_share",
     "peak_active_share",
+    "mean_active_share",
     "shelfware_share",
     "cost_per_engaged_user",
     "total_cost",
+    "cost_per_employee",
     "value_created",
     "net_value",
     "roi",
@@ -1467,8 +1478,16 @@ def _parse_sensitivity(table: Any, source: str, plans: list[Plan]) -> Sensitivit
     if method not in ("morris", "sobol"):
         raise fail(".method", f"allowed: morris, sobol (got {method!r})")
     outcome = table.get("outcome", "final_active_share")
-    if outcome not in SUMMARY_OUTCOMES:
-        raise fail(".outcome", f"allowed: {', '.join(SUMMARY_OUTCOMES)} (got {outcome!r})")
+    outcomes = outcome if isinstance(outcome, list) else [outcome]
+    if not outcomes or len(set(map(str, outcomes))) != len(outcomes):
+        raise fail(
+            ".outcome",
+            "one outcome, or a list of different ones (each gets its indices from the same "
+            f'runs), e.g. ["final_active_share", "total_cost"] (got {outcome!r})',
+        )
+    for name in outcomes:
+        if name not in SUMMARY_OUTCOMES:
+            raise fail(".outcome", f"allowed: {', '.join(SUMMARY_OUTCOMES)} (got {name!r})")
     names = [p.name for p in plans]
     chosen = table.get("plans", names[:1])
     if (
@@ -1509,6 +1528,12 @@ def _parse_sensitivity(table: Any, source: str, plans: list[Plan]) -> Sensitivit
         numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high))
         if not numeric or not low < high:
             raise fail(f".parameters.{path}", f"needs numbers min < max (got {low!r}, {high!r})")
+        if field.annotation is bool and (low, high) != (0, 1):
+            raise fail(
+                f".parameters.{path}",
+                f"a switch: {{ min = 0, max = 1 }} (on where the sample is >= 0.5; got "
+                f"{low!r}, {high!r})",
+            )
         for plan in plans:
             if plan.name in chosen:
                 for end in (low, high):
@@ -1517,12 +1542,19 @@ def _parse_sensitivity(table: Any, source: str, plans: list[Plan]) -> Sensitivit
                     )
         parameters[path] = (float(low), float(high))
     return Sensitivity(
-        method=method, outcome=outcome, plans=chosen, parameters=parameters, **counts
+        method=method,
+        outcomes=tuple(outcomes),
+        plans=chosen,
+        parameters=parameters,
+        **counts,
     )
 
 
 def _cast(field: Any, value: float) -> Any:
-    """A sampled number as the field's type: rounded for integer fields."""
+    """A sampled number as the field's type: rounded for integer fields; a switch (a
+    true/false field, sampled over 0..1) is on from 0.5."""
+    if field.annotation is bool:
+        return bool(value >= 0.5)
     return int(round(value)) if field.annotation in (int, int | None) else float(value)
 
 
