@@ -19,6 +19,13 @@ from sim.scenario import Config, OrgSpec
 BYTES_PER_PERSON = 500  # networkx node with its attributes, org arrays
 BYTES_PER_TIE = 450  # networkx edge: two adjacency dict entries and the edge's data
 BYTES_PER_AGENT = 4_000  # reference engine: a Mesa agent, its cell and its tie list
+# an org built as arrays (the hierarchy generator), in a batched run: no networkx graph
+BYTES_PER_PERSON_ARRAYS = 200  # org arrays, ids, workspaces, traits
+BYTES_PER_TIE_ARRAYS = 120  # the tie arrays, the weighted CSR and the plain CSR
+BYTES_PER_CELL = 40  # one employee in one replicate of a batch: state, flags, traits
+# employees x replicates the batched engine advances together (at most ~1.3 GB of them):
+# a million-person org runs its 20 replicates as one batch, split over the threads
+BATCH_CELLS = 32_000_000
 USABLE_SHARE = 0.8  # of the memory available now
 
 
@@ -49,15 +56,20 @@ def expected_ties(spec: OrgSpec) -> float:
 
 
 def estimate_bytes(config: Config, engine: str = "batched") -> int:
-    """Memory one plan needs at its peak: its org, and the reference engine's agents.
-
-    The batched engine's arrays are bounded by its batch size (``runner.BATCH_CELLS``),
-    well under the org's own size, so they are left out.
-    """
+    """Memory one plan needs at its peak: its org, and the engine's state (the reference
+    engine's agents; the batched engine's arrays, bounded by ``BATCH_CELLS``).
+    A batched run of a hierarchy org never builds its networkx graph."""
     people = expected_people(config.org)
-    org = people * BYTES_PER_PERSON + expected_ties(config.org) * BYTES_PER_TIE
-    agents = people * BYTES_PER_AGENT if engine == "reference" else 0
-    return int(org + agents)
+    ties = expected_ties(config.org)
+    if engine == "batched" and config.org.generator == "hierarchy":
+        org = people * BYTES_PER_PERSON_ARRAYS + ties * BYTES_PER_TIE_ARRAYS
+    else:
+        org = people * BYTES_PER_PERSON + ties * BYTES_PER_TIE
+    if engine == "reference":
+        state = people * BYTES_PER_AGENT
+    else:
+        state = min(people * config.replicates, BATCH_CELLS) * BYTES_PER_CELL
+    return int(org + state)
 
 
 def available_bytes() -> int:

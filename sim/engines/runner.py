@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from sim.engines.memory import check_fits
+from sim.engines.memory import BATCH_CELLS, check_fits
 from sim.metrics import summarize
 from sim.org import Org, build_org
 from sim.randomness import org_seed
@@ -47,7 +47,6 @@ def load_engine(name: str) -> Engine:
 
 
 DEFAULT_ENGINE = "batched"
-BATCH_CELLS = 8_000_000  # employees x replicates advanced together (about 25 bytes each)
 
 
 def batch_size(engine: str, n: int, replicates: int) -> int:
