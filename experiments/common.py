@@ -53,8 +53,10 @@ def simulate(data: dict[str, Any], replicates: int, name: str = "experiment"):
 class Output:
     """results/<experiment>/: data, figures and findings, each written atomically."""
 
-    def __init__(self, experiment: str):
-        self.folder = ROOT / "results" / experiment
+    def __init__(self, experiment: str, results: Path | None = None):
+        """``results``: where ``<experiment>/`` goes (default ``results/``; tests use a
+        temporary folder)."""
+        self.folder = (results or ROOT / "results") / experiment
         self.folder.mkdir(parents=True, exist_ok=True)
         self.findings: list[str] = []
         self.numbers: dict[str, Any] = {}
