@@ -52,6 +52,7 @@ from sim.scenario import Config
 
 STATES = tuple(State)  # State(x) as a lookup (IntEnum's constructor is slow)
 _ACTIVE, _NOMINAL = State.ACTIVE, State.NOMINAL
+_NO_INTENT = Intent.NONE
 
 
 class Employee(FixedAgent):
@@ -85,7 +86,8 @@ class Employee(FixedAgent):
         self.incumbent = model.config.incumbent.enabled  # still has the old tool
         self.trained_until = -1  # a training action's boost lasts up to this week
         self.workspace: Workspace | None = None
-        self.ties: list[tuple[Employee, float]] = []
+        self.tie_ids: list[int] = []  # its ties' employee ids, in id order
+        self.tie_weights: list[float] = []  # w_ij of each
         self.weighted_degree = 0.0
         # eq. S's sums over the ties, kept as they change state (see set_state)
         self.seen_engaged = 0.0  # weight of engaged ties
@@ -109,15 +111,15 @@ class Employee(FixedAgent):
             return
         engaged = (state == _ACTIVE) - (old == _ACTIVE)
         nominal = (state == _NOMINAL) - (old == _NOMINAL)
-        if engaged:
-            for other, weight in self.ties:
-                other.seen_engaged += engaged * weight
+        if not (engaged or nominal):
+            return
+        employees = self.model.employees
+        for j, weight in zip(self.tie_ids, self.tie_weights, strict=True):
+            other = employees[j]
+            other.seen_engaged += engaged * weight
+            other.seen_nominal += nominal * weight
             if self.champion:
-                for other, weight in self.ties:
-                    other.seen_champions += engaged * weight
-        if nominal:
-            for other, weight in self.ties:
-                other.seen_nominal += nominal * weight
+                other.seen_champions += engaged * weight
 
     def weighted_users(self) -> float:
         """S_i: engaged colleagues (engaged champions at ``seeding.champion_weight``), plus
@@ -146,15 +148,15 @@ class Employee(FixedAgent):
     def step(self) -> None:
         """Choose next week's state from last week's world (synchronous update): the facts
         of this week's one uniform ``u``, looked up in the transition table."""
-        fixed = self.model.fixed.get((int(self.state), self.licensed))
-        if fixed is not None and not (self.reluctant and self.model.p_fade > 0.0):
+        model = self.model
+        fixed = model.fixed_answer[self.licensed][self.state]
+        if fixed is not None and not (self.reluctant and model.fades):
             # the table has one answer for this state whatever the facts: skip gathering
             self._next, self._intent = fixed
             self._reluctant_next = self.reluctant
-            if self._intent != Intent.NONE:
+            if self._intent != _NO_INTENT:
                 self.workspace.pending.append(self)
             return
-        model = self.model
         u = model.transition_uniforms[self.index]
         users = self.weighted_users()
         share = rules.active_share(users, self.weighted_degree)
@@ -174,10 +176,10 @@ class Employee(FixedAgent):
             model.only_wants,
         )
         self._next, self._intent = rules.next_state(self.state, self.licensed, *facts)
-        if self._intent != Intent.NONE:
+        if self._intent != _NO_INTENT:
             self.workspace.pending.append(self)
         self._reluctant_next = self.reluctant
-        if self.reluctant and self.model.p_fade > 0.0:  # eq. 13
+        if self.reluctant and model.fades:  # eq. 13
             v = self.model.uniforms[Draw.RELUCTANCE_FADES][self.index]
             if rules.loses_reluctance(True, self.state, v, self.model.p_fade):
                 self._reluctant_next = False
@@ -186,7 +188,7 @@ class Employee(FixedAgent):
     def advance(self) -> None:
         if self._next != self.state:
             self.set_state(self._next)
-        self._intent = Intent.NONE
+        self._intent = _NO_INTENT
         self.reluctant = self._reluctant_next
 
 
@@ -272,6 +274,9 @@ class AdoptionModel(mesa.Model):
         self.p_fade = fade_probability(config.reluctance.half_life_weeks)
         self.reviews = SecurityReviews.start(1)
         self.fixed = rules.fixed_outcomes(self.params, can_push(config))
+        # the same, as fixed_answer[licensed][state] (None: the week's facts decide)
+        self.fixed_answer = [[self.fixed.get((int(st), lic)) for st in State] for lic in (0, 1)]
+        self.fades = self.p_fade > 0.0  # reluctance can fade (eq. 13)
         self.only_wants = rules.only_wants_possible(self.params, can_push(config))
         self.transition_uniforms: list[float] = []  # this week's, as uniforms[TRANSITION]
         self.network = Network(org.graph, random=self.random)
@@ -319,10 +324,9 @@ class AdoptionModel(mesa.Model):
         employees = self.employees
         for employee in employees:
             start, end = indptr[employee.index], indptr[employee.index + 1]
-            employee.ties = [
-                (employees[j], w) for j, w in zip(indices[start:end], data[start:end], strict=True)
-            ]
-            employee.weighted_degree = sum(data[start:end])
+            employee.tie_ids = indices[start:end]
+            employee.tie_weights = data[start:end]
+            employee.weighted_degree = sum(employee.tie_weights)
 
     def employee(self, index: int) -> Employee:
         return self.employees[index]
