@@ -75,6 +75,9 @@ class Verdict(IntEnum):
 
 
 STATE_NAMES = tuple(s.name.lower() for s in State)
+# State.ACTIVE.value and State.BLOCKED.value as plain ints: the reference engine calls
+# seat_outcome once per seat, and an enum member's ``.value`` is slow in plain Python
+_ACTIVE_CODE, _BLOCKED_CODE = int(State.ACTIVE), int(State.BLOCKED)
 
 # Rogers (1962/2003) adopter categories: innovators, early adopters, early majority,
 # late majority, laggards, as cumulative population shares.
@@ -347,7 +350,7 @@ def gets_seat(unlimited, taken, cap, banned):
 @rule
 def seat_outcome(granted):
     """Eq. 9: a keeper or requester with a seat is active; without one, blocked."""
-    return State.ACTIVE.value if granted else State.BLOCKED.value
+    return _ACTIVE_CODE if granted else _BLOCKED_CODE
 
 
 @rule
