@@ -151,6 +151,27 @@ PLANS = [
         "enterprise": {"enabled": False},
         "adoption": {"heterogeneity": "normal", "spread": 0.6},
     },
+    {  # every feature bit of the weekly pass set: its leanest machine code (kernels.decide)
+        "name": "lean-bass-features",
+        "discovery": {"enabled": False},
+        "abandonment": {"enabled": False},
+        "freemium": {"enabled": False},
+        "enterprise": {"enabled": False},
+        "adoption": {"heterogeneity": "none", "market_potential": 1.0},
+        "seeding": {"strategy": "brokers", "count": 8, "champion_weight": 2.0},
+    },
+    {  # no freemium, but a ban still takes seats away: the pass must keep its seat logic
+        "name": "review-ban-without-freemium",
+        "freemium": {"enabled": False},
+        "enterprise": {"enabled": False},
+        "security_review": {
+            "enabled": True,
+            "threshold_share": 0.05,
+            "delay_weeks": 1,
+            "on_fail": "ban",
+        },
+        "tool": {"enterprise_ready": 0.0},
+    },
     {
         "name": "krackhardt-count-no-seeds",
         "org": {"generator": "krackhardt"},
@@ -194,7 +215,10 @@ def test_scenarios_exercise_every_mechanism():
     assert seen["small-world-mechanisms-off"]["blocked"] == 0  # freemium off
     assert seen["krackhardt-count-no-seeds"]["blocked"] > 0
     assert seen["staged-triggered-actions-overrides"]["nominal"] > 0
-    assert all(s["lapsed"] > 0 for n, s in seen.items() if n != "small-world-mechanisms-off")
+    assert seen["review-ban-without-freemium"]["blocked"] > 0  # the ban, not a paywall
+    assert seen["lean-bass-features"]["lapsed"] == 0  # abandonment off
+    without_lapsing = {"small-world-mechanisms-off", "lean-bass-features"}
+    assert all(s["lapsed"] > 0 for n, s in seen.items() if n not in without_lapsing)
 
 
 def test_replicate_results_do_not_depend_on_batching():
@@ -263,6 +287,7 @@ def test_new_mechanisms_leave_a_trace_in_the_agreement_plans():
         "incumbent-sunset-training",
         "security-review-ban",
         "security-review-enterprise",
+        "review-ban-without-freemium",
     ):
         item = prepared[name]
         model = BatchedModel(item.config, item.org, [0, 1, 2])
@@ -280,7 +305,15 @@ def test_new_mechanisms_leave_a_trace_in_the_agreement_plans():
     model, _, _ = models["incumbent-sunset-training"]
     assert (model.trained_until >= 0).any() and not model.incumbent.any()
     assert models["security-review-ban"][0].reviews.banned.any()
+    assert models["review-ban-without-freemium"][0].reviews.banned.all()
     enterprise = models["security-review-enterprise"][0]
     assert enterprise.reviews.decided.any() and enterprise.deal.any()
     assert not enterprise.config.enterprise.enabled  # the deal came from the review
     assert np.all(model.champion.sum(axis=0) == model.champion_count)
+    from sim.engines import kernels
+
+    lean = BatchedModel(
+        prepared["lean-bass-features"].config, prepared["lean-bass-features"].org, [0]
+    )
+    every_bit = kernels.ONLY_WANTS | kernels.PLAIN_APPEAL | kernels.NO_SEATS | kernels.PLAIN_PEOPLE
+    assert lean.features == every_bit

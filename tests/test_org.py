@@ -384,3 +384,55 @@ def test_sampled_betweenness_is_as_good_as_networkxs_estimate(monkeypatch):
     ours_rho, their_rho = spearmanr(estimate, exact).statistic, spearmanr(theirs, exact).statistic
     assert ours_rho > 0.8 and ours_rho > their_rho - 0.05
     assert np.array_equal(estimate, module.betweenness(indptr, indices, seed=org.seed))
+
+
+def _hierarchy_ties_the_networkx_way(n, span, departments, informal, cross, seed):
+    """The hierarchy generator's ties as it built them before its arrays-first rewrite (a
+    networkx graph, edge by edge): the oracle for ``test_hierarchy_ties_are_the_networkx_ones``."""
+    org = orgs.hierarchy(n, span, departments, 0.0, cross, seed)  # structure only
+    rng = np.random.default_rng(seed)
+    # the structure draws nothing, so the informal ties start from a fresh generator
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    for i in range(1, n):
+        graph.add_edge(i, int(org.manager[i]), kind="manager")
+    teams: dict[int, list[int]] = {}
+    for i in range(1, n):
+        teams.setdefault(int(org.manager[i]), []).append(i)
+    for mates in teams.values():
+        for k, a in enumerate(mates):
+            for b in mates[k + 1 :]:
+                graph.add_edge(a, b, kind="peer")
+    # a department's executive, then its employees as they were dealt (the CEO in none)
+    rest = range(departments + 1, n)
+    members = [
+        [1 + d] + [i for i in rest if (i - departments - 1) % departments == d]
+        for d in range(departments)
+    ]
+    target, added, attempts = int(round(n * informal / 2)), 0, 0
+    while added < target and attempts < 20 * target + 100:
+        attempts += 1
+        a = int(rng.integers(n))
+        if departments > 1 and rng.random() < cross:
+            other = int(rng.integers(departments - 1))
+            d = other if other < org.department[a] else other + 1
+        else:
+            d = int(org.department[a])
+        b = int(members[d][rng.integers(len(members[d]))])
+        if a == b or graph.has_edge(a, b):
+            continue
+        graph.add_edge(a, b, kind="informal")
+        added += 1
+    return graph
+
+
+@pytest.mark.parametrize("args", [(300, 6, 4, 4.0, 0.25, 5), (200, 3, 1, 12.0, 0.5, 9)])
+def test_hierarchy_ties_are_the_networkx_ones(args):
+    """Same seed, same org: the arrays-first generator (numba's Generator draws numpy's
+    numbers) makes exactly the ties, kinds and neighbour order the networkx code made."""
+    expected = _hierarchy_ties_the_networkx_way(*args)
+    org = orgs.hierarchy(*args)
+    assert list(org.graph.edges(data="kind")) == list(expected.edges(data="kind"))
+    assert all(list(org.graph.adj[i]) == list(expected.adj[i]) for i in range(org.n))
+    indptr, indices = org.csr()
+    assert np.array_equal(org.degree(), np.diff(indptr))
