@@ -357,13 +357,15 @@ def sweep(
         engine,
         prepared,
         tasks=sweeps.task_records(tasks),
-        posterior=str(posterior) if posterior is not None else None,
+        posterior=str(Path(posterior).resolve()) if posterior is not None else None,
         intervals=interval_kind(posterior),
     )
     in_process = False
     if scheduler is None:
         workers = workers_that_fit(loaded, workers or sweeps.default_workers(), engine)
-        in_process = small_sweep(tasks, prepared)
+        # threads only for the batched engine: its compiled passes release the GIL, the
+        # reference engine's Python does not (its sweeps keep one process per core)
+        in_process = engine == "batched" and small_sweep(tasks, prepared)
         if in_process:  # the tasks reuse the orgs prepare() built (and their set-up)
             sweeps.share_orgs([(item.config, item.org) for item in prepared])
     client = sweeps.connect(scheduler) if scheduler else None  # before anything is written
@@ -382,6 +384,8 @@ def sweep(
             in_process,
         )
     finally:
+        if in_process:
+            sweeps.forget_orgs()
         if client is not None:
             client.close()
 

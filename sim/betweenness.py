@@ -102,8 +102,9 @@ def _accumulate_in_blocks(indptr: np.ndarray, indices: np.ndarray, sources: np.n
     from concurrent.futures import ThreadPoolExecutor
 
     blocks = np.array_split(sources, SAMPLE_BLOCKS)
-    setting = os.environ.get("ADOPTSIM_THREADS", "").strip()
-    threads = int(setting) if setting.isdigit() and int(setting) > 0 else os.cpu_count() or 1
+    setting = os.environ.get("ADOPTSIM_THREADS", "").strip()  # as the batched engine reads it
+    usable = len(os.sched_getaffinity(0))
+    threads = int(setting) if setting.isdigit() and int(setting) > 0 else usable
     with ThreadPoolExecutor(max_workers=min(threads, len(blocks))) as pool:
         parts = list(pool.map(lambda block: _accumulate(indptr, indices, block), blocks))
     total = parts[0]

@@ -204,7 +204,10 @@ def fit(
     (item,) = [p for p in prepared if p.plan.name == spec.plan]
     scope = scope or Scope()
     if scope and list(observed.counts) != ["active"]:
-        raise AdoptsimError(f"{observed.path}: with --scope only the active column can be fitted")
+        raise AdoptsimError(
+            f"{observed.path}: for a pilot (--scope / --employees) only the active column "
+            "can be fitted"
+        )
     if int(observed.weeks.max()) > item.config.weeks:
         raise AdoptsimError(
             f"{observed.path}: column week: week {int(observed.weeks.max())} is after the "

@@ -123,7 +123,9 @@ def search(
     study.optimize(objective, n_trials=spec.trials, catch=())
     trials = pl.DataFrame(rows, infer_schema_length=None)
     feasible = trials.filter(pl.col("state") == "feasible") if "state" in trials.columns else trials
-    if "value" not in trials.columns or feasible.filter(pl.col("value").is_not_nan()).is_empty():
+    scored_columns = VALUE_COLUMNS[: len(spec.directions)]  # both objectives for a front
+    defined = [pl.col(c).is_not_nan() for c in scored_columns if c in trials.columns]
+    if len(defined) < len(scored_columns) or feasible.filter(pl.all_horizontal(defined)).is_empty():
         from sim.errors import AdoptsimError
 
         raise AdoptsimError(

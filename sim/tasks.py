@@ -140,11 +140,19 @@ def org_for(org_json: str, seed: int):
 
 
 def share_orgs(configs_and_orgs: list[tuple[Config, Any]]) -> None:
-    """Hand orgs already built in this process (``prepare``'s) to the tasks run in it."""
+    """Hand the orgs ``prepare`` just built to the tasks of one sweep run in this process,
+    in place of any kept from before (an org chart's files may have changed since: the
+    spec names the files, not their contents).  :func:`forget_orgs` when it is done."""
     with _ORGS_LOCK:
+        _ORGS.clear()
         for config, org in configs_and_orgs:
-            key = (_org_key(config.org.model_dump(mode="json")), config.seed)
-            _ORGS.setdefault(key, org)
+            _ORGS[(_org_key(config.org.model_dump(mode="json")), config.seed)] = org
+
+
+def forget_orgs() -> None:
+    """Drop the orgs kept in this process (after an in-process sweep)."""
+    with _ORGS_LOCK:
+        _ORGS.clear()
 
 
 def run_task(task: Task, folder: str, threads: int | None = None) -> dict[str, Any]:

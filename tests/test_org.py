@@ -436,3 +436,21 @@ def test_hierarchy_ties_are_the_networkx_ones(args):
     assert all(list(org.graph.adj[i]) == list(expected.adj[i]) for i in range(org.n))
     indptr, indices = org.csr()
     assert np.array_equal(org.degree(), np.diff(indptr))
+
+
+def test_adjacency_holds_each_ties_edge_weight():
+    """The engines' weighted adjacency (built for all ties at once) holds exactly
+    ``population.edge_weight`` of each tie: kind weight x strength, rounded to 1/64, on an
+    org chart whose ties carry strengths."""
+    from sim.engines.population import adjacency, edge_weight
+    from sim.engines.runner import prepare
+    from sim.scenario import load_scenario
+
+    (item, *_) = prepare(load_scenario("scenarios/acme/acme.toml"))
+    weights = item.config.org.tie_weights
+    matrix = adjacency(item.org, weights).todok()
+    graph = item.org.graph
+    assert any("strength" in data for *_, data in graph.edges(data=True))
+    for a, b, data in graph.edges(data=True):
+        expected = edge_weight(data.get("kind", "informal"), weights, data.get("strength", 1.0))
+        assert matrix[a, b] == expected == matrix[b, a]

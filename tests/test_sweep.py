@@ -523,3 +523,37 @@ def test_unreachable_scheduler_is_refused_before_anything_is_written(tmp_path):
     assert message.startswith(f"error: --scheduler {address}: cannot connect")
     assert time.time() - started < 25
     assert not (tmp_path / "r").exists()
+
+
+def test_an_in_process_sweep_runs_on_the_org_its_files_hold_now(tmp_path):
+    """Two sweeps in one process, the org chart's ties edited between them: the second
+    runs on the edited org (an org kept from the first would give other rows)."""
+    import random
+
+    from sim import tasks
+
+    people = ["employee_id,manager_id,department"] + ["E0,,Ops"]
+    people += [f"E{i},E{(i - 1) // 4},{'Ops' if i % 2 else 'Eng'}" for i in range(1, 120)]
+    (tmp_path / "people.csv").write_text("\n".join(people) + "\n")
+    pick = random.Random(3)
+    ties = ["source,target,weight"] + [
+        f"E{a},E{b},{pick.randint(1, 9)}"
+        for a, b in {tuple(sorted(pick.sample(range(120), 2))) for _ in range(300)}
+    ]
+    (tmp_path / "ties.csv").write_text("\n".join(ties) + "\n")
+    scenario = tmp_path / "chart.toml"
+    scenario.write_text(
+        'name = "chart"\nweeks = 20\nreplicates = 3\nseed = 5\n'
+        '[org]\ngenerator = "chart"\nchart = "people.csv"\nties = "ties.csv"\n'
+        '[seeding]\nstrategy = "brokers"\ncount = 4\n'
+        '[sweep]\n"adoption.q" = [0.3, 0.6]\n'
+    )
+    api.sweep(scenario, results=tmp_path / "first", workers=2)
+    assert tasks._ORGS == {}  # nothing kept after an in-process sweep
+    (tmp_path / "ties.csv").write_text("\n".join(ties[: len(ties) // 3]) + "\n")
+    api.sweep(scenario, results=tmp_path / "edited", workers=2)
+    fresh = sweep_cli(str(scenario), "--results", str(tmp_path / "fresh"))
+    assert fresh.returncode == 0, fresh.stderr
+    edited = all_rows(tmp_path / "edited" / "chart", "summary")
+    assert edited.equals(all_rows(tmp_path / "fresh" / "chart", "summary"))
+    assert not edited.equals(all_rows(tmp_path / "first" / "chart", "summary"))

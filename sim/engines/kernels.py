@@ -60,7 +60,9 @@ _SPECIALISED: dict[tuple, object] = {}
 def _shape_of(arg) -> tuple:
     """What decides numba's type of an argument, cheaply (numba's own typeof is slow)."""
     if isinstance(arg, np.ndarray):
-        return (arg.dtype.str, arg.ndim, arg.flags.c_contiguous, arg.flags.writeable)
+        flags = arg.flags
+        layout = "C" if flags.c_contiguous else "F" if flags.f_contiguous else "A"
+        return (arg.dtype.str, arg.ndim, layout, flags.writeable, flags.aligned)
     return (type(arg),)
 
 

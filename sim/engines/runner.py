@@ -27,11 +27,6 @@ Engine = Callable[..., tuple[pl.DataFrame, pl.DataFrame]]
 ENGINE_NAMES = ("batched", "reference")
 
 
-def engines() -> dict[str, Engine]:
-    """The available engines by name (both imported: use :func:`load_engine` for one)."""
-    return {name: load_engine(name) for name in ENGINE_NAMES}
-
-
 def load_engine(name: str) -> Engine:
     """One engine, importing only its own module: a batched run never imports Mesa (about
     a second per sweep worker)."""
