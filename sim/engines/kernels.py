@@ -208,19 +208,22 @@ def decide(
         engaged[:] = 0
         nominal[:] = 0
         champions[:] = 0
-        for nz in range(indptr[i], indptr[i + 1]):
-            w = np.int32(weights_64ths[nz])
-            j = indices[nz]
-            tie = state[j]
-            for c in range(reps):  # a plain loop over one row: vectorized
-                engaged[c] += w * np.int32(tie[c] == _ACTIVE)
-            if count_nominal:
-                for c in range(reps):
+        if count_nominal or count_champions:  # the three sums in one read of each tie's row
+            for nz in range(indptr[i], indptr[i + 1]):
+                w = np.int32(weights_64ths[nz])
+                j = indices[nz]
+                tie, is_champion = state[j], champion[j]
+                for c in range(reps):  # unused sums cost a lane op: weighted 0 in S (eq. S)
+                    active = tie[c] == _ACTIVE
+                    engaged[c] += w * np.int32(active)
                     nominal[c] += w * np.int32(tie[c] == _NOMINAL)
-            if count_champions:
-                is_champion = champion[j]
-                for c in range(reps):
-                    champions[c] += w * np.int32((tie[c] == _ACTIVE) & is_champion[c])
+                    champions[c] += w * np.int32(active & is_champion[c])
+        else:
+            for nz in range(indptr[i], indptr[i + 1]):
+                w = np.int32(weights_64ths[nz])
+                tie = state[indices[nz]]
+                for c in range(reps):  # a plain loop over one row: vectorized
+                    engaged[c] += w * np.int32(tie[c] == _ACTIVE)
         ws = workspace_of[i]
         d = degree[i]
         p_i, q_i, cap = p[i], q[i], free_seats[ws]
