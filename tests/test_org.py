@@ -454,3 +454,14 @@ def test_adjacency_holds_each_ties_edge_weight():
     for a, b, data in graph.edges(data=True):
         expected = edge_weight(data.get("kind", "informal"), weights, data.get("strength", 1.0))
         assert matrix[a, b] == expected == matrix[b, a]
+
+
+@pytest.mark.parametrize("n", [2, 3, 41])
+def test_complete_graph_as_arrays_is_networkxs(n):
+    """The complete generator builds its ties as arrays: the same ties, order and teams as
+    networkx's complete_graph made into an org."""
+    expected = nx.complete_graph(n)
+    org = orgs.complete(n, departments=2, team_size=4)
+    assert list(org.graph.edges()) == list(expected.edges())
+    assert all(list(org.graph.adj[i]) == list(expected.adj[i]) for i in range(n))
+    assert org.n == n and np.array_equal(org.degree(), np.full(n, n - 1))

@@ -19,7 +19,7 @@ from sim.scenario import Config, OrgSpec
 BYTES_PER_PERSON = 500  # networkx node with its attributes, org arrays
 BYTES_PER_TIE = 450  # networkx edge: two adjacency dict entries and the edge's data
 BYTES_PER_AGENT = 4_000  # reference engine: a Mesa agent, its cell and its tie list
-# an org built as arrays (the hierarchy generator), in a batched run: no networkx graph
+# an org built as arrays (hierarchy, complete), in a batched run: no networkx graph
 BYTES_PER_PERSON_ARRAYS = 200  # org arrays, ids, workspaces, traits
 BYTES_PER_TIE_ARRAYS = 120  # the tie arrays, the weighted CSR and the plain CSR
 BYTES_PER_CELL = 40  # one employee in one replicate of a batch: state, flags, traits
@@ -61,7 +61,7 @@ def estimate_bytes(config: Config, engine: str = "batched") -> int:
     A batched run of a hierarchy org never builds its networkx graph."""
     people = expected_people(config.org)
     ties = expected_ties(config.org)
-    if engine == "batched" and config.org.generator == "hierarchy":
+    if engine == "batched" and config.org.generator in ("hierarchy", "complete"):
         org = people * BYTES_PER_PERSON_ARRAYS + ties * BYTES_PER_TIE_ARRAYS
     else:
         org = people * BYTES_PER_PERSON + ties * BYTES_PER_TIE
