@@ -280,9 +280,11 @@ def decide(
                     granted = rules.gets_seat(unlimited, kept[ws, c], cap, banned[c])
                     kept[ws, c] += granted
                     nx = rules.seat_outcome(granted)
-            elif intent == Intent.KEEP:
-                nx = rules.seat_outcome(True)
-            request[i, c] = intent == Intent.REQUEST
+                request[i, c] = intent == Intent.REQUEST
+            else:  # every seat is free: keepers keep theirs, requesters get one now (eq. 9)
+                if intent != Intent.NONE:
+                    nx = rules.seat_outcome(True)
+                request[i, c] = False
             nxt[i, c] = nx
             # rare: a plain branch (eq. 13); only a mandate makes anyone reluctant
             if not plain_appeal and reluctant_row[c] and p_fade > 0.0:
