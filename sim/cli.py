@@ -96,6 +96,46 @@ def print_summary(summary, title: str) -> None:
         out.print(renderable)
 
 
+def decision_rows(summary, where) -> list[tuple[str, str, str, str]]:
+    """The report's verdicts in short, one row per ranked outcome: (outcome, verdict, best
+    minus runner-up paired [95% CI] vs the runner-up, replicate pairs k/R); ``where``:
+    the results' currency and horizon (``outcomes.money``)."""
+    from sim.results.outcomes import format_interval, unit
+    from sim.results.report import verdicts
+    from sim.results.verdict import verdict
+
+    plans = summary["plan"].unique(maintain_order=True).to_list()
+    rows = []
+    for entry, gap in verdicts(summary, plans):
+        lead = ""
+        if gap is not None:
+            lead = f"{format_interval({**gap, 'replicates': 0}, signed=True)} vs {gap['b']}"
+        pairs = f"{gap['n']}/{gap['replicates']}" if gap is not None else ""
+        money_unit = where.currency in unit(entry["outcome"], where)
+        label = entry["label"] + (f" ({where.currency})" if money_unit else "")
+        rows.append((label, verdict(entry), lead, pairs))
+    return rows
+
+
+def print_decision(summary, folder: Path) -> None:
+    """``adoptsim run``'s verdicts after its table: per outcome the winning plan (or no
+    clear winner) and its paired lead over the runner-up, as report.html's first table."""
+    from rich.table import Table
+
+    from sim.results import store
+    from sim.results.outcomes import money
+
+    if summary["plan"].n_unique() < 2:
+        return
+    where = money(store.read_json(folder / store.MANIFEST))
+    table = Table(title="Decision (paired over replicates; report.html says more)")
+    for column in ("outcome", "verdict", "lead over the runner-up [95% CI]", "pairs"):
+        table.add_column(column, overflow="fold")
+    for row in decision_rows(summary, where):
+        table.add_row(*row)
+    out.print(table)
+
+
 @app.command()
 @friendly_errors
 def run(
@@ -151,6 +191,7 @@ def run(
     sizes = sorted(set(result.employees.values()))
     size = f"{sizes[0]:,}" if len(sizes) == 1 else f"{sizes[0]:,}-{sizes[-1]:,}"
     print_summary(result.summary, f"{loaded.name}: {size} employees")
+    print_decision(result.summary, target)
     if posterior is not None:
         out.print(
             f"intervals are over replicates and posterior draws from {posterior}: they carry "

@@ -334,3 +334,22 @@ def test_terminal_tables_fit_80_columns_and_cut_no_label(sweep_folder, monkeypat
         label = sweep_folder.point_label(point)
         assert f"point {point}: {label}" in " ".join(pair.split())
     assert "A = bottom-up, B = top-down" in pair
+
+
+def test_run_prints_the_decision_the_report_leads_with(run_folder, monkeypatch):
+    """`adoptsim run`'s terminal decision table: the winner (or no clear winner) per
+    outcome, its paired lead over the runner-up as computed by hand, money in the
+    scenario's currency, within 80 columns."""
+    rows = {row[0]: row[1:] for row in cli.decision_rows(run_folder.summary, run_folder.money)}
+    mean, low, high = by_hand(run_folder.summary, "bottom-up", "hybrid", "total_cost")
+    verdict_, lead_, pairs = rows["total cost of ownership (EUR)"]
+    assert verdict_ == "bottom-up wins"
+    assert lead_ == f"{mean:+,.0f} [{low:+,.0f}, {high:+,.0f}] vs hybrid"
+    assert pairs == f"{REPS}/{REPS}"
+    assert rows["final active share"][0] == "no clear winner"
+    monkeypatch.setattr(cli.out, "width", 80)
+    with cli.out.capture() as captured:
+        cli.print_decision(run_folder.summary, run_folder.folder)
+    text = captured.get()
+    assert "Decision" in text and "bottom-up wins" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
