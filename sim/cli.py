@@ -6,6 +6,8 @@ import functools
 import json
 import os
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -80,6 +82,21 @@ def progress_bar() -> Progress:
         transient=False,
         disable=not err.is_terminal,
     )
+
+
+@contextmanager
+def counting(label: str, unit: str, digits: int = 1) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar for a study that reports (done, total) as it goes; yields the
+    callback to hand it, which also shows the rate in ``unit`` per second."""
+    clock = time.perf_counter()
+    with progress_bar() as bar:
+        task = bar.add_task(label, total=None, rate="")
+
+        def advance(done: int, total: int) -> None:
+            rate = done / max(time.perf_counter() - clock, 1e-9)
+            bar.update(task, completed=done, total=total, rate=f"{rate:.{digits}f} {unit}/s")
+
+        yield advance
 
 
 def print_summary(summary, title: str) -> None:
@@ -591,14 +608,7 @@ def sensitivity(
 
     loaded = api.load_scenario(scenario)
     prepared = api.prepare(loaded)
-    clock = time.perf_counter()
-    with progress_bar() as bar:
-        task = bar.add_task(f"{loaded.name}: samples", total=None, rate="")
-
-        def advance(done: int, total: int) -> None:
-            rate = done / max(time.perf_counter() - clock, 1e-9)
-            bar.update(task, completed=done, total=total, rate=f"{rate:.1f} samples/s")
-
+    with counting(f"{loaded.name}: samples", "samples") as advance:
         result, target = api.sensitivity(loaded, results, force, advance, prepared)
     spec = result.spec
     morris = spec.method == "morris"
@@ -657,14 +667,7 @@ def optimize(
 
     loaded = api.load_scenario(scenario)
     prepared = api.prepare(loaded)
-    clock = time.perf_counter()
-    with progress_bar() as bar:
-        task = bar.add_task(f"{loaded.name}: trials", total=None, rate="")
-
-        def advance(done: int, total: int) -> None:
-            rate = done / max(time.perf_counter() - clock, 1e-9)
-            bar.update(task, completed=done, total=total, rate=f"{rate:.2f} trials/s")
-
+    with counting(f"{loaded.name}: trials", "trials", digits=2) as advance:
         result, target = api.optimize(loaded, results, force, advance, prepared)
     from sim.optimize import number
 

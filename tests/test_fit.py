@@ -19,32 +19,31 @@ from sim.errors import AdoptsimError
 from sim.fit import identifiability, read_observed
 from sim.scenario import ScenarioError, parse_scenario
 from sim.scenario.schema import with_values
+from tests.conftest import quiet
 
-BASE = {
-    "name": "pilot",
-    "weeks": 8,
-    "replicates": 4,
-    "seed": 7,
-    "org": {"generator": "hierarchy", "n": 300, "departments": 3},
-    "discovery": {"enabled": False},
-    "freemium": {"enabled": False},
-    "mandate": {"enabled": False},
-    "enterprise": {"enabled": False},
-    "abandonment": {"enabled": False},
-    "adoption": {"rule": "linear", "p": 0.01, "q": 0.3, "heterogeneity": "none"},
-    "seeding": {"strategy": "random", "count": 6},
-    "plans": [{"name": "pilot"}],
-    "fit": {
-        "plan": "pilot",
-        "population": 60,
-        "generations": 3,
-        "seed": 2,
-        "parameters": {
-            "adoption.p": {"prior": "log_uniform", "min": 0.002, "max": 0.1},
-            "adoption.q": {"prior": "uniform", "min": 0.05, "max": 0.9},
+# every mechanism off (tests.conftest.quiet), then the study's own settings
+BASE = quiet(
+    **{
+        "name": "pilot",
+        "weeks": 8,
+        "replicates": 4,
+        "seed": 7,
+        "org": {"generator": "hierarchy", "n": 300, "departments": 3},
+        "adoption": {"rule": "linear", "p": 0.01, "q": 0.3, "heterogeneity": "none"},
+        "seeding": {"strategy": "random", "count": 6},
+        "plans": [{"name": "pilot"}],
+        "fit": {
+            "plan": "pilot",
+            "population": 60,
+            "generations": 3,
+            "seed": 2,
+            "parameters": {
+                "adoption.p": {"prior": "log_uniform", "min": 0.002, "max": 0.1},
+                "adoption.q": {"prior": "uniform", "min": 0.05, "max": 0.9},
+            },
         },
-    },
-}
+    }
+)
 TRUTH = {"adoption.p": 0.02, "adoption.q": 0.4}
 
 

@@ -14,23 +14,22 @@ from sim.cli import app
 from sim.optimize import FRESH, outcomes
 from sim.scenario import ScenarioError, parse_scenario
 from sim.scenario.schema import with_values
+from tests.conftest import quiet
 
-BASE = {
-    "name": "levers",
-    "weeks": 30,
-    "replicates": 4,
-    "seed": 9,
-    "org": {"generator": "hierarchy", "n": 300, "departments": 3},
-    "discovery": {"enabled": False},
-    "freemium": {"enabled": False},
-    "mandate": {"enabled": False},
-    "enterprise": {"enabled": False},
-    "abandonment": {"enabled": False},
-    "adoption": {"rule": "linear", "p": 0.002, "q": 0.4, "heterogeneity": "none"},
-    "seeding": {"strategy": "random", "count": 5},
-    "costs": {"champion_hours_per_week": 2.0, "hourly_cost": 100.0, "champion_weeks": 10},
-    "plans": [{"name": "pilot"}],
-}
+# every mechanism off (tests.conftest.quiet), then the study's own settings
+BASE = quiet(
+    **{
+        "name": "levers",
+        "weeks": 30,
+        "replicates": 4,
+        "seed": 9,
+        "org": {"generator": "hierarchy", "n": 300, "departments": 3},
+        "adoption": {"rule": "linear", "p": 0.002, "q": 0.4, "heterogeneity": "none"},
+        "seeding": {"strategy": "random", "count": 5},
+        "costs": {"champion_hours_per_week": 2.0, "hourly_cost": 100.0, "champion_weeks": 10},
+        "plans": [{"name": "pilot"}],
+    }
+)
 
 
 def table(**changes) -> dict:

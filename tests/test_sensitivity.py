@@ -19,23 +19,22 @@ from sim.engines.runner import prepare
 from sim.errors import AdoptsimError
 from sim.metrics import summarize
 from sim.scenario import ScenarioError, parse_scenario
+from tests.conftest import quiet
 
 ROOT = Path(__file__).resolve().parents[1]
 
-BASE = {
-    "name": "screen",
-    "weeks": 20,
-    "replicates": 4,
-    "seed": 3,
-    "org": {"generator": "hierarchy", "n": 200, "departments": 2},
-    "discovery": {"enabled": False},
-    "freemium": {"enabled": False},
-    "mandate": {"enabled": False},
-    "enterprise": {"enabled": False},
-    "abandonment": {"enabled": False},
-    "adoption": {"rule": "linear", "p": 0.01, "q": 0.3, "heterogeneity": "none"},
-    "seeding": {"strategy": "random", "count": 5},
-}
+# every mechanism off (tests.conftest.quiet), then the study's own settings
+BASE = quiet(
+    **{
+        "name": "screen",
+        "weeks": 20,
+        "replicates": 4,
+        "seed": 3,
+        "org": {"generator": "hierarchy", "n": 200, "departments": 2},
+        "adoption": {"rule": "linear", "p": 0.01, "q": 0.3, "heterogeneity": "none"},
+        "seeding": {"strategy": "random", "count": 5},
+    }
+)
 
 
 def screen(method: str = "morris", trajectories: int = 6, **changes) -> dict:
