@@ -102,6 +102,19 @@ def rollout_cost(
     ).astype(np.float64)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def paid_for(state, licensed, paid, per_seat):
+    """One employee's (shelfware, paid seat, free user, unlicensed engaged user) flags."""
+    engaged = state == State.ACTIVE
+    unlicensed_user = rules.free_user(state, licensed)
+    # shelfware: seats paid for, not engaged (licences; per seat, team-plan seats too)
+    shelf = (not engaged) & (licensed | (per_seat & paid))
+    # a paid team plan bills every unlicensed member (per seat) or its engaged ones
+    seat = (unlicensed_user | (per_seat & (not licensed))) & paid
+    free = unlicensed_user & (not paid)
+    return shelf, seat, free, unlicensed_user
+
+
 @njit(cache=True, nogil=True)
 def count_row(
     counts: np.ndarray,
@@ -120,22 +133,47 @@ def count_row(
         out = counts[s]
         for c in range(reps):
             out[c] += states[c] == s
-    licences, shelf = counts[LICENSED_ROW], counts[SHELFWARE_ROW]
-    seats, free = counts[PAID_SEATS_ROW], counts[FREE_USERS_ROW]
+    licences, shelves = counts[LICENSED_ROW], counts[SHELFWARE_ROW]
+    seats, frees = counts[PAID_SEATS_ROW], counts[FREE_USERS_ROW]
     shadow, old = counts[UNLICENSED_ACTIVE_ROW], counts[INCUMBENT_ROW]
     dept = department_active[department]
     for c in range(reps):
-        engaged, lic = states[c] == State.ACTIVE, licensed[c]
-        unlicensed_user = rules.free_user(states[c], lic)
-        licences[c] += lic
-        # shelfware: seats paid for, not engaged (licences; per seat, team-plan seats too)
-        shelf[c] += (not engaged) & (lic | (per_seat & paid[c]))
-        # a paid team plan bills every unlicensed member (per seat) or its engaged ones
-        seats[c] += (unlicensed_user | (per_seat & (not lic))) & paid[c]
-        free[c] += unlicensed_user & (not paid[c])
+        shelf, seat, free, unlicensed_user = paid_for(states[c], licensed[c], paid[c], per_seat)
+        licences[c] += licensed[c]
+        shelves[c] += shelf
+        seats[c] += seat
+        frees[c] += free
         shadow[c] += unlicensed_user
         old[c] += incumbent[c]
-        dept[c] += engaged
+        dept[c] += states[c] == State.ACTIVE
+
+
+@njit(cache=True, nogil=True, inline="always")
+def recount_cell(
+    counts: np.ndarray,
+    department_active: np.ndarray,
+    c: int,
+    was: int,
+    now: int,
+    licensed: bool,
+    paid: bool,
+    department: int,
+    per_seat: bool,
+) -> None:
+    """Move one employee of replicate ``c`` from state ``was`` to ``now`` in the week's
+    tally (licence, old tool and workspace unchanged): the counts :func:`count_row` would
+    give, kept up to date instead of recounted (the commit changes few employees a week)."""
+    counts[was, c] -= 1
+    counts[now, c] += 1
+    shelf_was, seat_was, free_was, user_was = paid_for(was, licensed, paid, per_seat)
+    shelf_now, seat_now, free_now, user_now = paid_for(now, licensed, paid, per_seat)
+    counts[SHELFWARE_ROW, c] += np.int64(shelf_now) - np.int64(shelf_was)
+    counts[PAID_SEATS_ROW, c] += np.int64(seat_now) - np.int64(seat_was)
+    counts[FREE_USERS_ROW, c] += np.int64(free_now) - np.int64(free_was)
+    counts[UNLICENSED_ACTIVE_ROW, c] += np.int64(user_now) - np.int64(user_was)
+    department_active[department, c] += np.int64(now == State.ACTIVE) - np.int64(
+        was == State.ACTIVE
+    )
 
 
 @njit(cache=True, nogil=True)

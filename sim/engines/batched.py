@@ -115,6 +115,9 @@ class BatchedModel:
         self._next = np.empty((n, r), dtype=np.int8)
         self._request = np.empty((n, r), dtype=bool)
         self.recorder = Recorder(self.replicates, org.department, org.department_names)
+        # the week's tally (see sim.observe.tally), kept up to date by the commit
+        self._tallied = np.zeros((TALLY_ROWS, r), dtype=np.int64)
+        self._department_active = np.zeros((len(org.department_names), r), dtype=np.int64)
 
         champions = np.zeros((n, r), dtype=bool)
         for col, t in enumerate(traits):
@@ -124,7 +127,9 @@ class BatchedModel:
         # Week 0: champions ask for seats like any adopter, then the end-of-week events.
         no_seats_kept = np.zeros((w, r), dtype=np.int64)
         covered = kernels.cover(self.params, self.paid, self.trial_start, -1)
-        self._grant_and_commit(self.state.copy(), champions, no_seats_kept, covered, week=0)
+        self._grant_and_commit(
+            self.state.copy(), champions, no_seats_kept, covered, week=0, recount=True
+        )
 
     # -- one week ---------------------------------------------------------------------------------
     def step(self) -> None:
@@ -194,7 +199,8 @@ class BatchedModel:
             week,
         )
         self.paid |= pays
-        self._grant_and_commit(self._next, self._request, kept, covered, week=week)
+        recount = bool(pays.any())  # a paid workspace changes its members' seat counts
+        self._grant_and_commit(self._next, self._request, kept, covered, week, recount)
 
     def _grant_and_commit(
         self,
@@ -203,14 +209,17 @@ class BatchedModel:
         kept: np.ndarray,
         covered: np.ndarray,
         week: int,
+        recount: bool,
     ) -> None:
         """Requesters' seats (eq. 9), commit as ``week``, trials started by first free users,
-        then the end-of-week events and the record."""
+        then the end-of-week events and the record.  The week's tally is last week's with
+        the employees who changed moved, unless ``recount`` (or an event changed the org's
+        licences, old tools or states: then everyone is counted again)."""
         has_free_user = np.zeros(self.paid.shape, dtype=bool)
-        tallied = np.zeros((TALLY_ROWS, len(self.replicates)), dtype=np.int64)
-        department_active = np.zeros(
-            (len(self.org.department_names), len(self.replicates)), dtype=np.int64
-        )
+        if recount:
+            self._tallied[:] = 0
+            self._department_active[:] = 0
+        trial_pending = (self.trial_start < 0).any(axis=1)
         kernels.grant_and_commit(
             self.params,
             nxt,
@@ -225,16 +234,18 @@ class BatchedModel:
             self.paid,
             self.org.department,
             self.prices.per_seat,
+            trial_pending,
+            recount,
             self.state,
             has_free_user,
-            tallied,
-            department_active,
+            self._tallied,
+            self._department_active,
         )
         kernels.start_trials(self.trial_start, has_free_user, week)
         self.week = week
-        changed, rollout = self._end_of_week_events(tallied, department_active)
+        changed, rollout = self._end_of_week_events(self._tallied, self._department_active)
         if changed:
-            tallied, department_active = tally(
+            self._tallied, self._department_active = tally(
                 self.state,
                 self.licensed,
                 self.incumbent,
@@ -244,10 +255,10 @@ class BatchedModel:
                 len(self.org.department_names),
                 self.prices.per_seat,
             )
-        counts = weekly_counts(
-            tallied, self.paid, self.deal, self.reviews.banned, self.prices, rollout
+        counts = weekly_counts(  # its counts are views: of a copy, as the tally moves on
+            self._tallied.copy(), self.paid, self.deal, self.reviews.banned, self.prices, rollout
         )
-        self.recorder.record(counts, self.deal, department_active)
+        self.recorder.record(counts, self.deal, self._department_active.copy())
 
     def _end_of_week_events(
         self, tallied: np.ndarray, department_active: np.ndarray

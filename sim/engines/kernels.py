@@ -26,7 +26,7 @@ from numba import njit
 
 from sim import randomness, rules
 from sim.jit import invalidate_if_rules_changed
-from sim.observe import count_row
+from sim.observe import count_row, recount_cell
 from sim.rules import Draw, Intent, State
 
 invalidate_if_rules_changed(__file__)  # numba's cache must not outlive a rules edit
@@ -341,6 +341,8 @@ def grant_and_commit(
     paid: np.ndarray,
     department: np.ndarray,
     per_seat: bool,
+    trial_pending: np.ndarray,
+    recount: bool,
     state: np.ndarray,
     has_free_user: np.ndarray,
     counts: np.ndarray,
@@ -349,31 +351,70 @@ def grant_and_commit(
     """Phase 2: requesters get the seats keepers left (lowest id first), then commit.
 
     Writes the new state into ``state``; flags, per workspace and replicate, whether it
-    has an unlicensed engaged user now (a trial starts with its first free user); and
-    tallies the new state as :func:`sim.observe.tally` does (valid unless an end-of-week
-    event changes it).  ``counts``, ``department_active`` and ``has_free_user`` come in
-    zeroed.
+    has an unlicensed engaged user now (only where ``trial_pending``: a workspace with a
+    replicate whose trial has not started; a trial starts with its first free user); and
+    brings the tally of the state (``counts``, ``department_active``, as
+    :func:`sim.observe.tally` counts it) up to date: with ``recount`` they come in zeroed
+    and every employee is counted; otherwise they hold the tally of the state before this
+    commit, and only the employees whose state changes are moved (licences, the old tool
+    and paid workspaces must not have changed since that tally).  ``has_free_user`` comes
+    in zeroed.
     """
     n, reps = nxt.shape
     granted = np.zeros(kept.shape, dtype=np.int64)
+    changed_at = np.empty(reps, dtype=np.int64)
     for i in range(n):
         ws = workspace_of[i]
-        row = nxt[i]
-        for c in range(reps):
-            if request[i, c]:  # rare: a plain branch
+        row, request_row = nxt[i], request[i]
+        requests = 0
+        for c in range(reps):  # vectorized: does anyone in this row ask for a seat?
+            requests += request_row[c]
+        for c in range(reps if requests > 0 else 0):
+            if request_row[c]:  # rare: a plain branch
                 cap = free_seats[ws]
                 unlimited = rules.seats_unlimited(r, covered[ws, c], cap, banned[c])
                 taken = kept[ws, c] + granted[ws, c]
                 seat = rules.gets_seat(unlimited, taken, cap, banned[c])
                 granted[ws, c] += seat
                 row[c] = rules.seat_outcome(seat)
+        lic_row, old_row, paid_row = licensed[i], state[i], paid[ws]
+        if recount:
+            count_row(
+                counts,
+                department_active,
+                row,
+                lic_row,
+                incumbent[i],
+                paid_row,
+                department[i],
+                per_seat,
+            )
+        else:
+            changes = 0
+            for c in range(reps):  # vectorized: does anyone in this row change state?
+                changes += row[c] != old_row[c]
+            if changes > 0:
+                changes = 0
+                for c in range(reps):  # which replicates, listed without a branch
+                    changed_at[changes] = c
+                    changes += row[c] != old_row[c]
+            for k in range(changes):
+                c = changed_at[k]
+                recount_cell(
+                    counts,
+                    department_active,
+                    c,
+                    old_row[c],
+                    row[c],
+                    lic_row[c],
+                    paid_row[c],
+                    department[i],
+                    per_seat,
+                )
         state[i] = row
-        lic_row = licensed[i]
-        for c in range(reps):
-            has_free_user[ws, c] |= rules.free_user(row[c], lic_row[c])
-        count_row(
-            counts, department_active, row, lic_row, incumbent[i], paid[ws], department[i], per_seat
-        )
+        if trial_pending[ws]:
+            for c in range(reps):
+                has_free_user[ws, c] |= rules.free_user(row[c], lic_row[c])
 
 
 @_compile
