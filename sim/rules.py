@@ -278,6 +278,13 @@ def only_wants_possible(r, can_push: bool) -> bool:
     return not (r.discovery_enabled or r.abandonment_enabled or can_push)
 
 
+def every_seat_granted(r) -> bool:
+    """Whether :func:`gets_seat` grants every keeper and requester in a run: no free-seat
+    cap can apply (freemium off) and no ban can come (no security review), so asking for a
+    seat is having one.  Plain Python, once per model."""
+    return not (r.freemium_enabled or r.security_review_enabled)
+
+
 # -- the transition table (docs/model.md, "Transitions") -------------------------------------
 @rule
 def next_state(state, licensed, discovers, wants, complies_, gives_up, lapses, returns):

@@ -172,6 +172,15 @@ PLANS = [
         },
         "tool": {"enterprise_ready": 0.0},
     },
+    {  # nobody lapses, so engaged free users keep their seats every week (a settled state
+        # only while every seat is granted): when trials end, caps block some of them
+        "name": "trial-ends-without-lapsing",
+        "abandonment": {"enabled": False},
+        "freemium": {"free_seats": 2, "trial_weeks": 4, "decision_rate": 0.05},
+        "enterprise": {"enabled": False},
+        "mandate": {"enabled": True, "week": 12, "scope": ["D3"], "resistance": 1.0},
+        "reluctance": {"half_life_weeks": 4.0},
+    },
     {
         "name": "krackhardt-count-no-seeds",
         "org": {"generator": "krackhardt"},
@@ -217,8 +226,34 @@ def test_scenarios_exercise_every_mechanism():
     assert seen["staged-triggered-actions-overrides"]["nominal"] > 0
     assert seen["review-ban-without-freemium"]["blocked"] > 0  # the ban, not a paywall
     assert seen["lean-bass-features"]["lapsed"] == 0  # abandonment off
+    assert seen["trial-ends-without-lapsing"]["blocked"] > 0
     without_lapsing = {"small-world-mechanisms-off", "lean-bass-features"}
+    without_lapsing.add("trial-ends-without-lapsing")
     assert all(s["lapsed"] > 0 for n, s in seen.items() if n not in without_lapsing)
+
+
+@pytest.mark.parametrize("plan", ["trial-ends-without-lapsing", "winback-fading-champions-fit"])
+def test_every_employee_ends_the_same(plan):
+    """Beyond the counts: each employee's state, licence, reluctance and old tool agree
+    week by week (the reference engine leaves settled employees out of a week's step,
+    which must not leave their reluctance unfaded)."""
+    import numpy as np
+
+    from sim.engines.batched import BatchedModel
+    from sim.engines.reference import AdoptionModel
+
+    (prepared,) = [p for p in make_plans(BASE, PLANS) if p.plan.name == plan]
+    reference = AdoptionModel(prepared.config, prepared.org, 1)
+    batched = BatchedModel(prepared.config, prepared.org, [1])
+    reluctant_seen = 0
+    for _ in range(prepared.config.weeks):
+        reference.step()
+        batched.step()
+        for name in ("state", "licensed", "reluctant", "incumbent"):
+            mine = np.array([getattr(e, name) for e in reference.employees])
+            assert (mine == batched.__dict__[name][:, 0]).all(), name
+        reluctant_seen += batched.reluctant.sum()
+    assert reluctant_seen > 0  # the mandate made someone reluctant
 
 
 def test_replicate_results_do_not_depend_on_batching():

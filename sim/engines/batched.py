@@ -34,6 +34,7 @@ from sim.engines.population import (
     champions_of,
     department_values,
     draw_traits,
+    plain_appeal,
     workspaces,
 )
 from sim.errors import AdoptsimError
@@ -47,7 +48,13 @@ from sim.observe import (
     weekly_counts,
 )
 from sim.org import Org
-from sim.rules import State, Verdict, fade_probability, only_wants_possible
+from sim.rules import (
+    State,
+    Verdict,
+    every_seat_granted,
+    fade_probability,
+    only_wants_possible,
+)
 from sim.scenario import Config
 
 
@@ -324,14 +331,12 @@ class BatchedModel:
 def run_features(config: Config, params, uses_readiness: bool, some_unfit: bool) -> int:
     """The ``kernels`` feature bits of a run: which mechanisms its weekly pass can leave
     out, because they cannot change anything in this run (see ``kernels.decide``)."""
-    mandates = config.mandate.enabled or any(a.kind == "mandate" for a in config.actions)
-    trains = any(a.kind == "training" for a in config.actions)
     features = 0
     if only_wants_possible(params, can_push(config)):
         features |= kernels.ONLY_WANTS
-    if not (config.incumbent.enabled or trains or mandates):
+    if plain_appeal(config):
         features |= kernels.PLAIN_APPEAL
-    if not (config.freemium.enabled or config.security_review.enabled):
+    if every_seat_granted(params):
         features |= kernels.NO_SEATS
     if not (uses_readiness or some_unfit):
         features |= kernels.PLAIN_PEOPLE

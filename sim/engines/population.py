@@ -379,3 +379,12 @@ def can_push(config: Config) -> bool:
         or (review.enabled and review.on_fail == "enterprise")
         or any(action.kind == "mandate" for action in config.actions)
     )
+
+
+def plain_appeal(config: Config) -> bool:
+    """Whether appeal (eq. 1) is the value multiplier for everyone, all run: no old tool,
+    no training boost and nobody reluctant (only a mandate makes anyone reluctant), so
+    ``rules.appeal`` returns ``m`` exactly and both engines may skip its other factors."""
+    mandates = config.mandate.enabled or any(a.kind == "mandate" for a in config.actions)
+    trains = any(a.kind == "training" for a in config.actions)
+    return not (config.incumbent.enabled or trains or mandates)

@@ -42,6 +42,7 @@ from sim.engines.population import (
     champions_of,
     department_values,
     draw_traits,
+    plain_appeal,
     workspaces,
 )
 from sim.observe import Prices, Recorder, observe_week, rollout_cost
@@ -139,6 +140,8 @@ class Employee(FixedAgent):
         tool's pull (``share``: s_i) and if it resists a mandate."""
         r = self.model.params
         multiplier = rules.value_multiplier(r, self.licensed, self.workspace.covered)
+        if self.model.plain_appeal:  # no old tool, training or reluctance: a = m exactly
+            return multiplier
         held = rules.incumbent_factor(r.incumbent_strength, share, self.incumbent)
         boost = r.training_boost if rules.trained(self.model.week + 1, self.trained_until) else 0.0
         reluctance = 1.0 if self.reluctant else 0.0
@@ -277,6 +280,20 @@ class AdoptionModel(mesa.Model):
         # the same, as fixed_answer[licensed][state] (None: the week's facts decide)
         self.fixed_answer = [[self.fixed.get((int(st), lic)) for st in State] for lic in (0, 1)]
         self.fades = self.p_fade > 0.0  # reluctance can fade (eq. 13)
+        self.plain_appeal = plain_appeal(config)
+        # settled[licensed][state]: the week cannot change such an employee (one answer, its
+        # own state, no seat to ask for or keep), so it need not step or advance
+        stays = {int(Intent.NONE)}
+        if rules.every_seat_granted(self.params):  # a keeper keeps its seat for sure
+            stays.add(int(Intent.KEEP))
+        self.settled = [
+            [
+                self.fixed.get((int(st), lic), (-1, -1))[0] == st
+                and self.fixed[(int(st), lic)][1] in stays
+                for st in State
+            ]
+            for lic in (0, 1)
+        ]
         self.only_wants = rules.only_wants_possible(self.params, can_push(config))
         self.transition_uniforms: list[float] = []  # this week's, as uniforms[TRANSITION]
         self.network = Network(org.graph, random=self.random)
@@ -342,7 +359,7 @@ class AdoptionModel(mesa.Model):
             self.employees[index].workspace.pending.append(self.employees[index])
         for workspace in self.workspaces:
             workspace.resolve_seats()
-        self._commit(week=0)
+        self._commit(0, self.employees)
 
     def step(self) -> None:
         """One week: uniforms, decide (employees, then workspaces), commit, events."""
@@ -359,14 +376,27 @@ class AdoptionModel(mesa.Model):
         self.transition_uniforms = self.uniforms[Draw.TRANSITION]
         for workspace in self.workspaces:
             workspace.update_cover(self.week)
-        self.agents_by_type[Employee].do("step")
+        deciding = self.deciding()
+        for employee in deciding:
+            employee.step()
         for workspace in self.workspaces:
             workspace.decide_payment()
-            workspace.resolve_seats()
-        self._commit(week=week)
+            if workspace.pending:
+                workspace.resolve_seats()
+        self._commit(week, deciding)
 
-    def _commit(self, week: int) -> None:
-        self.agents_by_type[Employee].do("advance")
+    def deciding(self) -> list[Employee]:
+        """The employees whose week can change them, in id order: the others (settled:
+        say, engaged for good once nobody lapses) would step to where they are, so they are
+        left out of the step and the commit (the same answer, without the work)."""
+        settled, fades = self.settled, self.fades
+        return [
+            e for e in self.employees if not settled[e.licensed][e.state] or (fades and e.reluctant)
+        ]
+
+    def _commit(self, week: int, deciding: list[Employee]) -> None:
+        for employee in deciding:
+            employee.advance()
         for workspace in self.workspaces:
             workspace.commit(week)
         self.week = week
