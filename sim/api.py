@@ -382,6 +382,7 @@ def sweep(
             on_start,
             on_task_done,
             in_process,
+            {item.plan.name: item.org.n for item in prepared},
         )
     finally:
         if in_process:
@@ -435,8 +436,10 @@ def _sweep_locked(
     on_start,
     on_task_done,
     in_process: bool = False,
+    employees: dict[str, int] | None = None,
 ) -> SweepResult:
-    """The sweep's lifecycle, holding the results folder's lock."""
+    """The sweep's lifecycle, holding the results folder's lock (``employees``: each
+    plan's org size)."""
     with store.lock(folder):  # a second sweep on these results is refused, not mixed in
         store.recover(folder)
         existing = sweeps.existing_manifest(folder, manifest, force)
@@ -466,7 +469,7 @@ def _sweep_locked(
                     sweeps.execute_dask(todo, folder, client, done)
                 else:
                     count = workers or sweeps.default_workers()
-                    sweeps.execute_local(todo, folder, count, done, in_process)
+                    sweeps.execute_local(todo, folder, count, done, in_process, employees)
         except sweeps.Terminated:
             sweeps.clean_partial_writes(folder)
             finished = sum(sweeps.is_done(folder, t) for t in todo) + already

@@ -85,6 +85,19 @@ class Prices:
             per_seat=config.tool.pricing == "per_seat",
         )
 
+    @classmethod
+    def of_columns(cls, groups: list[Prices], sizes: list[int]) -> Prices:
+        """Each group's prices repeated over its ``sizes`` columns: one array per price
+        (column groups of one model; they share ``per_seat``)."""
+        if len(groups) == 1:
+            return groups[0]
+        fields = {
+            name: np.repeat([getattr(g, name) for g in groups], sizes)
+            for name in cls.__dataclass_fields__
+            if name != "per_seat"
+        }
+        return cls(**fields, per_seat=groups[0].per_seat)
+
 
 def rollout_cost(
     prices: Prices,
@@ -96,7 +109,11 @@ def rollout_cost(
     """Eq. 12, the week's rollout cost per replicate: the champions' time (weeks
     1..champion_weeks), each action fired, and the training of those a training action
     newly trained."""
-    champion_time = champions * prices.champion_week if 1 <= week <= prices.champion_weeks else 0
+    champion_time = np.where(
+        (1 <= week) & (week <= np.asarray(prices.champion_weeks)),
+        champions * prices.champion_week,
+        0.0,
+    )
     return (
         champion_time + actions_fired * prices.per_action + newly_trained * prices.training
     ).astype(np.float64)
@@ -268,7 +285,7 @@ def weekly_counts(
     counts["licence_cost"] = licence_cost.astype(np.float64)
     counts["rollout_cost"] = np.asarray(rollout, dtype=np.float64)
     counts["cost"] = counts["licence_cost"] + counts["rollout_cost"]
-    counts["value"] = counts["active"] * float(prices.value_per_user)
+    counts["value"] = counts["active"] * np.asarray(prices.value_per_user, dtype=np.float64)
     return counts
 
 
@@ -298,14 +315,18 @@ class Recorder:
         self.weeks.append(row)
         self.department_active.append(department_active)
 
-    def trajectories(self) -> pl.DataFrame:
-        n_weeks, n_reps = len(self.weeks), len(self.replicates)
+    def trajectories(self, of: slice = slice(None)) -> pl.DataFrame:
+        """One row per replicate and week (``of``: a block of replicates, default all)."""
+        replicates = np.asarray(self.replicates, dtype=np.int64)[of]
+        n_weeks, n_reps = len(self.weeks), len(replicates)
         columns: dict[str, np.ndarray] = {
-            "replicate": np.tile(np.asarray(self.replicates, dtype=np.int64), n_weeks),
+            "replicate": np.tile(replicates, n_weeks),
             "week": np.repeat(np.arange(n_weeks, dtype=np.int64), n_reps),
         }
         for name in (*COUNT_COLUMNS, "deal", *MONEY_COLUMNS):
-            stacked = np.concatenate([np.asarray(w[name]).reshape(-1) for w in self.weeks])
+            stacked = np.concatenate(
+                [np.broadcast_to(w[name], len(self.replicates))[of] for w in self.weeks]
+            )
             if name == "deal":
                 columns[name] = stacked.astype(bool)
             elif name in MONEY_COLUMNS:
@@ -314,14 +335,16 @@ class Recorder:
                 columns[name] = stacked.astype(np.int64)
         return pl.DataFrame(columns).sort("replicate", "week")
 
-    def departments(self) -> pl.DataFrame:
-        n_weeks, n_reps = len(self.weeks), len(self.replicates)
+    def departments(self, of: slice = slice(None)) -> pl.DataFrame:
+        """One row per replicate, week and department (``of`` as for trajectories)."""
+        replicates = np.asarray(self.replicates, dtype=np.int64)[of]
+        n_weeks, n_reps = len(self.weeks), len(replicates)
         n_dep = len(self.department_names)
         sizes = np.bincount(self.department, minlength=n_dep)
-        active = np.stack(self.department_active)  # weeks x departments x replicates
+        active = np.stack(self.department_active)[:, :, of]  # weeks x departments x replicates
         frame = pl.DataFrame(
             {
-                "replicate": np.tile(np.asarray(self.replicates, dtype=np.int64), n_weeks * n_dep),
+                "replicate": np.tile(replicates, n_weeks * n_dep),
                 "week": np.repeat(np.arange(n_weeks, dtype=np.int64), n_dep * n_reps),
                 "department": np.tile(np.repeat(np.array(self.department_names), n_reps), n_weeks),
                 "active": active.reshape(-1).astype(np.int64),

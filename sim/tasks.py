@@ -23,7 +23,6 @@ from concurrent.futures import (
     FIRST_COMPLETED,
     Future,
     ProcessPoolExecutor,
-    ThreadPoolExecutor,
     wait,
 )
 from concurrent.futures.process import BrokenProcessPool
@@ -159,7 +158,6 @@ def run_task(task: Task, folder: str, threads: int | None = None) -> dict[str, A
     """Run one task and write its parts under ``folder/parts``; returns a small receipt.
     ``threads``: the batched engine's threads (default: as ``default_threads`` says)."""
     from sim.engines.runner import load_engine
-    from sim.metrics import summarize
 
     started = time.perf_counter()
     config = Config.model_validate(task.config)
@@ -176,6 +174,73 @@ def run_task(task: Task, folder: str, threads: int | None = None) -> dict[str, A
         trajectories, departments = simulate_plan(
             item, task.engine, list(task.replicates), task.point, draws=list(task.draws)
         )
+    return _write_task(task, folder, org.n, trajectories, departments, started)
+
+
+def run_task_group(tasks: list[Task], folder: str, threads: int | None = None) -> list[dict]:
+    """Run tasks that :func:`task_groups` put together as the column groups of one batched
+    model on their shared org (``sim.engines.batched.simulate_groups``), then write each
+    task's parts as :func:`run_task` would: the same rows, with the org's rows read once
+    per week for all of them.  Returns the receipts, in task order."""
+    from sim.engines.batched import ColumnGroup, simulate_groups
+
+    if len(tasks) == 1:
+        return [run_task(tasks[0], folder, threads)]
+    started = time.perf_counter()
+    configs = [Config.model_validate(task.config) for task in tasks]
+    org = org_for(_org_key(tasks[0].config["org"]), configs[0].seed)
+    groups = [ColumnGroup(c, task.replicates) for c, task in zip(configs, tasks, strict=True)]
+    results = simulate_groups(groups, org, configs[0].seed, threads)
+    seconds = (time.perf_counter() - started) / len(tasks)
+    return [
+        _write_task(task, folder, org.n, trajectories, departments, time.perf_counter() - seconds)
+        for task, (trajectories, departments) in zip(tasks, results, strict=True)
+    ]
+
+
+def task_groups(tasks: list[Task], employees: dict[str, int]) -> list[list[Task]]:
+    """The tasks cut into groups that can run as one batched model (in task order): batched
+    tasks without posterior draws whose configurations share an org (and what else
+    ``sim.engines.batched.column_key`` names), up to ``BATCH_CELLS`` employee-replicates a
+    group (``employees``: the org size of each plan); every other task alone."""
+    from sim.engines.batched import column_key
+    from sim.engines.memory import BATCH_CELLS
+
+    groups: dict[str, list[list[Task]]] = {}
+    order: list[list[Task]] = []
+    for task in tasks:
+        if task.engine != "batched" or task.draws is not None:
+            order.append([task])
+            continue
+        config = Config.model_validate(task.config)
+        key = column_key(config)
+        n = employees.get(task.plan, 0)
+        if config.org.generator not in ("chart", "krackhardt"):
+            n = max(n, config.org.n)
+        cells = n * len(task.replicates)
+        open_groups = groups.setdefault(key, [])
+        last = open_groups[-1] if open_groups else None
+        size = sum(len(t.replicates) for t in last) * n if last else 0
+        if last is not None and size + cells <= BATCH_CELLS:
+            last.append(task)
+        else:
+            open_groups.append([task])
+            order.append(open_groups[-1])
+    return order
+
+
+def _write_task(
+    task: Task,
+    folder: str,
+    employees: int,
+    trajectories: pl.DataFrame,
+    departments: pl.DataFrame,
+    started: float,
+) -> dict[str, Any]:
+    """Tag a task's rows with its plan and point, summarize them and write its three parts
+    (summary last); the receipt."""
+    from sim.metrics import summarize
+
     tags = [pl.lit(task.plan).alias("plan"), pl.lit(task.point, pl.Int64).alias("point")]
     trajectories = trajectories.with_columns(tags).select(
         "plan", "point", pl.exclude("plan", "point")
@@ -183,7 +248,7 @@ def run_task(task: Task, folder: str, threads: int | None = None) -> dict[str, A
     departments = departments.with_columns(tags).select(
         "plan", "point", pl.exclude("plan", "point")
     )
-    summary = summarize(trajectories, departments, org.n)
+    summary = summarize(trajectories, departments, employees)
     frames = {"trajectories": trajectories, "departments": departments, "summary": summary}
     for part in PARTS:
         store.write_parquet(frames[part], part_path(Path(folder), part, task))
@@ -280,6 +345,7 @@ def execute_local(
     workers: int,
     on_done: Callable[[dict], None],
     in_process: bool = False,
+    employees: dict[str, int] | None = None,
 ) -> None:
     """Run tasks in ``workers`` local processes, or in this process (``in_process``, or
     one worker) in ``workers`` threads: the compiled passes release the GIL, so a small
@@ -288,9 +354,10 @@ def execute_local(
     If anything interrupts the loop (SIGTERM, Ctrl-C, a failed task), tasks not yet started
     are cancelled and the worker processes are terminated before the exception goes on:
     no worker outlives the sweep. Parts already written are complete (atomic writes).
+    ``employees``: each plan's org size (how many tasks one in-process model may hold).
     """
     if workers <= 1 or in_process:
-        _execute_in_threads(tasks, folder, max(1, workers), on_done)
+        _execute_in_threads(tasks, folder, max(1, workers), on_done, employees or {})
         return
     others = set(active_children())
     with ProcessPoolExecutor(
@@ -310,27 +377,23 @@ def execute_local(
 
 
 def _execute_in_threads(
-    tasks: list[Task], folder: Path, threads: int, on_done: Callable[[dict], None]
+    tasks: list[Task],
+    folder: Path,
+    threads: int,
+    on_done: Callable[[dict], None],
+    employees: dict[str, int],
 ) -> None:
-    """Tasks in ``threads`` threads of this process, each task's engine on one thread (one
-    thread: in order, the engine on every core).  On an interruption the tasks not yet
-    started are cancelled; the running ones finish (they are small) and are kept."""
-    if threads == 1:
-        for task in tasks:
-            try:
-                receipt = run_task(task, str(folder))
-            except OSError as error:
-                raise write_failed(error) from None
-            on_done(receipt)
-        return
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        pending = {pool.submit(run_task, task, str(folder), 1) for task in tasks}
+    """Tasks in this process, one group of :func:`task_groups` after another, each group as
+    one batched model whose columns are split over ``threads`` threads.  On an
+    interruption the running group finishes its weeks (it is small) unwritten; the groups
+    written so far are kept."""
+    for group in task_groups(tasks, employees):
         try:
-            _collect(pending, on_done)
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+            receipts = run_task_group(group, str(folder), threads)
+        except OSError as error:
+            raise write_failed(error) from None
+        for receipt in receipts:
+            on_done(receipt)
 
 
 def _one_thread_each(parent: int) -> None:

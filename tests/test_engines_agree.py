@@ -352,3 +352,70 @@ def test_new_mechanisms_leave_a_trace_in_the_agreement_plans():
     )
     every_bit = kernels.ONLY_WANTS | kernels.PLAIN_APPEAL | kernels.NO_SEATS | kernels.PLAIN_PEOPLE
     assert lean.features == every_bit
+
+
+# Points of a sweep that differ in everything a column group may differ in (column_key).
+GROUPED = [
+    {"name": "g-base"},
+    {
+        "name": "g-mandate-prices",
+        "adoption": {"p": 0.02, "q": 0.25, "heterogeneity": "rogers"},
+        "mandate": {"enabled": True, "week": 4, "compliance": 0.4, "resistance": 1.5},
+        "reluctance": {"half_life_weeks": 2.0},
+        "tool": {"price_per_seat_week": 9.0, "value_per_seat_week": 12.0},
+        "costs": {"champion_hours_per_week": 3.0, "hourly_cost": 40.0, "champion_weeks": 6},
+        "seeding": {"strategy": "brokers", "count": 6, "champion_weight": 2.0},
+    },
+    {
+        "name": "g-freemium-review",
+        "freemium": {"free_seats": 1, "trial_weeks": 3, "decision_rate": 0.6},
+        "security_review": {"enabled": True, "threshold_share": 0.05, "on_fail": "ban"},
+        "tool": {"enterprise_ready": 0.0},
+        "discovery": {"enabled": False},
+        "enterprise": {"enabled": False},
+    },
+    {
+        "name": "g-actions-overrides",
+        "incumbent": {"enabled": True, "strength": 1.0},
+        "training": {"boost": 0.8, "weeks": 3},
+        "actions": [
+            {"kind": "training", "departments": ["D2"], "week": 3},
+            {"kind": "licence", "departments": ["D3"], "when": {"active_share": 0.1}},
+            {"kind": "sunset", "week": 12},
+        ],
+        "departments": {"D1": {"adoption": {"q": 0.8}, "freemium": {"free_seats": 6}}},
+        "abandonment": {"enabled": False},
+        "adoption": {"market_potential": 0.8},
+    },
+]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_sweep_points_as_column_groups_give_each_points_own_rows(threads):
+    """Several configurations as column groups of one model (a sweep's points on their
+    shared org) give, point by point, exactly the rows each gives run alone, whichever
+    way the columns are split between threads."""
+    from sim.engines.batched import ColumnGroup, column_key, simulate_groups
+
+    prepared = make_plans({**BASE, "weeks": 30}, GROUPED)
+    assert len({column_key(p.config) for p in prepared}) == 1
+    org = prepared[0].org
+    replicates = (0, 1, 2, 5)
+    groups = [ColumnGroup(p.config, replicates) for p in prepared]
+    together = simulate_groups(groups, org, threads=threads)
+    for item, (trajectories, departments) in zip(prepared, together, strict=True):
+        alone = simulate_batched(item.config, org, list(replicates), threads=1)
+        assert trajectories.equals(alone[0]), item.plan.name
+        assert departments.equals(alone[1]), item.plan.name
+    costs = [t["cum_cost"].max() for t, _ in together]
+    assert len(set(costs)) == len(costs)  # the points really differ
+
+
+def test_column_groups_must_share_their_org():
+    from sim.engines.batched import BatchedModel, ColumnGroup
+
+    a, b = make_plans(BASE, [{"name": "a"}, {"name": "b", "adoption": {"rule": "count"}}])
+    with pytest.raises(ValueError, match="share org"):
+        BatchedModel(
+            a.config, a.org, [], groups=[ColumnGroup(a.config, (0,)), ColumnGroup(b.config, (0,))]
+        )

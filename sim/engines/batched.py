@@ -12,8 +12,10 @@ commit -> trial starts -> end-of-week events (mandate, deal) -> record.
 
 from __future__ import annotations
 
+import json
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -26,6 +28,7 @@ from sim.engines.population import (
     MANDATE,
     SUNSET,
     TRAINING,
+    ActionPlan,
     SecurityReviews,
     action_plan,
     actions_due,
@@ -58,21 +61,87 @@ from sim.rules import (
 from sim.scenario import Config
 
 
-class BatchedModel:
-    """R replicates of one plan, advanced together one week at a time."""
+@dataclass(frozen=True)
+class ColumnGroup:
+    """Replicates of one configuration, as a block of columns of a :class:`BatchedModel`
+    (a sweep point: its columns share the org with the other points')."""
 
-    def __init__(self, config: Config, org: Org, replicates: list[int], seed: int | None = None):
+    config: Config
+    replicates: tuple[int, ...]
+
+
+def column_key(config: Config) -> str:
+    """What the column groups of one model must share: the org (and the seed that builds
+    it), the horizon, the adoption rule (which trait arrays the pass reads), the kind of
+    workspace and the pricing model.  Everything else (every scalar parameter, department
+    overrides, seeding, actions, prices) may differ from group to group."""
+    return json.dumps(
+        [
+            config.org.model_dump(mode="json"),
+            config.seed,
+            config.weeks,
+            config.adoption.rule,
+            config.freemium.workspace,
+            config.tool.pricing,
+        ],
+        sort_keys=True,
+    )
+
+
+def _padded(count: int) -> int:
+    """Groups are compiled in as a tuple whose length is part of its type: round the
+    count up to a power of two so that a few machine codes serve every sweep."""
+    return 1 << max(0, count - 1).bit_length()
+
+
+class BatchedModel:
+    """R replicates of one plan, advanced together one week at a time; or, with
+    ``groups``, several configurations' replicates as blocks of columns on one org."""
+
+    def __init__(
+        self,
+        config: Config,
+        org: Org,
+        replicates: list[int],
+        seed: int | None = None,
+        groups: list[ColumnGroup] | None = None,
+    ):
+        if groups is None:
+            groups = [ColumnGroup(config, tuple(replicates))]
+        keys_ = {column_key(g.config) for g in groups}
+        if len(keys_) != 1:
+            raise ValueError("column groups must share org, seed, weeks, rule, workspace, pricing")
+        config = groups[0].config
         seed = config.seed if seed is None else seed
-        self.config, self.org, self.replicates = config, org, list(replicates)
-        self.params = params_of(config)
+        self.groups = groups
+        self.config, self.org, self.seed = config, org, seed
+        self.replicates = [rep for g in groups for rep in g.replicates]
+        sizes = [len(g.replicates) for g in groups]
+        bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        # padded with empty groups (see _padded); group_of: each column's group
+        pad = _padded(len(groups)) - len(groups)
+        self.bounds = np.concatenate([bounds, np.full(pad, bounds[-1])]).astype(np.int64)
+        self.group_of = np.repeat(np.arange(len(groups), dtype=np.int64), sizes)
+        configs = [g.config for g in groups]
+        group_params = [params_of(c) for c in configs]
+        self.params = group_params[0]  # the first group's (a plain run's only) block
+        self.block = tuple(group_params + group_params[-1:] * pad)
         n, r = org.n, len(self.replicates)
-        self.seed = seed
         self.keys = randomness.stream_keys(seed, self.replicates)  # every draw's streams
         self.scope = workspaces(org, config.freemium.workspace)
-        self.local = department_values(org, config, self.scope)
+        local = [department_values(org, c, self.scope) for c in configs]
+        self.local = local[0]
+        # per group (padded like the blocks): p and q per employee, cap and value per workspace
+        self.p = np.stack([v.p for v in local] + [local[-1].p] * pad)
+        self.q = np.stack([v.q for v in local] + [local[-1].q] * pad)
+        self.free_seats = np.stack([v.free_seats for v in local] + [local[-1].free_seats] * pad)
+        self.value = np.stack([v.value for v in local] + [local[-1].value] * pad)
+        fades = [fade_probability(c.reluctance.half_life_weeks) for c in configs]
+        self.p_fade = np.array(fades + fades[-1:] * pad, dtype=np.float64)
         traits = [
-            draw_traits(seed, rep, n, config.adoption, self.local.potential)
-            for rep in self.replicates
+            draw_traits(seed, rep, n, g.config.adoption, local[k].potential)
+            for k, g in enumerate(groups)
+            for rep in g.replicates
         ]
         # each rule reads only its own (N x R float64 each): the other is left empty
         rule = config.adoption.rule
@@ -83,14 +152,15 @@ class BatchedModel:
         self.k_needed = np.stack([t.k_needed for t in traits], axis=1) if rule == "count" else empty
         self.fits = np.stack([t.fits for t in traits], axis=1)
         self.some_unfit = not self.fits.all()
-        adoption = config.adoption
-        uses_readiness = adoption.rule == "linear" and adoption.heterogeneity != "none"
-        # read only when it is not 1 for everyone (an empty array tells the pass so)
+        uses = [rule == "linear" and c.adoption.heterogeneity != "none" for c in configs]
+        # read only when it is not 1 for everyone (an empty array tells the pass so); a
+        # group without heterogeneity has readiness 1 exactly
         self.readiness = (
-            np.stack([t.readiness for t in traits], axis=1) if uses_readiness else np.ones((0, r))
+            np.stack([t.readiness for t in traits], axis=1) if any(uses) else np.ones((0, r))
         )
-        self.p_fade = fade_probability(config.reluctance.half_life_weeks)
-        self.features = run_features(config, self.params, uses_readiness, self.some_unfit)
+        self.features = ~0  # a bit stays only if every group can leave its work out
+        for c, params, uses_readiness in zip(configs, group_params, uses, strict=True):
+            self.features &= run_features(c, params, uses_readiness, self.some_unfit)
 
         self.weights = adjacency(org, config.org.tie_weights)
         self.degree = np.asarray(self.weights.sum(axis=1)).reshape(-1)
@@ -99,17 +169,20 @@ class BatchedModel:
             raise ValueError("tie weights must be multiples of 1/64 (the schema rounds them)")
         self.weights_64ths = weights_64ths.astype(np.int64)
         w = self.scope.count
-        self.actions = action_plan(org, config)
+        self._actions_of_groups(org, configs)
         self.fired = np.zeros((self.actions.count, r), dtype=bool)  # actions fired so far
         self.department_size = np.bincount(org.department, minlength=len(org.department_names))
-        self.prices = Prices.of(config)
+        self.prices = Prices.of_columns([Prices.of(c) for c in configs], sizes)
 
-        initial = State.AWARE if not config.discovery.enabled else State.UNAWARE
-        self.state = np.full((n, r), initial, dtype=np.int8)
+        self.state = np.empty((n, r), dtype=np.int8)
+        self.incumbent = np.empty((n, r), dtype=bool)  # the old tool is there
+        for k, c in enumerate(configs):
+            columns = slice(bounds[k], bounds[k + 1])
+            self.state[:, columns] = State.AWARE if not c.discovery.enabled else State.UNAWARE
+            self.incumbent[:, columns] = c.incumbent.enabled
         self.licensed = np.zeros((n, r), dtype=bool)
         self.pushed = np.zeros((n, r), dtype=bool)  # licensed by a mandate or the deal
         self.reluctant = np.zeros((n, r), dtype=bool)
-        self.incumbent = np.full((n, r), config.incumbent.enabled, dtype=bool)  # old tool there
         self.trained_until = np.full((n, r), -1, dtype=np.int32)  # boosted up to this week
         self.trains = bool((self.actions.kind == TRAINING).any())
         self._unused_bool = np.zeros((0, r), dtype=bool)
@@ -128,37 +201,50 @@ class BatchedModel:
 
         champions = np.zeros((n, r), dtype=bool)
         for col, t in enumerate(traits):
-            champions[champions_of(org, config, t), col] = True
+            chosen = champions_of(org, groups[self.group_of[col]].config, t)
+            champions[chosen, col] = True
         self.champion = champions.copy()  # champions keep evangelising (seeding.champion_weight)
         self.champion_count = champions.sum(axis=0)
         # Week 0: champions ask for seats like any adopter, then the end-of-week events.
         no_seats_kept = np.zeros((w, r), dtype=np.int64)
-        covered = kernels.cover(self.params, self.paid, self.trial_start, -1)
+        covered = kernels.cover(self.block, self.bounds, self.paid, self.trial_start, -1)
         self._grant_and_commit(
             self.state.copy(), champions, no_seats_kept, covered, week=0, recount=True
         )
+
+    def _actions_of_groups(self, org: Org, configs: list[Config]) -> None:
+        """Every group's actions, one after another (``self.actions``); each fires only in
+        its own group's columns (``self.action_columns``: A x R), in its plan's order."""
+        plans = [action_plan(org, c) for c in configs]
+        self.actions = ActionPlan.concatenate(plans)
+        self.action_group = np.repeat(
+            np.arange(len(plans), dtype=np.int64), [plan.count for plan in plans]
+        )
+        self.action_columns = self.action_group[:, None] == self.group_of[None, :]
 
     # -- one week ---------------------------------------------------------------------------------
     def step(self) -> None:
         """One week for all replicates, mirroring ``AdoptionModel.step``."""
         week = self.week + 1
-        covered = kernels.cover(self.params, self.paid, self.trial_start, self.week)
+        covered = kernels.cover(self.block, self.bounds, self.paid, self.trial_start, self.week)
         n_ws, reps = self.paid.shape
         kept = np.zeros((n_ws, reps), dtype=np.int64)
         blocked_unlicensed = np.zeros((n_ws, reps), dtype=np.int64)
         active_unlicensed = np.zeros((n_ws, reps), dtype=np.int64)
         # nominal ties matter only when they weigh something and someone is nominal
         nominal_last_week = self.recorder.weeks[-1]["nominal"].any()
-        count_nominal = self.params.mandate_nominal_weight > 0 and bool(nominal_last_week)
-        count_champions = self.params.seeding_champion_weight != 1.0
+        nominal_weighs = any(r.mandate_nominal_weight > 0 for r in self.block)
+        count_nominal = nominal_weighs and bool(nominal_last_week)
+        count_champions = any(r.seeding_champion_weight != 1.0 for r in self.block)
         # the arrays of mechanisms not in use are not read (empty: see kernels.decide)
         fits = self.fits if self.some_unfit else self._unused_bool
         incumbent = self.incumbent if self.incumbent.any() else self._unused_bool
         trained = self.trained_until if self.trains else self._unused_weeks
         kernels.call_specialised(  # kernels.decide, compiled for this run's features
             kernels.decide,
-            1,
-            self.params,
+            2,
+            self.block,
+            self.bounds,
             self.features,
             self.weights.indptr,
             self.weights.indices,
@@ -176,13 +262,13 @@ class BatchedModel:
             covered,
             self.reviews.banned,
             self.scope.of_agent,
-            self.local.free_seats,
+            self.free_seats,
             self.keys,
             week,
             self.threshold,
             self.k_needed,
-            self.local.p,
-            self.local.q,
+            self.p,
+            self.q,
             count_nominal,
             count_champions,
             self.p_fade,
@@ -193,13 +279,14 @@ class BatchedModel:
             active_unlicensed,
         )
         pays = kernels.decide_payment(
-            self.params,
+            self.block,
+            self.bounds,
             self.state,
             self.paid,
             self.deal,
             self.reviews.banned,
             self.scope.holder,
-            self.local.value,
+            self.value,
             blocked_unlicensed,
             active_unlicensed,
             self.keys,
@@ -228,14 +315,15 @@ class BatchedModel:
             self._department_active[:] = 0
         trial_pending = (self.trial_start < 0).any(axis=1)
         kernels.grant_and_commit(
-            self.params,
+            self.block,
+            self.group_of,
             nxt,
             request,
             kept,
             covered,
             self.reviews.banned,
             self.scope.of_agent,
-            self.local.free_seats,
+            self.free_seats,
             self.licensed,
             self.incumbent,
             self.paid,
@@ -280,7 +368,13 @@ class BatchedModel:
         engaged = tallied[State.ACTIVE]
         newly_trained = np.zeros(reps, dtype=np.int64)
         due = actions_due(
-            self.actions, self.fired, self.week, engaged, department_active, self.department_size
+            self.actions,
+            self.fired,
+            self.week,
+            engaged,
+            department_active,
+            self.department_size,
+            self.action_columns,
         )
         for a in np.flatnonzero(due.any(axis=1)):
             kind, scope = self.actions.kind[a], self.actions.scope[a]
@@ -295,28 +389,33 @@ class BatchedModel:
                     kind == MANDATE,
                 )
             elif kind == TRAINING:
-                weeks = self.config.training.weeks
+                weeks = self.groups[self.action_group[a]].config.training.weeks
                 kernels.apply_training(
                     self.state, self.trained_until, scope, due[a], self.week, weeks, newly_trained
                 )
             elif kind == SUNSET:
                 kernels.apply_sunset(self.incumbent, scope, due[a])
             changed = True
-        verdicts = self.reviews.verdicts(
-            self.params,
-            self.week,
-            tallied[UNLICENSED_ACTIVE_ROW],
-            self.org.n,
-            self.seed,
-            self.replicates,
+        verdicts = np.concatenate(
+            [
+                self.reviews.of_columns(columns).verdicts(
+                    self.block[k],
+                    self.week,
+                    tallied[UNLICENSED_ACTIVE_ROW, columns],
+                    self.org.n,
+                    self.seed,
+                    self.replicates[columns],
+                )
+                for k, columns in enumerate(self._group_columns())
+            ]
         )
         if (verdicts == Verdict.BAN).any():
             kernels.apply_ban(self.state, self.licensed, verdicts == Verdict.BAN)
             changed = True
         forced = verdicts == Verdict.REQUIRE_ENTERPRISE
         signs = forced & ~self.deal
-        if self.config.enterprise.enabled:
-            signs |= kernels.sign_deals(self.params, self.deal, engaged, self.org.n)
+        if any(g.config.enterprise.enabled for g in self.groups):
+            signs |= kernels.sign_deals(self.block, self.bounds, self.deal, engaged, self.org.n)
         if signs.any():
             self.deal |= signs
             self.licensed[:, signs] = True
@@ -326,6 +425,17 @@ class BatchedModel:
             self.prices, self.week, self.champion_count, due.sum(axis=0), newly_trained
         )
         return changed, cost
+
+    def _group_columns(self) -> list[slice]:
+        """Each group's block of columns."""
+        return [slice(self.bounds[k], self.bounds[k + 1]) for k in range(len(self.groups))]
+
+    def group_results(self) -> list[tuple[pl.DataFrame, pl.DataFrame]]:
+        """(trajectories, departments) of each group, in the groups' order."""
+        return [
+            (self.recorder.trajectories(columns), self.recorder.departments(columns))
+            for columns in self._group_columns()
+        ]
 
 
 def run_features(config: Config, params, uses_readiness: bool, some_unfit: bool) -> int:
@@ -382,15 +492,47 @@ def simulate_batched(
     cores.  Each replicate draws from its own stream, so the rows are the same for any
     split (``tests/test_engines_agree.py``).
     """
-    batches = split_replicates(list(replicates), threads or default_threads(), org.n)
-    models = [BatchedModel(config, org, batch, seed) for batch in batches]
-    advance(models, config.weeks)
-    trajectories = pl.concat([m.recorder.trajectories() for m in models])
-    departments = pl.concat([m.recorder.departments() for m in models])
-    return (
-        trajectories.sort("replicate", "week"),
-        departments.sort("replicate", "week", "department"),
-    )
+    (result,) = simulate_groups([ColumnGroup(config, tuple(replicates))], org, seed, threads)
+    return result
+
+
+def simulate_groups(
+    groups: list[ColumnGroup],
+    org: Org,
+    seed: int | None = None,
+    threads: int | None = None,
+) -> list[tuple[pl.DataFrame, pl.DataFrame]]:
+    """Several configurations' replicates on one org (the points of a sweep), run as the
+    columns of one model: per group, the (trajectories, departments) it would have alone.
+
+    The groups must share what :func:`column_key` names.  All their columns are split into
+    contiguous sub-batches, one per thread (a sub-batch may hold parts of several groups),
+    so a sweep of many small points fills the SIMD lanes and the cores as one big run does.
+    """
+    columns = [(k, rep) for k, group in enumerate(groups) for rep in group.replicates]
+    models, owners = [], []
+    for part in split_replicates(columns, threads or default_threads(), org.n):
+        runs: list[tuple[int, list[int]]] = []  # consecutive columns of one group
+        for k, rep in part:
+            if runs and runs[-1][0] == k:
+                runs[-1][1].append(rep)
+            else:
+                runs.append((k, [rep]))
+        sub = [ColumnGroup(groups[k].config, tuple(reps)) for k, reps in runs]
+        models.append(BatchedModel(sub[0].config, org, [], seed, groups=sub))
+        owners.append([k for k, _ in runs])
+    advance(models, groups[0].config.weeks)
+    pieces: list[list[tuple[pl.DataFrame, pl.DataFrame]]] = [[] for _ in groups]
+    for model, owned in zip(models, owners, strict=True):
+        for k, result in zip(owned, model.group_results(), strict=True):
+            pieces[k].append(result)
+    return [
+        (
+            pl.concat([t for t, _ in parts]).sort("replicate", "week"),
+            pl.concat([d for _, d in parts]).sort("replicate", "week", "department"),
+        )
+        for parts in pieces
+    ]
 
 
 def advance(models: list[BatchedModel], weeks: int) -> None:

@@ -12,7 +12,12 @@ computes with numpy).  What is here is only the walking:
 * the innermost loops run over one contiguous row (the weighted-users sum of eq. S reads
   each tie's row once, like a CSR sparse product), branch-free where the rules allow, so
   LLVM runs them in SIMD lanes;
-* tie weights are summed as integers in units of 1/64, exact in any order.
+* tie weights are summed as integers in units of 1/64, exact in any order;
+* the columns come in groups (``bounds``: group g is columns ``bounds[g]:bounds[g+1]``),
+  each with its own parameter block ``params[g]`` (a tuple of ``Params``) and its own
+  department values (``p``, ``q``, ``free_seats``, ``value``: one row per group), so that
+  the points of a sweep run as columns of one model on their shared org; a plain run is
+  one group.
 
 Every function releases the GIL (``nogil``): the batched engine runs sub-batches of
 replicates in threads.
@@ -63,6 +68,8 @@ def _shape_of(arg) -> tuple:
         flags = arg.flags
         layout = "C" if flags.c_contiguous else "F" if flags.f_contiguous else "A"
         return (arg.dtype.str, arg.ndim, layout, flags.writeable, flags.aligned)
+    if isinstance(arg, tuple):  # a tuple of parameter blocks: its type has its length
+        return (tuple, len(arg))
     return (type(arg),)
 
 
@@ -81,6 +88,13 @@ def call_specialised(dispatcher, literal_at: int, *args) -> None:
         )
         compiled = _SPECIALISED[key] = dispatcher.compile(types)
     compiled(*args)
+
+
+@njit(inline="always")
+def _columns(bounds: np.ndarray, g: int):
+    """Group g's columns, as unsigned indices: an index numba knows is not negative needs
+    no wraparound check, which keeps the loops over a row in SIMD lanes."""
+    return range(np.uint64(bounds[g]), np.uint64(bounds[g + 1]))
 
 
 @_compile
@@ -117,19 +131,22 @@ def transition_table() -> tuple[np.ndarray, np.ndarray]:
 
 
 @_compile
-def cover(r, paid: np.ndarray, trial_start: np.ndarray, week: int) -> np.ndarray:
+def cover(params, bounds, paid: np.ndarray, trial_start: np.ndarray, week: int) -> np.ndarray:
     """Eq. 6 for every workspace and replicate (W x R) at the end of ``week``."""
     n_ws, reps = paid.shape
     out = np.empty((n_ws, reps), dtype=np.bool_)
-    for w in range(n_ws):
-        for c in range(reps):
-            out[w, c] = rules.covered(paid[w, c], r.freemium_trial_weeks, trial_start[w, c], week)
+    for g in range(len(bounds) - 1):
+        trial_weeks = params[g].freemium_trial_weeks
+        for w in range(n_ws):
+            for c in _columns(bounds, g):
+                out[w, c] = rules.covered(paid[w, c], trial_weeks, trial_start[w, c], week)
     return out
 
 
 @_compile
 def decide(
-    r,
+    params,
+    bounds: np.ndarray,
     features: int,
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -156,7 +173,7 @@ def decide(
     q: np.ndarray,
     count_nominal: bool,
     count_champions: bool,
-    p_fade: float,
+    p_fade: np.ndarray,
     nxt: np.ndarray,
     request: np.ndarray,
     kept: np.ndarray,
@@ -173,6 +190,8 @@ def decide(
     Employee i's uniform in replicate c is draw (week, i) of stream
     ``keys[Draw.TRANSITION, c]`` (``keys``: purposes x R, from ``randomness.stream_keys``).
     ``features``: the bits above, a compile-time constant (one machine code per value).
+    Group g's columns read ``params[g]``, ``p[g]``, ``q[g]``, ``free_seats[g]`` and
+    ``p_fade[g]``.
     """
     numba.literally(features)
     only_wants = (features & ONLY_WANTS) != 0
@@ -180,15 +199,11 @@ def decide(
     seats = (features & NO_SEATS) == 0
     plain_people = (features & PLAIN_PEOPLE) != 0
     n, reps = state.shape
-    nu = r.mandate_nominal_weight
-    extra = r.seeding_champion_weight - 1.0
-    rule_ = r.adoption_rule
+    groups = len(bounds) - 1
+    rule_ = params[0].adoption_rule  # the same in every group (batched.column_key)
     next_state, next_intent = transition_table()
     transition_keys = keys[Draw.TRANSITION]
     fade_keys = keys[Draw.RELUCTANCE_FADES]
-    resistance = r.mandate_resistance
-    strength, incumbent_on = r.incumbent_strength, r.incumbent_enabled
-    boost = r.training_boost
     week_bits = np.uint64(week)
     # in units of 1/64, exact; int32 holds any sum: a tie weighs at most 28 x 64 (schema)
     # and an employee has fewer than 10^6 ties, so a sum stays below 2^31
@@ -226,7 +241,6 @@ def decide(
                     engaged[c] += w * np.int32(tie[c] == _ACTIVE)
         ws = workspace_of[i]
         d = degree[i]
-        p_i, q_i, cap = p[i], q[i], free_seats[ws]
         hashed = randomness.counter_hash(week_bits, np.uint64(i))
         st_row, lic_row, pushed_row = state[i], licensed[i], pushed[i]
         covered_row, reluctant_row = covered[ws], reluctant[i]
@@ -237,65 +251,77 @@ def decide(
         theta_row = threshold[i] if rule_ == rules.THRESHOLD else unused
         k_row = k_needed[i] if rule_ == rules.COUNT else unused
         ready_row = readiness[i] if readiness.shape[0] == n else ones
-        for c in range(reps):  # branch-free: its only output is each row of the table
-            lic = lic_row[c]
-            u = randomness.uniform_from_hash(transition_keys[c], hashed)
-            s_users = rules.weighted_users(
-                engaged[c] / 64.0, nominal[c] / 64.0, nu, champions[c] / 64.0, extra
-            )
-            share = rules.active_share(s_users, d)
-            # each skipped formula below gives exactly 1 (or 0, False) for such a run
-            multiplier = rules.value_multiplier(r, lic, covered_row[c]) if seats else 1.0
-            if plain_appeal:
-                a = multiplier
-            else:
-                held = rules.incumbent_factor(strength, share, incumbent_on & incumbent_row[c])
-                trained_boost = boost if rules.trained(week, trained_row[c]) else 0.0
-                reluctance = 1.0 if reluctant_row[c] else 0.0
-                a = rules.appeal(multiplier, resistance, reluctance, trained_boost, held)
-            discovers, wants, complies_, gives_up, lapses, returns = rules.week_facts(
-                r,
-                u,
-                share,
-                s_users,
-                a,
-                theta_row[c],
-                k_row[c],
-                p_i,
-                q_i,
-                pushed_row[c],
-                1.0 if plain_people else ready_row[c],
-                True if plain_people else fits_row[c],
-                only_wants,
-            )
-            case[c] = _case(st_row[c], lic, discovers, wants, complies_, gives_up, lapses, returns)
-        for c in range(reps):
-            nx, intent = next_state[case[c]], next_intent[case[c]]
-            if seats:  # the paywall's demand, and the keepers' seats (always kept otherwise)
-                blocked, free = rules.paywall_demand(st_row[c], lic_row[c])
-                blocked_unlicensed[ws, c] += blocked
-                active_unlicensed[ws, c] += free
-                if intent == Intent.KEEP:  # keepers first, lowest id first (eq. 9)
-                    unlimited = rules.seats_unlimited(r, covered_row[c], cap, banned[c])
-                    granted = rules.gets_seat(unlimited, kept[ws, c], cap, banned[c])
-                    kept[ws, c] += granted
-                    nx = rules.seat_outcome(granted)
-                request[i, c] = intent == Intent.REQUEST
-            else:  # every seat is free: keepers keep theirs, requesters get one now (eq. 9)
-                if intent != Intent.NONE:
-                    nx = rules.seat_outcome(True)
-                request[i, c] = False
-            nxt[i, c] = nx
-            # rare: a plain branch (eq. 13); only a mandate makes anyone reluctant
-            if not plain_appeal and reluctant_row[c] and p_fade > 0.0:
-                v = randomness.uniform_from_hash(fade_keys[c], hashed)
-                if rules.loses_reluctance(True, st_row[c], v, p_fade):
-                    reluctant_row[c] = False
+        for g in range(groups):
+            r = params[g]
+            nu, extra = r.mandate_nominal_weight, r.seeding_champion_weight - 1.0
+            resistance, boost = r.mandate_resistance, r.training_boost
+            strength, incumbent_on = r.incumbent_strength, r.incumbent_enabled
+            p_i, q_i = p[g, i], q[g, i]
+            for c in _columns(bounds, g):  # branch-free
+                lic = lic_row[c]
+                u = randomness.uniform_from_hash(transition_keys[c], hashed)
+                s_users = rules.weighted_users(
+                    engaged[c] / 64.0, nominal[c] / 64.0, nu, champions[c] / 64.0, extra
+                )
+                share = rules.active_share(s_users, d)
+                # each skipped formula below gives exactly 1 (or 0, False) for such a run
+                multiplier = rules.value_multiplier(r, lic, covered_row[c]) if seats else 1.0
+                if plain_appeal:
+                    a = multiplier
+                else:
+                    held = rules.incumbent_factor(strength, share, incumbent_on & incumbent_row[c])
+                    trained_boost = boost if rules.trained(week, trained_row[c]) else 0.0
+                    reluctance = 1.0 if reluctant_row[c] else 0.0
+                    a = rules.appeal(multiplier, resistance, reluctance, trained_boost, held)
+                discovers, wants, complies_, gives_up, lapses, returns = rules.week_facts(
+                    r,
+                    u,
+                    share,
+                    s_users,
+                    a,
+                    theta_row[c],
+                    k_row[c],
+                    p_i,
+                    q_i,
+                    pushed_row[c],
+                    1.0 if plain_people else ready_row[c],
+                    True if plain_people else fits_row[c],
+                    only_wants,
+                )
+                case[c] = _case(
+                    st_row[c], lic, discovers, wants, complies_, gives_up, lapses, returns
+                )
+        for g in range(groups):
+            r = params[g]
+            cap, fade = free_seats[g, ws], p_fade[g]
+            for c in _columns(bounds, g):
+                nx, intent = next_state[case[c]], next_intent[case[c]]
+                if seats:  # the paywall's demand, and the keepers' seats (always kept otherwise)
+                    blocked, free = rules.paywall_demand(st_row[c], lic_row[c])
+                    blocked_unlicensed[ws, c] += blocked
+                    active_unlicensed[ws, c] += free
+                    if intent == Intent.KEEP:  # keepers first, lowest id first (eq. 9)
+                        unlimited = rules.seats_unlimited(r, covered_row[c], cap, banned[c])
+                        granted = rules.gets_seat(unlimited, kept[ws, c], cap, banned[c])
+                        kept[ws, c] += granted
+                        nx = rules.seat_outcome(granted)
+                    request[i, c] = intent == Intent.REQUEST
+                else:  # every seat is free: keepers keep theirs, requesters get one now (eq. 9)
+                    if intent != Intent.NONE:
+                        nx = rules.seat_outcome(True)
+                    request[i, c] = False
+                nxt[i, c] = nx
+                # rare: a plain branch (eq. 13); only a mandate makes anyone reluctant
+                if not plain_appeal and reluctant_row[c] and fade > 0.0:
+                    v = randomness.uniform_from_hash(fade_keys[c], hashed)
+                    if rules.loses_reluctance(True, st_row[c], v, fade):
+                        reluctant_row[c] = False
 
 
 @_compile
 def decide_payment(
-    r,
+    params,
+    bounds: np.ndarray,
     state: np.ndarray,
     paid: np.ndarray,
     deal: np.ndarray,
@@ -308,27 +334,31 @@ def decide_payment(
     week: int,
 ) -> np.ndarray:
     """Eq. 8: W x R, the workspaces whose budget holder pays this week.  Workspace w's
-    uniform in replicate c is draw (week, w) of stream ``keys[Draw.PAYMENT, c]``."""
+    uniform in replicate c is draw (week, w) of stream ``keys[Draw.PAYMENT, c]``; group g's
+    columns read ``params[g]`` and ``value[g]``."""
     n_ws, reps = paid.shape
     pays = np.zeros((n_ws, reps), dtype=np.bool_)
     payment_keys = keys[Draw.PAYMENT]
     week_bits = np.uint64(week)
     for w in range(n_ws):
         hashed = randomness.counter_hash(week_bits, np.uint64(w))
-        for c in range(reps):
-            blocked = blocked_unlicensed[w, c]
-            if rules.at_paywall(r, paid[w, c], deal[c], blocked, banned[c]):
-                v = randomness.uniform_from_hash(payment_keys[c], hashed)
-                holder_active = state[holder[w], c] == State.ACTIVE
-                pays[w, c] = rules.pays(
-                    r, v, blocked, active_unlicensed[w, c], holder_active, value[w]
-                )
+        for g in range(len(bounds) - 1):
+            r = params[g]
+            for c in _columns(bounds, g):
+                blocked = blocked_unlicensed[w, c]
+                if rules.at_paywall(r, paid[w, c], deal[c], blocked, banned[c]):
+                    v = randomness.uniform_from_hash(payment_keys[c], hashed)
+                    holder_active = state[holder[w], c] == State.ACTIVE
+                    pays[w, c] = rules.pays(
+                        r, v, blocked, active_unlicensed[w, c], holder_active, value[g, w]
+                    )
     return pays
 
 
 @_compile
 def grant_and_commit(
-    r,
+    params,
+    group_of: np.ndarray,
     nxt: np.ndarray,
     request: np.ndarray,
     kept: np.ndarray,
@@ -358,7 +388,7 @@ def grant_and_commit(
     and every employee is counted; otherwise they hold the tally of the state before this
     commit, and only the employees whose state changes are moved (licences, the old tool
     and paid workspaces must not have changed since that tally).  ``has_free_user`` comes
-    in zeroed.
+    in zeroed.  Column c's seats follow ``params[group_of[c]]`` and ``free_seats[group_of[c]]``.
     """
     n, reps = nxt.shape
     granted = np.zeros(kept.shape, dtype=np.int64)
@@ -371,8 +401,9 @@ def grant_and_commit(
             requests += request_row[c]
         for c in range(reps if requests > 0 else 0):
             if request_row[c]:  # rare: a plain branch
-                cap = free_seats[ws]
-                unlimited = rules.seats_unlimited(r, covered[ws, c], cap, banned[c])
+                g = group_of[c]
+                cap = free_seats[g, ws]
+                unlimited = rules.seats_unlimited(params[g], covered[ws, c], cap, banned[c])
                 taken = kept[ws, c] + granted[ws, c]
                 seat = rules.gets_seat(unlimited, taken, cap, banned[c])
                 granted[ws, c] += seat
@@ -428,11 +459,12 @@ def start_trials(trial_start: np.ndarray, has_free_user: np.ndarray, week: int) 
 
 
 @_compile
-def sign_deals(r, deal: np.ndarray, engaged: np.ndarray, n: int) -> np.ndarray:
+def sign_deals(params, bounds, deal: np.ndarray, engaged: np.ndarray, n: int) -> np.ndarray:
     """Eq. 7 per replicate: which replicates sign the enterprise deal this week."""
     signs = np.zeros(len(deal), dtype=np.bool_)
-    for c in range(len(deal)):
-        signs[c] = rules.deal_signed(r, deal[c], engaged[c], n)
+    for g in range(len(bounds) - 1):
+        for c in _columns(bounds, g):
+            signs[c] = rules.deal_signed(params[g], deal[c], engaged[c], n)
     return signs
 
 

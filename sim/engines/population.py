@@ -221,6 +221,25 @@ class ActionPlan:
     def count(self) -> int:
         return len(self.pushes)
 
+    @classmethod
+    def concatenate(cls, plans: list[ActionPlan]) -> ActionPlan:
+        """Several plans' actions one after another (column groups of one model)."""
+        if len(plans) == 1:
+            return plans[0]
+        return cls(
+            *(
+                np.concatenate([getattr(plan, name) for plan in plans])
+                for name in (
+                    "scope",
+                    "kind",
+                    "pushes",
+                    "at_week",
+                    "trigger_share",
+                    "trigger_department",
+                )
+            )
+        )
+
 
 def action_plan(org: Org, config: Config) -> ActionPlan:
     """The arrays of ``config``'s actions on ``org`` (names checked by check_against_org)."""
@@ -249,10 +268,12 @@ def actions_due(
     engaged: np.ndarray,
     department_engaged: np.ndarray,
     department_size: np.ndarray,
+    columns: np.ndarray | None = None,
 ) -> np.ndarray:
     """A x R: which actions fire at the end of ``week`` in each replicate (eq. 11), read
     from the state after the week's commit (``engaged``: R engaged users;
-    ``department_engaged``: D x R).  Marks them in ``fired`` (A x R)."""
+    ``department_engaged``: D x R).  Marks them in ``fired`` (A x R).  ``columns`` (A x R
+    bool, default all): the replicates each action belongs to (a column group's own)."""
     n = max(int(department_size.sum()), 1)
     due = np.zeros(fired.shape, dtype=bool)
     for a in range(plan.count):
@@ -262,6 +283,8 @@ def actions_due(
         else:
             share = engaged / n
         for c in range(fired.shape[1]):
+            if columns is not None and not columns[a, c]:
+                continue
             due[a, c] = rules.action_fires(
                 bool(fired[a, c]),
                 int(plan.at_week[a]),
@@ -338,6 +361,10 @@ class SecurityReviews:
             decided=np.zeros(replicates, dtype=bool),
             banned=np.zeros(replicates, dtype=bool),
         )
+
+    def of_columns(self, columns: slice) -> SecurityReviews:
+        """The reviews of a block of replicates, as views: its updates land here."""
+        return SecurityReviews(self.noticed[columns], self.decided[columns], self.banned[columns])
 
     def verdicts(
         self,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import math
 
+import numpy as np
 import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
@@ -112,8 +113,11 @@ def band(
         .collect()
     )
     quantile = 0.5 + level / 2
-    t = [float(stats.t.ppf(quantile, r - 1)) if r > 1 else 0.0 for r in frame["reps"].to_list()]
-    half = pl.Series("t", t, dtype=pl.Float64) * frame["sd"].fill_null(0)
+    reps = frame["reps"].to_numpy()
+    # one quantile per distinct replicate count (they are few), looked up for every week
+    counts, index = np.unique(reps, return_inverse=True)
+    by_count = np.where(counts > 1, stats.t.ppf(quantile, np.maximum(counts - 1, 1)), 0.0)
+    half = pl.Series("t", by_count[index], dtype=pl.Float64) * frame["sd"].fill_null(0)
     frame = frame.with_columns(half=half / frame["reps"].sqrt())
     return frame.with_columns(
         low=(pl.col("mean") - pl.col("half")).clip(low_end, high_end),
