@@ -23,6 +23,7 @@ from concurrent.futures import (
     FIRST_COMPLETED,
     Future,
     ProcessPoolExecutor,
+    ThreadPoolExecutor,
     wait,
 )
 from concurrent.futures.process import BrokenProcessPool
@@ -192,10 +193,13 @@ def run_task_group(tasks: list[Task], folder: str, threads: int | None = None) -
     groups = [ColumnGroup(c, task.replicates) for c, task in zip(configs, tasks, strict=True)]
     results = simulate_groups(groups, org, configs[0].seed, threads)
     seconds = (time.perf_counter() - started) / len(tasks)
-    return [
-        _write_task(task, folder, org.n, trajectories, departments, time.perf_counter() - seconds)
-        for task, (trajectories, departments) in zip(tasks, results, strict=True)
-    ]
+
+    def write(task: Task, frames: tuple[pl.DataFrame, pl.DataFrame]) -> dict[str, Any]:
+        return _write_task(task, folder, org.n, *frames, time.perf_counter() - seconds)
+
+    # polars summarizes and writes Parquet outside the GIL: the tasks' parts in threads
+    with ThreadPoolExecutor(max_workers=threads or 1) as pool:
+        return list(pool.map(write, tasks, results))
 
 
 def task_groups(tasks: list[Task], employees: dict[str, int]) -> list[list[Task]]:
