@@ -621,3 +621,18 @@ def test_only_wants_changes_no_next_state(discovery, abandonment, winback, can_p
         differs |= tuple(map(int, full)) != tuple(map(int, short))
     # where the shortcut is taken nothing differs; where it is not, it would (the check bites)
     assert differs == (not lean)
+
+
+def test_the_packed_wants_only_rows_are_the_transition_tables():
+    """kernels.wants_only_table (the rows a run reaches when wants is the only fact,
+    packed so that the batched pass reads them by shifts) answers as next_state does."""
+    from sim.engines.kernels import wants_only_table
+    from sim.rules import State, next_state
+
+    words = wants_only_table()
+    for wants in (False, True):
+        for state in State:
+            for licensed in (False, True):
+                row = (int(words[wants]) >> (5 * (int(state) * 2 + licensed))) & 31
+                expected = next_state(state, licensed, False, wants, False, False, False, False)
+                assert (row & 7, row >> 3) == tuple(int(x) for x in expected), (state, licensed)

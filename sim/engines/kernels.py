@@ -131,6 +131,33 @@ def transition_table() -> tuple[np.ndarray, np.ndarray]:
 
 
 @_compile
+def wants_only_table() -> tuple[np.uint64, np.uint64]:
+    """The rows of :func:`transition_table` a run can reach when ``wants`` is the only fact
+    (``ONLY_WANTS``), packed into two words, one per value of ``wants``: row k = state * 2
+    + licensed holds next state | intent << 3 in bits 5k to 5k + 4.  Shifting a word is a
+    SIMD lane operation; looking a table up is not (no gathers on this hardware), so a
+    pass that reads these keeps its whole row in SIMD lanes."""
+    next_state, next_intent = transition_table()
+    words = np.zeros(2, dtype=np.uint64)
+    for wants in range(2):
+        for st in range(N_STATES):
+            for lic in range(2):
+                case = _case(st, lic == 1, False, wants == 1, False, False, False, False)
+                row = np.uint64(next_state[case]) | (np.uint64(next_intent[case]) << np.uint64(3))
+                words[wants] |= row << np.uint64(5 * (st * 2 + lic))
+    return words[0], words[1]
+
+
+@njit(inline="always")
+def _wants_only_row(not_wanted, wanted, state, licensed, wants) -> np.uint64:
+    """Row (state, licensed) of :func:`wants_only_table`'s word for ``wants``: next state
+    | intent << 3."""
+    word = wanted if wants else not_wanted
+    shift = np.uint64(5) * (np.uint64(state) * np.uint64(2) + np.uint64(licensed))
+    return (word >> shift) & np.uint64(31)
+
+
+@_compile
 def cover(params, bounds, paid: np.ndarray, trial_start: np.ndarray, week: int) -> np.ndarray:
     """Eq. 6 for every workspace and replicate (W x R) at the end of ``week``."""
     n_ws, reps = paid.shape
@@ -202,6 +229,7 @@ def decide(
     groups = len(bounds) - 1
     rule_ = params[0].adoption_rule  # the same in every group (batched.column_key)
     next_state, next_intent = transition_table()
+    not_wanted, wanted = wants_only_table()  # the table's rows when only wants can be true
     transition_keys = keys[Draw.TRANSITION]
     fade_keys = keys[Draw.RELUCTANCE_FADES]
     week_bits = np.uint64(week)
@@ -288,14 +316,20 @@ def decide(
                     True if plain_people else fits_row[c],
                     only_wants,
                 )
-                case[c] = _case(
-                    st_row[c], lic, discovers, wants, complies_, gives_up, lapses, returns
-                )
+                if only_wants:  # the table's row, by shifts (SIMD lanes)
+                    case[c] = np.int32(_wants_only_row(not_wanted, wanted, st_row[c], lic, wants))
+                else:
+                    case[c] = _case(
+                        st_row[c], lic, discovers, wants, complies_, gives_up, lapses, returns
+                    )
         for g in range(groups):
             r = params[g]
             cap, fade = free_seats[g, ws], p_fade[g]
             for c in _columns(bounds, g):
-                nx, intent = next_state[case[c]], next_intent[case[c]]
+                if only_wants:  # case holds the row itself: next state | intent << 3
+                    nx, intent = np.int8(case[c] & 7), np.int8(case[c] >> 3)
+                else:
+                    nx, intent = next_state[case[c]], next_intent[case[c]]
                 if seats:  # the paywall's demand, and the keepers' seats (always kept otherwise)
                     blocked, free = rules.paywall_demand(st_row[c], lic_row[c])
                     blocked_unlicensed[ws, c] += blocked
