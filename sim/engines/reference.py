@@ -110,6 +110,7 @@ class Employee(FixedAgent):
         self.state = STATES[state]
         if old == state:
             return
+        self.model.states[self.index] = state
         engaged = (state == _ACTIVE) - (old == _ACTIVE)
         nominal = (state == _NOMINAL) - (old == _NOMINAL)
         if not (engaged or nominal):
@@ -297,6 +298,10 @@ class AdoptionModel(mesa.Model):
         self.only_wants = rules.only_wants_possible(self.params, can_push(config))
         self.transition_uniforms: list[float] = []  # this week's, as uniforms[TRANSITION]
         self.network = Network(org.graph, random=self.random)
+        # every employee's state, kept by Employee.set_state (read each week to record it)
+        initial = State.AWARE if not config.discovery.enabled else State.UNAWARE
+        self.states = np.full(org.n, initial, dtype=np.int8)
+        self._held: tuple[np.ndarray, np.ndarray] | None = None  # see state_arrays
         self.employees: list[Employee] = []
         for i in range(org.n):
             self.employees.append(
@@ -467,6 +472,8 @@ class AdoptionModel(mesa.Model):
             for employee in self.employees:
                 employee.licensed = True
                 employee.pushed = True
+        if changed:
+            self._held = None  # licences or old tools may have changed
         cost = rollout_cost(
             self.prices, self.week, self.champion_count, due.sum(axis=0), np.array([newly_trained])
         )
@@ -474,9 +481,13 @@ class AdoptionModel(mesa.Model):
 
     def state_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(state, licensed, incumbent, paid) as N x 1, N x 1, N x 1 and W x 1 arrays."""
-        state = np.fromiter((e.state for e in self.employees), np.int8, self.org.n)
-        licensed = np.fromiter((e.licensed for e in self.employees), bool, self.org.n)
-        incumbent = np.fromiter((e.incumbent for e in self.employees), bool, self.org.n)
+        state = self.states.copy()
+        if self._held is None:  # licences and old tools change only in end-of-week events
+            self._held = (
+                np.fromiter((e.licensed for e in self.employees), bool, self.org.n),
+                np.fromiter((e.incumbent for e in self.employees), bool, self.org.n),
+            )
+        licensed, incumbent = (a.copy() for a in self._held)
         paid = np.fromiter((w.paid for w in self.workspaces), bool, len(self.workspaces))
         return state[:, None], licensed[:, None], incumbent[:, None], paid[:, None]
 
