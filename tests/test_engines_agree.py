@@ -390,12 +390,17 @@ GROUPED = [
 ]
 
 
-@pytest.mark.parametrize("threads", [1, 2])
-def test_sweep_points_as_column_groups_give_each_points_own_rows(threads):
+@pytest.mark.parametrize(("threads", "most_groups"), [(1, 8), (2, 8), (1, 2)])
+def test_sweep_points_as_column_groups_give_each_points_own_rows(
+    threads, most_groups, monkeypatch
+):
     """Several configurations as column groups of one model (a sweep's points on their
     shared org) give, point by point, exactly the rows each gives run alone, whichever
-    way the columns are split between threads."""
+    way the columns are split between threads and models (at most ``most_groups``)."""
+    from sim.engines import batched
     from sim.engines.batched import ColumnGroup, column_key, simulate_groups
+
+    monkeypatch.setattr(batched, "MAX_GROUPS", most_groups)
 
     prepared = make_plans({**BASE, "weeks": 30}, GROUPED)
     assert len({column_key(p.config) for p in prepared}) == 1

@@ -88,9 +88,16 @@ def column_key(config: Config) -> str:
     )
 
 
+# Groups are compiled in as a tuple whose length is part of its type: counts are rounded
+# up to a power of two, and a model holds at most MAX_GROUPS of them (the pass for 8 takes
+# a few seconds more to compile, once, than the pass for one; for 64 it took 100 s)
+MAX_GROUPS = 8
+
+
 def _padded(count: int) -> int:
-    """Groups are compiled in as a tuple whose length is part of its type: round the
-    count up to a power of two so that a few machine codes serve every sweep."""
+    """The tuple length a model of ``count`` groups is compiled for (a power of two)."""
+    if count > MAX_GROUPS:
+        raise ValueError(f"a model holds at most {MAX_GROUPS} column groups, not {count}")
     return 1 << max(0, count - 1).bit_length()
 
 
@@ -510,7 +517,7 @@ def simulate_groups(
     so a sweep of many small points fills the SIMD lanes and the cores as one big run does.
     """
     columns = [(k, rep) for k, group in enumerate(groups) for rep in group.replicates]
-    models, owners = [], []
+    parts, owners = [], []  # per thread: its models (one after another), their groups
     for part in split_replicates(columns, threads or default_threads(), org.n):
         runs: list[tuple[int, list[int]]] = []  # consecutive columns of one group
         for k, rep in part:
@@ -518,12 +525,16 @@ def simulate_groups(
                 runs[-1][1].append(rep)
             else:
                 runs.append((k, [rep]))
-        sub = [ColumnGroup(groups[k].config, tuple(reps)) for k, reps in runs]
-        models.append(BatchedModel(sub[0].config, org, [], seed, groups=sub))
-        owners.append([k for k, _ in runs])
-    advance(models, groups[0].config.weeks)
+        models = []
+        for start in range(0, len(runs), MAX_GROUPS):
+            chunk = runs[start : start + MAX_GROUPS]
+            sub = [ColumnGroup(groups[k].config, tuple(reps)) for k, reps in chunk]
+            models.append(BatchedModel(sub[0].config, org, [], seed, groups=sub))
+            owners.append((models[-1], [k for k, _ in chunk]))
+        parts.append(models)
+    advance_parts(parts, groups[0].config.weeks)
     pieces: list[list[tuple[pl.DataFrame, pl.DataFrame]]] = [[] for _ in groups]
-    for model, owned in zip(models, owners, strict=True):
+    for model, owned in owners:
         for k, result in zip(owned, model.group_results(), strict=True):
             pieces[k].append(result)
     return [
@@ -533,6 +544,20 @@ def simulate_groups(
         )
         for parts in pieces
     ]
+
+
+def advance_parts(parts: list[list[BatchedModel]], weeks: int) -> None:
+    """Each part's models one after another, ``weeks`` weeks each, the parts in threads."""
+
+    def run(models: list[BatchedModel]) -> None:
+        for model in models:
+            advance([model], weeks)
+
+    if len(parts) == 1:
+        run(parts[0])
+        return
+    with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+        list(pool.map(run, parts))  # list(): re-raise a thread's exception here
 
 
 def advance(models: list[BatchedModel], weeks: int) -> None:
