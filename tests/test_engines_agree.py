@@ -390,29 +390,26 @@ GROUPED = [
 ]
 
 
-@pytest.mark.parametrize(("threads", "most_groups"), [(1, 8), (2, 8), (1, 2)])
-def test_sweep_points_as_column_groups_give_each_points_own_rows(
-    threads, most_groups, monkeypatch
-):
+@pytest.mark.parametrize(("threads", "rounds"), [(1, 1), (2, 1), (1, 2)])
+def test_sweep_points_as_column_groups_give_each_points_own_rows(threads, rounds):
     """Several configurations as column groups of one model (a sweep's points on their
     shared org) give, point by point, exactly the rows each gives run alone, whichever
-    way the columns are split between threads and models (at most ``most_groups``)."""
-    from sim.engines import batched
-    from sim.engines.batched import ColumnGroup, column_key, simulate_groups
-
-    monkeypatch.setattr(batched, "MAX_GROUPS", most_groups)
+    way the columns are split between threads and models (``rounds`` = 2: twice the
+    groups, more than one model holds, with other replicates the second time)."""
+    from sim.engines.batched import MAX_GROUPS, ColumnGroup, column_key, simulate_groups
 
     prepared = make_plans({**BASE, "weeks": 30}, GROUPED)
     assert len({column_key(p.config) for p in prepared}) == 1
     org = prepared[0].org
-    replicates = (0, 1, 2, 5)
-    groups = [ColumnGroup(p.config, replicates) for p in prepared]
-    together = simulate_groups(groups, org, threads=threads)
-    for item, (trajectories, departments) in zip(prepared, together, strict=True):
+    blocks = [(0, 1, 2, 5), (3, 7)][:rounds]
+    runs = [(item, replicates) for replicates in blocks for item in prepared]
+    assert (len(runs) > MAX_GROUPS) == (rounds == 2)
+    together = simulate_groups([ColumnGroup(i.config, r) for i, r in runs], org, threads=threads)
+    for (item, replicates), (trajectories, departments) in zip(runs, together, strict=True):
         alone = simulate_batched(item.config, org, list(replicates), threads=1)
         assert trajectories.equals(alone[0]), item.plan.name
         assert departments.equals(alone[1]), item.plan.name
-    costs = [t["cum_cost"].max() for t, _ in together]
+    costs = [t["cum_cost"].max() for t, _ in together[: len(prepared)]]
     assert len(set(costs)) == len(costs)  # the points really differ
 
 

@@ -88,17 +88,18 @@ def column_key(config: Config) -> str:
     )
 
 
-# Groups are compiled in as a tuple whose length is part of its type: counts are rounded
-# up to a power of two, and a model holds at most MAX_GROUPS of them (the pass for 8 takes
-# a few seconds more to compile, once, than the pass for one; for 64 it took 100 s)
-MAX_GROUPS = 8
+# Groups are compiled in as a tuple whose length is part of its type, so every compiled
+# pass has one machine code for a single group and one for MAX_GROUPS (fewer groups are
+# padded; the passes loop over the real ones).  A model holds at most MAX_GROUPS groups:
+# the pass for 4 compiles in about 2 s more than the pass for one, for 16 in 20 s more.
+MAX_GROUPS = 4
 
 
 def _padded(count: int) -> int:
-    """The tuple length a model of ``count`` groups is compiled for (a power of two)."""
+    """The tuple length a model of ``count`` groups is compiled for."""
     if count > MAX_GROUPS:
         raise ValueError(f"a model holds at most {MAX_GROUPS} column groups, not {count}")
-    return 1 << max(0, count - 1).bit_length()
+    return 1 if count == 1 else MAX_GROUPS
 
 
 class BatchedModel:
@@ -125,9 +126,8 @@ class BatchedModel:
         self.replicates = [rep for g in groups for rep in g.replicates]
         sizes = [len(g.replicates) for g in groups]
         bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        # padded with empty groups (see _padded); group_of: each column's group
-        pad = _padded(len(groups)) - len(groups)
-        self.bounds = np.concatenate([bounds, np.full(pad, bounds[-1])]).astype(np.int64)
+        self.bounds = bounds  # group g: columns bounds[g]:bounds[g + 1]
+        pad = _padded(len(groups)) - len(groups)  # parameter blocks no column reads
         self.group_of = np.repeat(np.arange(len(groups), dtype=np.int64), sizes)
         configs = [g.config for g in groups]
         group_params = [params_of(c) for c in configs]
@@ -138,13 +138,13 @@ class BatchedModel:
         self.scope = workspaces(org, config.freemium.workspace)
         local = [department_values(org, c, self.scope) for c in configs]
         self.local = local[0]
-        # per group (padded like the blocks): p and q per employee, cap and value per workspace
-        self.p = np.stack([v.p for v in local] + [local[-1].p] * pad)
-        self.q = np.stack([v.q for v in local] + [local[-1].q] * pad)
-        self.free_seats = np.stack([v.free_seats for v in local] + [local[-1].free_seats] * pad)
-        self.value = np.stack([v.value for v in local] + [local[-1].value] * pad)
+        # per group: p and q per employee, cap and value per workspace, reluctance fading
+        self.p = np.stack([v.p for v in local])
+        self.q = np.stack([v.q for v in local])
+        self.free_seats = np.stack([v.free_seats for v in local])
+        self.value = np.stack([v.value for v in local])
         fades = [fade_probability(c.reluctance.half_life_weeks) for c in configs]
-        self.p_fade = np.array(fades + fades[-1:] * pad, dtype=np.float64)
+        self.p_fade = np.array(fades, dtype=np.float64)
         traits = [
             draw_traits(seed, rep, n, g.config.adoption, local[k].potential)
             for k, g in enumerate(groups)
