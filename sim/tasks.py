@@ -446,15 +446,34 @@ def _stop_pool(pool: ProcessPoolExecutor, pending: set[Future], others: set) -> 
         worker.join(timeout=30)
 
 
-def connect(scheduler: str, timeout: str = "10s"):
-    """A Dask client for the scheduler at ``scheduler``; ScenarioError if none answers.
+def scheduler_timeout() -> float:
+    """Seconds to wait for a Dask scheduler to answer: ``$ADOPTSIM_SCHEDULER_TIMEOUT``,
+    else 10."""
+    setting = os.environ.get("ADOPTSIM_SCHEDULER_TIMEOUT", "").strip()
+    if not setting:
+        return 10.0
+    try:
+        seconds = float(setting)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise AdoptsimError(
+            f"ADOPTSIM_SCHEDULER_TIMEOUT={setting!r}: expected a number of seconds above 0"
+        )
+    return seconds
+
+
+def connect(scheduler: str, timeout: float | None = None):
+    """A Dask client for the scheduler at ``scheduler``; ScenarioError if none answers
+    within ``timeout`` seconds (default: :func:`scheduler_timeout`).
 
     Called before anything is written, so a wrong address leaves the results folder as it was.
     """
     from distributed import Client
 
+    seconds = scheduler_timeout() if timeout is None else timeout
     try:
-        return Client(scheduler, timeout=timeout)
+        return Client(scheduler, timeout=f"{seconds}s")
     except (OSError, TimeoutError) as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ScenarioError(

@@ -16,6 +16,7 @@ import polars as pl
 import pytest
 
 from sim import api
+from sim.errors import AdoptsimError
 from sim.results.compare import Results, paired_differences
 from sim.scenario import ScenarioError, parse_scenario
 
@@ -512,17 +513,29 @@ def test_sweep_point_that_does_not_fit_the_org_is_refused_before_writing(tmp_pat
     assert not (tmp_path / "r").exists()
 
 
-def test_unreachable_scheduler_is_refused_before_anything_is_written(tmp_path):
+def test_unreachable_scheduler_is_refused_before_anything_is_written(tmp_path, monkeypatch):
     scenario = write(tmp_path, weeks=5, replicates=2, n=60)
     address = f"tcp://127.0.0.1:{free_port()}"  # nothing listens there
     started = time.time()
+    monkeypatch.setenv("ADOPTSIM_SCHEDULER_TIMEOUT", "2")  # sweep_cli passes it on
     proc = sweep_cli(str(scenario), "--scheduler", address, "--results", str(tmp_path / "r"))
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     message = " ".join(proc.stderr.split())
     assert message.startswith(f"error: --scheduler {address}: cannot connect")
-    assert time.time() - started < 25
+    assert time.time() - started < 15
     assert not (tmp_path / "r").exists()
+
+
+def test_a_bad_scheduler_timeout_is_named(tmp_path, monkeypatch):
+    from sim.tasks import scheduler_timeout
+
+    for bad in ("soon", "0", "-3", "inf"):
+        monkeypatch.setenv("ADOPTSIM_SCHEDULER_TIMEOUT", bad)
+        with pytest.raises(AdoptsimError, match=f"ADOPTSIM_SCHEDULER_TIMEOUT='{bad}'"):
+            scheduler_timeout()
+    monkeypatch.setenv("ADOPTSIM_SCHEDULER_TIMEOUT", "2.5")
+    assert scheduler_timeout() == 2.5
 
 
 def test_an_in_process_sweep_runs_on_the_org_its_files_hold_now(tmp_path):
