@@ -192,21 +192,25 @@ def run_task_group(tasks: list[Task], folder: str, threads: int | None = None) -
     org = org_for(_org_key(tasks[0].config["org"]), configs[0].seed)
     groups = [ColumnGroup(c, task.replicates) for c, task in zip(configs, tasks, strict=True)]
     results = simulate_groups(groups, org, configs[0].seed, threads)
-    seconds = (time.perf_counter() - started) / len(tasks)
+    share = (time.perf_counter() - started) / len(tasks)  # each task's part of the run
 
     def write(task: Task, frames: tuple[pl.DataFrame, pl.DataFrame]) -> dict[str, Any]:
-        return _write_task(task, folder, org.n, *frames, time.perf_counter() - seconds)
+        # a receipt's seconds: its share of the run, then its own writing
+        return _write_task(task, folder, org.n, *frames, time.perf_counter() - share)
 
     # polars summarizes and writes Parquet outside the GIL: the tasks' parts in threads
     with ThreadPoolExecutor(max_workers=threads or 1) as pool:
         return list(pool.map(write, tasks, results))
 
 
-def task_groups(tasks: list[Task], employees: dict[str, int]) -> list[list[Task]]:
+def task_groups(
+    tasks: list[Task], employees: dict[str, int], most_tasks: int | None = None
+) -> list[list[Task]]:
     """The tasks cut into groups that can run as one batched model (in task order): batched
     tasks without posterior draws whose configurations share an org (and what else
-    ``sim.engines.batched.column_key`` names), up to ``BATCH_CELLS`` employee-replicates a
-    group (``employees``: the org size of each plan); every other task alone."""
+    ``sim.engines.batched.column_key`` names), up to ``BATCH_CELLS`` employee-replicates
+    and ``most_tasks`` tasks a group (``employees``: the org size of each plan); every
+    other task alone."""
     from sim.engines.batched import column_key
     from sim.engines.memory import BATCH_CELLS
 
@@ -225,7 +229,8 @@ def task_groups(tasks: list[Task], employees: dict[str, int]) -> list[list[Task]
         open_groups = groups.setdefault(key, [])
         last = open_groups[-1] if open_groups else None
         size = sum(len(t.replicates) for t in last) * n if last else 0
-        if last is not None and size + cells <= BATCH_CELLS:
+        room = most_tasks is None or (last is not None and len(last) < most_tasks)
+        if last is not None and room and size + cells <= BATCH_CELLS:
             last.append(task)
         else:
             open_groups.append([task])
@@ -388,12 +393,19 @@ def _execute_in_threads(
     employees: dict[str, int],
 ) -> None:
     """Tasks in this process, one group of :func:`task_groups` after another, each group as
-    one batched model whose columns are split over ``threads`` threads.  On an
-    interruption the running group finishes its weeks (it is small) unwritten; the groups
-    written so far are kept."""
-    for group in task_groups(tasks, employees):
+    one batched model whose columns are split over ``threads`` threads (one: the engine
+    on every core, as ``default_threads`` says).  A group holds no more than an eighth of
+    the tasks, unless that would leave a thread's model short of column groups, so that
+    progress is reported and a killed sweep keeps its work group by group.  On an
+    interruption the running group finishes its weeks unwritten; the groups written so
+    far are kept."""
+    from sim.engines.batched import MAX_GROUPS, default_threads
+
+    engine_threads = threads if threads > 1 else None
+    most = max(MAX_GROUPS * (engine_threads or default_threads()), -(-len(tasks) // 8))
+    for group in task_groups(tasks, employees, most):
         try:
-            receipts = run_task_group(group, str(folder), threads)
+            receipts = run_task_group(group, str(folder), engine_threads)
         except OSError as error:
             raise write_failed(error) from None
         for receipt in receipts:

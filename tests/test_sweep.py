@@ -570,3 +570,26 @@ def test_an_in_process_sweep_runs_on_the_org_its_files_hold_now(tmp_path):
     edited = all_rows(tmp_path / "edited" / "chart", "summary")
     assert edited.equals(all_rows(tmp_path / "fresh" / "chart", "summary"))
     assert not edited.equals(all_rows(tmp_path / "first" / "chart", "summary"))
+
+
+def test_an_in_process_sweep_runs_group_by_group_on_every_core(tmp_path, monkeypatch):
+    """One worker: each group of tasks is one batched model on every core (the engine's
+    default threads, not one); a group holds at most an eighth of the tasks (but enough
+    for every thread's model), so progress and a killed sweep's work come group by group."""
+    from sim.engines import batched
+
+    calls = []
+    real = batched.simulate_groups
+
+    def spy(groups, org, seed=None, threads=None):
+        calls.append((len(groups), threads))
+        return real(groups, org, seed, threads)
+
+    monkeypatch.setattr(batched, "simulate_groups", spy)
+    monkeypatch.setenv("ADOPTSIM_THREADS", "2")  # 2 threads x MAX_GROUPS = 8 tasks a group
+    monkeypatch.setenv("ADOPTSIM_SWEEP_PROCESSES", "")
+    scenario = write(tmp_path, weeks=12, replicates=100, n=80)  # 2 plans x 4 points x 4 blocks
+    receipts = []
+    api.sweep(scenario, results=tmp_path / "r", workers=1, on_task_done=receipts.append)
+    assert calls == [(8, None)] * 4
+    assert [r["task"] for r in receipts] == list(range(32))

@@ -116,12 +116,13 @@ class BatchedModel:
     ):
         if groups is None:
             groups = [ColumnGroup(config, tuple(replicates))]
-        keys_ = {column_key(g.config) for g in groups}
-        if len(keys_) != 1:
+        if len({column_key(g.config) for g in groups}) != 1:
             raise ValueError("column groups must share org, seed, weeks, rule, workspace, pricing")
         config = groups[0].config
         seed = config.seed if seed is None else seed
         self.groups = groups
+        # what all groups share (column_key: org, weeks, rule, workspace, pricing) is read
+        # from the first group's configuration; everything else per group
         self.config, self.org, self.seed = config, org, seed
         self.replicates = [rep for g in groups for rep in g.replicates]
         sizes = [len(g.replicates) for g in groups]
@@ -131,13 +132,11 @@ class BatchedModel:
         self.group_of = np.repeat(np.arange(len(groups), dtype=np.int64), sizes)
         configs = [g.config for g in groups]
         group_params = [params_of(c) for c in configs]
-        self.params = group_params[0]  # the first group's (a plain run's only) block
         self.block = tuple(group_params + group_params[-1:] * pad)
         n, r = org.n, len(self.replicates)
         self.keys = randomness.stream_keys(seed, self.replicates)  # every draw's streams
         self.scope = workspaces(org, config.freemium.workspace)
         local = [department_values(org, c, self.scope) for c in configs]
-        self.local = local[0]
         # per group: p and q per employee, cap and value per workspace, reluctance fading
         self.p = np.stack([v.p for v in local])
         self.q = np.stack([v.q for v in local])
@@ -539,10 +538,10 @@ def simulate_groups(
             pieces[k].append(result)
     return [
         (
-            pl.concat([t for t, _ in parts]).sort("replicate", "week"),
-            pl.concat([d for _, d in parts]).sort("replicate", "week", "department"),
+            pl.concat([t for t, _ in results]).sort("replicate", "week"),
+            pl.concat([d for _, d in results]).sort("replicate", "week", "department"),
         )
-        for parts in pieces
+        for results in pieces
     ]
 
 
