@@ -45,6 +45,15 @@ BASE = quiet(
     }
 )
 TRUTH = {"adoption.p": 0.02, "adoption.q": 0.4}
+# the plans the posterior-paired comparisons weigh: the pilot's plan against a mandate
+PILOT_AND_TOP_DOWN = [
+    {"name": "pilot"},
+    {
+        "name": "top-down",
+        "seeding": {"strategy": "none", "count": 0},
+        "mandate": {"enabled": True, "week": 2},
+    },
+]
 
 
 @pytest.fixture(scope="module")
@@ -270,14 +279,7 @@ def test_share_of_plausible_worlds_where_a_beats_b(tmp_path):
 
     data = {
         **BASE,
-        "plans": [
-            {"name": "pilot"},
-            {
-                "name": "top-down",
-                "seeding": {"strategy": "none", "count": 0},
-                "mandate": {"enabled": True, "week": 2},
-            },
-        ],
+        "plans": PILOT_AND_TOP_DOWN,
     }
     scenario = parse_scenario(data, "<pilot>")
     folder = api.run(scenario, replicates=12, posterior=two_particles(tmp_path)).save(tmp_path)
@@ -407,14 +409,7 @@ def posterior_sweep(tmp_path):
     data = {
         **BASE,
         "sweep": {"adoption.p": [0.005, 0.02]},
-        "plans": [
-            {"name": "pilot"},
-            {
-                "name": "top-down",
-                "seeding": {"strategy": "none", "count": 0},
-                "mandate": {"enabled": True, "week": 2},
-            },
-        ],
+        "plans": PILOT_AND_TOP_DOWN,
     }
     scenario = parse_scenario(data, "<pilot>")
     path = tmp_path / "q_only.parquet"

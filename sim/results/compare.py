@@ -33,6 +33,7 @@ from sim.results.outcomes import (
     describe,
     format_interval,
     money,
+    outcome_row,
     summarise,
     titled,
 )
@@ -545,7 +546,6 @@ def folder_differences(a: Results, b: Results, plans: list[str], paired: bool) -
 def _folder_diff(part_a: pl.DataFrame, part_b: pl.DataFrame, column: str, paired: bool) -> dict:
     """B − A for one plan, point and outcome, as a row format_interval can show."""
     bounds = difference_range(column)
-    info = describe(column)
     if paired:
         joined = part_a.join(part_b, on=["replicate"], suffix="_b")
         diffs = [
@@ -558,16 +558,7 @@ def _folder_diff(part_a: pl.DataFrame, part_b: pl.DataFrame, column: str, paired
     mean, low, high, n_a, n_b = welch_ci(
         part_a[column].to_list(), part_b[column].to_list(), bounds=bounds
     )
-    return {
-        "outcome": column,
-        "label": info.label,
-        "mean": mean,
-        "low": low,
-        "high": high,
-        "n": min(n_a, n_b),
-        "replicates": 0,
-        "fmt": info.fmt,
-    }
+    return outcome_row(column, mean, low, high, min(n_a, n_b), 0)
 
 
 def direction_note(row: dict[str, Any]) -> str:

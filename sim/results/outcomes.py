@@ -112,6 +112,12 @@ def summarise(values: list, column: str, bounds: tuple[float, float] | None = No
     ``replicates``) of one outcome, as the row that tables and pages format."""
     mean, low, high = mean_ci(values, bounds=bounds or outcome_range(column))
     defined = sum(v is not None and math.isfinite(v) for v in values)
+    return outcome_row(column, mean, low, high, defined, len(values))
+
+
+def outcome_row(column: str, mean, low, high, n: int, replicates: int) -> dict:
+    """The row tables and pages format for one outcome's estimate and interval (``n``
+    defined values of ``replicates``), with the outcome's label and number format."""
     info = describe(column)
     return {
         "outcome": column,
@@ -119,8 +125,8 @@ def summarise(values: list, column: str, bounds: tuple[float, float] | None = No
         "mean": mean,
         "low": low,
         "high": high,
-        "n": defined,
-        "replicates": len(values),
+        "n": n,
+        "replicates": replicates,
         "fmt": info.fmt,
     }
 
