@@ -19,8 +19,10 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/adoptsim run $(SCENARIO)
 
+# one pytest worker per core (up to 4), each test file on one worker (its module
+# fixtures built once); `pytest tests/test_x.py` alone runs in one process as usual
 test: $(STAMP) viz-assets
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --numprocesses auto --maxprocesses 4 --dist loadfile
 
 # The browser view (issue #5) needs Debian's chromium (its end-to-end test) and npm (once,
 # to fill Solara's front-end cache .cache/solara-cdn so the page works offline).
