@@ -7,7 +7,9 @@ identical trajectories for the same scenario and seed (``tests/test_engines_agre
 
 The update order mirrors ``AdoptionModel.step`` line for line:
 cover -> agent decisions and keepers' seats -> paywall decisions -> requesters' seats ->
-commit -> trial starts -> end-of-week events (mandate, deal) -> record.
+commit -> trial starts -> end-of-week events (mandate, deal) -> record.  When every seat
+is granted (``kernels.NO_SEATS``) the decision pass also does the commit's work, and the
+commit is a swap of the state arrays.
 """
 
 from __future__ import annotations
@@ -283,6 +285,11 @@ class BatchedModel:
             kept,
             blocked_unlicensed,
             active_unlicensed,
+            self.paid,
+            self.org.department,
+            self.prices.per_seat,
+            self._tallied,
+            self._department_active,
         )
         pays = kernels.decide_payment(
             self.block,
@@ -300,7 +307,13 @@ class BatchedModel:
         )
         self.paid |= pays
         recount = bool(pays.any())  # a paid workspace changes its members' seat counts
-        self._grant_and_commit(self._next, self._request, kept, covered, week, recount)
+        if self.features & kernels.NO_SEATS:  # decide did the commit's work, and the tally
+            self.state, self._next = self._next, self.state
+            if recount:
+                self._retally()
+            self._end_week(week)
+        else:
+            self._grant_and_commit(self._next, self._request, kept, covered, week, recount)
 
     def _grant_and_commit(
         self,
@@ -343,23 +356,32 @@ class BatchedModel:
             self._department_active,
         )
         kernels.start_trials(self.trial_start, has_free_user, week)
+        self._end_week(week)
+
+    def _end_week(self, week: int) -> None:
+        """After the commit: the end-of-week events, then the week's record."""
         self.week = week
         changed, rollout = self._end_of_week_events(self._tallied, self._department_active)
         if changed:
-            self._tallied, self._department_active = tally(
-                self.state,
-                self.licensed,
-                self.incumbent,
-                self.paid,
-                self.scope.of_agent,
-                self.org.department,
-                len(self.org.department_names),
-                self.prices.per_seat,
-            )
+            self._retally()
         counts = weekly_counts(  # its counts are views: of a copy, as the tally moves on
             self._tallied.copy(), self.paid, self.deal, self.reviews.banned, self.prices, rollout
         )
         self.recorder.record(counts, self.deal, self._department_active.copy())
+
+    def _retally(self) -> None:
+        """Counts the week's tally afresh (after what the commit does not follow: licences,
+        old tools or paid workspaces that changed)."""
+        self._tallied, self._department_active = tally(
+            self.state,
+            self.licensed,
+            self.incumbent,
+            self.paid,
+            self.scope.of_agent,
+            self.org.department,
+            len(self.org.department_names),
+            self.prices.per_seat,
+        )
 
     def _end_of_week_events(
         self, tallied: np.ndarray, department_active: np.ndarray

@@ -206,12 +206,21 @@ def decide(
     kept: np.ndarray,
     blocked_unlicensed: np.ndarray,
     active_unlicensed: np.ndarray,
+    paid: np.ndarray,
+    department: np.ndarray,
+    per_seat: bool,
+    counts: np.ndarray,
+    department_active: np.ndarray,
 ) -> None:
     """Phase 1 of ``week``: every employee's move and the keepers' seats (eq. 9).
 
     Reads the state at the end of last week; writes ``nxt`` (next state, requesters still
     pending), ``request`` (asks for a seat), per workspace and replicate ``kept`` (free
     seats kept) and last week's paywall demand (blocked and active unlicensed members).
+    Without seats (``NO_SEATS``: asking for a seat is having one) it is also the commit's
+    work but the swap: ``nxt`` gets every employee's final state, ``request`` and the seat
+    counters are not touched, and the week's tally (``counts``, ``department_active``,
+    holding last week's, see :func:`grant_and_commit`) moves the employees who change.
     Also updates ``reluctant`` in place for next week (eq. 13): only employee i reads its
     own reluctance, and it has read it by then.
     Employee i's uniform in replicate c is draw (week, i) of stream
@@ -239,6 +248,7 @@ def decide(
     nominal = np.zeros(reps, dtype=np.int32)
     champions = np.zeros(reps, dtype=np.int32)
     case = np.zeros(reps, dtype=np.int32)
+    changed_at = np.empty(reps, dtype=np.int64)
     unused = np.zeros(reps)  # stands in for theta_i / k_i under the rules that ignore them
     ones = np.ones(reps)  # readiness without heterogeneity
     # rows read only by a mechanism in use: the others stand in with a constant row, so a
@@ -340,16 +350,64 @@ def decide(
                         kept[ws, c] += granted
                         nx = rules.seat_outcome(granted)
                     request[i, c] = intent == Intent.REQUEST
-                else:  # every seat is free: keepers keep theirs, requesters get one now (eq. 9)
-                    if intent != Intent.NONE:
-                        nx = rules.seat_outcome(True)
-                    request[i, c] = False
+                elif intent != Intent.NONE:  # every seat is free: keepers keep theirs,
+                    nx = rules.seat_outcome(True)  # requesters get one now (eq. 9)
                 nxt[i, c] = nx
                 # rare: a plain branch (eq. 13); only a mandate makes anyone reluctant
                 if not plain_appeal and reluctant_row[c] and fade > 0.0:
                     v = randomness.uniform_from_hash(fade_keys[c], hashed)
                     if rules.loses_reluctance(True, st_row[c], v, fade):
                         reluctant_row[c] = False
+        if not seats:  # the commit of such a run: only the tally to keep up to date
+            _move_changed(
+                counts,
+                department_active,
+                changed_at,
+                st_row,
+                nxt[i],
+                lic_row,
+                paid[ws],
+                department[i],
+                per_seat,
+            )
+
+
+@njit(inline="always")
+def _move_changed(
+    counts,
+    department_active,
+    changed_at,
+    old_row,
+    new_row,
+    lic_row,
+    paid_row,
+    department,
+    per_seat,
+):
+    """Moves the replicates in which employee i's state changes from ``old_row`` to
+    ``new_row`` in the week's tally (:func:`sim.observe.recount_cell`)."""
+    reps = len(new_row)
+    changes = 0
+    for c in range(reps):  # vectorized: does anyone in this row change state?
+        changes += new_row[c] != old_row[c]
+    if changes > 0:
+        changes = 0
+        for c in range(reps):  # which replicates, listed without a branch
+            changed_at[changes] = c
+            changes += new_row[c] != old_row[c]
+    for k in range(changes):
+        c = changed_at[k]
+        recount_cell(
+            counts,
+            department_active,
+            c,
+            old_row[c],
+            new_row[c],
+            lic_row[c],
+            paid_row[c],
+            department,
+            per_seat,
+        )
 
 
 @_compile
@@ -455,27 +513,17 @@ def grant_and_commit(
                 per_seat,
             )
         else:
-            changes = 0
-            for c in range(reps):  # vectorized: does anyone in this row change state?
-                changes += row[c] != old_row[c]
-            if changes > 0:
-                changes = 0
-                for c in range(reps):  # which replicates, listed without a branch
-                    changed_at[changes] = c
-                    changes += row[c] != old_row[c]
-            for k in range(changes):
-                c = changed_at[k]
-                recount_cell(
-                    counts,
-                    department_active,
-                    c,
-                    old_row[c],
-                    row[c],
-                    lic_row[c],
-                    paid_row[c],
-                    department[i],
-                    per_seat,
-                )
+            _move_changed(
+                counts,
+                department_active,
+                changed_at,
+                old_row,
+                row,
+                lic_row,
+                paid_row,
+                department[i],
+                per_seat,
+            )
         state[i] = row
         if trial_pending[ws]:
             for c in range(reps):

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from sim import randomness, rules
 from sim.org import Org
-from sim.rules import ROGERS_CUMULATIVE
+from sim.rules import ROGERS_CUMULATIVE, Intent, State
 from sim.scenario import WEIGHT_QUANTUM, Adoption, Config, TieWeights
 from sim.scenario.schema import TARGET_KINDS, Seeding
 
@@ -415,3 +415,21 @@ def plain_appeal(config: Config) -> bool:
     mandates = config.mandate.enabled or any(a.kind == "mandate" for a in config.actions)
     trains = any(a.kind == "training" for a in config.actions)
     return not (config.incumbent.enabled or trains or mandates)
+
+
+def settled_states(params, config: Config) -> list[list[bool]]:
+    """``settled[licensed][state]``: whether the week cannot change an employee in that
+    state (``rules.fixed_outcomes``: one answer whatever its facts, its own state, and no
+    seat to ask for, or only one to keep when every seat is granted).  Such an employee
+    need not gather its facts: both engines skip it and get the same answer.  Reluctance
+    can still fade (eq. 13): the engines handle that apart."""
+    fixed = rules.fixed_outcomes(params, can_push(config))
+    stays = {int(Intent.NONE)}
+    if rules.every_seat_granted(params):  # a keeper keeps its seat for sure
+        stays.add(int(Intent.KEEP))
+    never = (-1, -1)  # no fixed answer: the week's facts decide
+    answers = [[fixed.get((int(st), lic), never) for st in State] for lic in (False, True)]
+    return [
+        [answer[0] == st and answer[1] in stays for st, answer in zip(State, row, strict=True)]
+        for row in answers
+    ]

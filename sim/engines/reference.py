@@ -43,6 +43,7 @@ from sim.engines.population import (
     department_values,
     draw_traits,
     plain_appeal,
+    settled_states,
     workspaces,
 )
 from sim.observe import Prices, Recorder, observe_week, rollout_cost
@@ -282,19 +283,9 @@ class AdoptionModel(mesa.Model):
         self.fixed_answer = [[self.fixed.get((int(st), lic)) for st in State] for lic in (0, 1)]
         self.fades = self.p_fade > 0.0  # reluctance can fade (eq. 13)
         self.plain_appeal = plain_appeal(config)
-        # settled[licensed][state]: the week cannot change such an employee (one answer, its
-        # own state, no seat to ask for or keep), so it need not step or advance
-        stays = {int(Intent.NONE)}
-        if rules.every_seat_granted(self.params):  # a keeper keeps its seat for sure
-            stays.add(int(Intent.KEEP))
-        self.settled = [
-            [
-                self.fixed.get((int(st), lic), (-1, -1))[0] == st
-                and self.fixed[(int(st), lic)][1] in stays
-                for st in State
-            ]
-            for lic in (0, 1)
-        ]
+        # settled[licensed][state]: the week cannot change such an employee, so it need
+        # not step or advance
+        self.settled = settled_states(self.params, config)
         self.only_wants = rules.only_wants_possible(self.params, can_push(config))
         self.transition_uniforms: list[float] = []  # this week's, as uniforms[TRANSITION]
         self.network = Network(org.graph, random=self.random)
