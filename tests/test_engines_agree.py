@@ -181,6 +181,20 @@ PLANS = [
         "mandate": {"enabled": True, "week": 12, "scope": ["D3"], "resistance": 1.0},
         "reluctance": {"half_life_weeks": 4.0},
     },
+    {  # every tie weighs the same and each employee has 139: the batched pass counts them
+        # in runs of at most population.MAX_RUN = 127 ties (and commits in its decision pass)
+        "name": "complete-graph-long-runs",
+        "org": {
+            "generator": "complete",
+            "n": 140,
+            "departments": 2,
+            "tie_weights": {"manager": 1.0, "peer": 1.0, "informal": 1.0},
+        },
+        "freemium": {"enabled": False},
+        "enterprise": {"enabled": False},
+        "abandonment": {"enabled": False},
+        "adoption": {"p": 0.01, "q": 0.6},  # nearly everyone engaged: counts above 127
+    },
     {
         "name": "krackhardt-count-no-seeds",
         "org": {"generator": "krackhardt"},
@@ -228,7 +242,8 @@ def test_scenarios_exercise_every_mechanism():
     assert seen["lean-bass-features"]["lapsed"] == 0  # abandonment off
     assert seen["trial-ends-without-lapsing"]["blocked"] > 0
     without_lapsing = {"small-world-mechanisms-off", "lean-bass-features"}
-    without_lapsing.add("trial-ends-without-lapsing")
+    without_lapsing |= {"trial-ends-without-lapsing", "complete-graph-long-runs"}
+    assert seen["complete-graph-long-runs"]["lapsed"] == 0  # abandonment off
     assert all(s["lapsed"] > 0 for n, s in seen.items() if n not in without_lapsing)
 
 

@@ -7,6 +7,7 @@ from collections import Counter
 import networkx as nx
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from sim import org as orgs
 from sim.org import KRACKHARDT_DIR, TIE_KINDS, build_org
@@ -454,6 +455,32 @@ def test_adjacency_holds_each_ties_edge_weight():
     for a, b, data in graph.edges(data=True):
         expected = edge_weight(data.get("kind", "informal"), weights, data.get("strength", 1.0))
         assert matrix[a, b] == expected == matrix[b, a]
+
+
+def test_tie_runs_hold_the_adjacency_in_runs_of_one_weight():
+    """The batched pass's runs of equal-weight ties (``population.tie_runs``) hold every tie
+    of the adjacency once, with its weight, each run at most MAX_RUN ties of one row: on a
+    hierarchy with three tie weights and on a complete graph whose rows need several runs."""
+    from sim.engines.population import MAX_RUN, adjacency, tie_runs
+    from sim.scenario import TieWeights
+
+    weights = TieWeights(manager=1.5, peer=1.0, informal=0.75)
+    for org in (orgs.hierarchy(300, departments=3, seed=2), orgs.complete(300)):
+        matrix = adjacency(org, weights)
+        runs = tie_runs(org, weights)
+        lengths = np.diff(runs.run_start)
+        assert lengths.min() >= 1 and lengths.max() <= MAX_RUN
+        row_of_run = np.repeat(np.arange(org.n), np.diff(runs.row_runs))
+        rebuilt = sp.csr_matrix(
+            (
+                np.repeat(runs.run_weight, lengths) / 64.0,
+                (np.repeat(row_of_run, lengths), runs.indices),
+            ),
+            shape=matrix.shape,
+        )
+        assert rebuilt.nnz == matrix.nnz  # no tie twice
+        assert (rebuilt != matrix).nnz == 0
+    assert lengths.max() == MAX_RUN  # the complete graph's rows were split
 
 
 @pytest.mark.parametrize("n", [2, 3, 41])

@@ -40,6 +40,7 @@ from sim.engines.population import (
     department_values,
     draw_traits,
     plain_appeal,
+    tie_runs,
     workspaces,
 )
 from sim.errors import AdoptsimError
@@ -170,12 +171,9 @@ class BatchedModel:
         for c, params, uses_readiness in zip(configs, group_params, uses, strict=True):
             self.features &= run_features(c, params, uses_readiness, self.some_unfit)
 
-        self.weights = adjacency(org, config.org.tie_weights)
-        self.degree = np.asarray(self.weights.sum(axis=1)).reshape(-1)
-        weights_64ths = self.weights.data * 64
-        if not np.array_equal(weights_64ths, np.rint(weights_64ths)):
-            raise ValueError("tie weights must be multiples of 1/64 (the schema rounds them)")
-        self.weights_64ths = weights_64ths.astype(np.int64)
+        weights = adjacency(org, config.org.tie_weights)
+        self.degree = np.asarray(weights.sum(axis=1)).reshape(-1)
+        self.ties = tie_runs(org, config.org.tie_weights)
         w = self.scope.count
         self._actions_of_groups(org, configs)
         self.fired = np.zeros((self.actions.count, r), dtype=bool)  # actions fired so far
@@ -254,9 +252,10 @@ class BatchedModel:
             self.block,
             self.bounds,
             self.features,
-            self.weights.indptr,
-            self.weights.indices,
-            self.weights_64ths,
+            self.ties.row_runs,
+            self.ties.run_start,
+            self.ties.run_weight,
+            self.ties.indices,
             self.degree,
             self.state,
             self.licensed,

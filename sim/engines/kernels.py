@@ -175,9 +175,10 @@ def decide(
     params,
     bounds: np.ndarray,
     features: int,
-    indptr: np.ndarray,
-    indices: np.ndarray,
-    weights_64ths: np.ndarray,
+    row_runs: np.ndarray,
+    run_start: np.ndarray,
+    run_weight: np.ndarray,
+    tie_indices: np.ndarray,
     degree: np.ndarray,
     state: np.ndarray,
     licensed: np.ndarray,
@@ -247,6 +248,7 @@ def decide(
     engaged = np.zeros(reps, dtype=np.int32)
     nominal = np.zeros(reps, dtype=np.int32)
     champions = np.zeros(reps, dtype=np.int32)
+    active_ties = np.zeros(reps, dtype=np.int8)  # one run's count (at most MAX_RUN ties)
     case = np.zeros(reps, dtype=np.int32)
     changed_at = np.empty(reps, dtype=np.int64)
     unused = np.zeros(reps)  # stands in for theta_i / k_i under the rules that ignore them
@@ -261,22 +263,27 @@ def decide(
         engaged[:] = 0
         nominal[:] = 0
         champions[:] = 0
-        if count_nominal or count_champions:  # the three sums in one read of each tie's row
-            for nz in range(indptr[i], indptr[i + 1]):
-                w = np.int32(weights_64ths[nz])
-                j = indices[nz]
-                tie, is_champion = state[j], champion[j]
-                for c in range(reps):  # unused sums cost a lane op: weighted 0 in S (eq. S)
-                    active = tie[c] == _ACTIVE
-                    engaged[c] += w * np.int32(active)
-                    nominal[c] += w * np.int32(tie[c] == _NOMINAL)
-                    champions[c] += w * np.int32(active & is_champion[c])
-        else:
-            for nz in range(indptr[i], indptr[i + 1]):
-                w = np.int32(weights_64ths[nz])
-                tie = state[indices[nz]]
-                for c in range(reps):  # a plain loop over one row: vectorized
-                    engaged[c] += w * np.int32(tie[c] == _ACTIVE)
+        # tie by tie in runs of equal weight (population.TieRuns): each run's engaged ties
+        # are counted in int8 lanes, then its weight multiplies the count once
+        for run in range(row_runs[i], row_runs[i + 1]):
+            w = run_weight[run]
+            if count_nominal or count_champions:  # the three sums in one read of each row
+                for nz in range(run_start[run], run_start[run + 1]):
+                    j = tie_indices[nz]
+                    tie, is_champion = state[j], champion[j]
+                    for c in range(reps):  # unused sums cost a lane op: weighted 0 in S
+                        active = tie[c] == _ACTIVE
+                        engaged[c] += w * np.int32(active)
+                        nominal[c] += w * np.int32(tie[c] == _NOMINAL)
+                        champions[c] += w * np.int32(active & is_champion[c])
+            else:
+                active_ties[:] = 0
+                for nz in range(run_start[run], run_start[run + 1]):
+                    tie = state[tie_indices[nz]]
+                    for c in range(reps):  # a plain loop over one row: vectorized
+                        active_ties[c] += np.int8(tie[c] == _ACTIVE)
+                for c in range(reps):
+                    engaged[c] += w * np.int32(active_ties[c])
         ws = workspace_of[i]
         d = degree[i]
         hashed = randomness.counter_hash(week_bits, np.uint64(i))

@@ -99,6 +99,57 @@ def _build_adjacency(org: Org, weights: TieWeights) -> sp.csr_matrix:
     return matrix
 
 
+# a run holds at most this many ties: its count of engaged ties fits an int8 lane
+MAX_RUN = 127
+
+
+@dataclass(frozen=True)
+class TieRuns:
+    """The adjacency as runs of ties of equal weight, for the batched pass's sums (eq. S).
+
+    Row i's runs are ``row_runs[i]:row_runs[i + 1]``; run r's ties end at
+    ``indices[run_start[r]:run_start[r + 1]]`` and each weighs ``run_weight[r]`` / 64.  A
+    pass counts a run's engaged ties in int8 lanes (at most ``MAX_RUN`` of them) and
+    multiplies the count by the weight once: the same integer sum as tie by tie, with a
+    quarter of the lane width and no multiply per tie.
+    """
+
+    row_runs: np.ndarray
+    run_start: np.ndarray
+    run_weight: np.ndarray  # int32, units of 1/64
+    indices: np.ndarray
+
+
+def tie_runs(org: Org, weights: TieWeights) -> TieRuns:
+    """:class:`TieRuns` of :func:`adjacency`, built once per org and weight table."""
+    key = "tie runs " + json.dumps(weights.model_dump(), sort_keys=True)
+    if key not in org.derived:
+        org.derived[key] = _tie_runs(adjacency(org, weights))
+    return org.derived[key]
+
+
+def _tie_runs(matrix: sp.csr_matrix) -> TieRuns:
+    in_64ths = matrix.data * WEIGHT_QUANTUM
+    if not np.array_equal(in_64ths, np.rint(in_64ths)):
+        raise ValueError("tie weights must be multiples of 1/64 (the schema rounds them)")
+    weight = in_64ths.astype(np.int32)
+    n, nnz = matrix.shape[0], matrix.nnz
+    rows = np.repeat(np.arange(n), np.diff(matrix.indptr))
+    order = np.lexsort((weight, rows))  # by row, then by weight
+    rows, weight, indices = rows[order], weight[order], matrix.indices[order]
+    changes = np.ones(nnz, dtype=bool)
+    changes[1:] = (rows[1:] != rows[:-1]) | (weight[1:] != weight[:-1])
+    first = np.flatnonzero(changes)
+    place = np.arange(nnz) - first[np.cumsum(changes) - 1]  # a tie's place in its run
+    run_start = np.append(np.flatnonzero(changes | (place % MAX_RUN == 0)), nnz)
+    return TieRuns(
+        row_runs=np.searchsorted(run_start, matrix.indptr).astype(np.int64),
+        run_start=run_start.astype(np.int64),
+        run_weight=weight[run_start[:-1]],
+        indices=indices,
+    )
+
+
 @dataclass(frozen=True)
 class Workspaces:
     """The units that share a free plan: each employee's workspace and each one's budget holder."""
