@@ -45,6 +45,7 @@ from sim.engines.population import (
 )
 from sim.errors import AdoptsimError
 from sim.observe import (
+    INCUMBENT_ROW,
     TALLY_ROWS,
     UNLICENSED_ACTIVE_ROW,
     Prices,
@@ -199,6 +200,12 @@ class BatchedModel:
         self.deal = np.zeros(r, dtype=bool)
         self.week = 0
         self._next = np.empty((n, r), dtype=np.int8)
+        # what a week without seats passes for the cover and seat counts: never read
+        # (kernels.decide under NO_SEATS), so made once
+        self._no_seats = (
+            np.zeros((w, r), dtype=bool),
+            *(np.zeros((w, r), dtype=np.int64) for _ in range(3)),
+        )
         self._request = np.empty((n, r), dtype=bool)
         self.recorder = Recorder(self.replicates, org.department, org.department_names)
         # the week's tally (see sim.observe.tally), kept up to date by the commit
@@ -232,11 +239,15 @@ class BatchedModel:
     def step(self) -> None:
         """One week for all replicates, mirroring ``AdoptionModel.step``."""
         week = self.week + 1
-        covered = kernels.cover(self.block, self.bounds, self.paid, self.trial_start, self.week)
-        n_ws, reps = self.paid.shape
-        kept = np.zeros((n_ws, reps), dtype=np.int64)
-        blocked_unlicensed = np.zeros((n_ws, reps), dtype=np.int64)
-        active_unlicensed = np.zeros((n_ws, reps), dtype=np.int64)
+        seats = not self.features & kernels.NO_SEATS
+        if seats:
+            covered = kernels.cover(self.block, self.bounds, self.paid, self.trial_start, self.week)
+            n_ws, reps = self.paid.shape
+            kept = np.zeros((n_ws, reps), dtype=np.int64)
+            blocked_unlicensed = np.zeros((n_ws, reps), dtype=np.int64)
+            active_unlicensed = np.zeros((n_ws, reps), dtype=np.int64)
+        else:  # freemium off, every seat granted: no cover, seat counts or paywall (eq. 8)
+            covered, kept, blocked_unlicensed, active_unlicensed = self._no_seats
         # nominal ties matter only when they weigh something and someone is nominal
         nominal_last_week = self.recorder.weeks[-1]["nominal"].any()
         nominal_weighs = any(r.mandate_nominal_weight > 0 for r in self.block)
@@ -244,7 +255,8 @@ class BatchedModel:
         count_champions = any(r.seeding_champion_weight != 1.0 for r in self.block)
         # the arrays of mechanisms not in use are not read (empty: see kernels.decide)
         fits = self.fits if self.some_unfit else self._unused_bool
-        incumbent = self.incumbent if self.incumbent.any() else self._unused_bool
+        anyone_has_it = self._tallied[INCUMBENT_ROW].any()  # the tally is this week's
+        incumbent = self.incumbent if anyone_has_it else self._unused_bool
         trained = self.trained_until if self.trains else self._unused_weeks
         kernels.call_specialised(  # kernels.decide, compiled for this run's features
             kernels.decide,
@@ -290,6 +302,10 @@ class BatchedModel:
             self._tallied,
             self._department_active,
         )
+        if not seats:  # decide did the commit's work but the swap, and kept the tally
+            self.state, self._next = self._next, self.state
+            self._end_week(week)
+            return
         pays = kernels.decide_payment(
             self.block,
             self.bounds,
@@ -306,13 +322,7 @@ class BatchedModel:
         )
         self.paid |= pays
         recount = bool(pays.any())  # a paid workspace changes its members' seat counts
-        if self.features & kernels.NO_SEATS:  # decide did the commit's work, and the tally
-            self.state, self._next = self._next, self.state
-            if recount:
-                self._retally()
-            self._end_week(week)
-        else:
-            self._grant_and_commit(self._next, self._request, kept, covered, week, recount)
+        self._grant_and_commit(self._next, self._request, kept, covered, week, recount)
 
     def _grant_and_commit(
         self,
