@@ -300,6 +300,7 @@ class Recorder:
     department_active: list[np.ndarray] = field(default_factory=list)
     _cum_cost: np.ndarray | None = None
     _cum_value: np.ndarray | None = None
+    _stacked: dict[str, np.ndarray] = field(default_factory=dict)  # see _by_week
 
     def record(
         self, counts: dict[str, np.ndarray], deal: np.ndarray, department_active: np.ndarray
@@ -316,24 +317,30 @@ class Recorder:
         self.department_active.append(department_active)
 
     def trajectories(self, of: slice = slice(None)) -> pl.DataFrame:
-        """One row per replicate and week (``of``: a block of replicates, default all)."""
+        """One row per replicate and week, by replicate then week (``of``: a block of
+        replicates, default all)."""
         replicates = np.asarray(self.replicates, dtype=np.int64)[of]
+        order = np.argsort(replicates, kind="stable")
         n_weeks, n_reps = len(self.weeks), len(replicates)
         columns: dict[str, np.ndarray] = {
-            "replicate": np.tile(replicates, n_weeks),
-            "week": np.repeat(np.arange(n_weeks, dtype=np.int64), n_reps),
+            "replicate": np.repeat(replicates[order], n_weeks),
+            "week": np.tile(np.arange(n_weeks, dtype=np.int64), n_reps),
         }
         for name in (*COUNT_COLUMNS, "deal", *MONEY_COLUMNS):
-            stacked = np.concatenate(
-                [np.broadcast_to(w[name], len(self.replicates))[of] for w in self.weeks]
-            )
-            if name == "deal":
-                columns[name] = stacked.astype(bool)
-            elif name in MONEY_COLUMNS:
-                columns[name] = stacked.astype(np.float64)
-            else:
-                columns[name] = stacked.astype(np.int64)
-        return pl.DataFrame(columns).sort("replicate", "week")
+            by_week = self._by_week(name)[:, of][:, order]  # weeks x these replicates
+            kind = bool if name == "deal" else np.float64 if name in MONEY_COLUMNS else np.int64
+            columns[name] = by_week.T.reshape(-1).astype(kind)
+        return pl.DataFrame(columns)
+
+    def _by_week(self, name: str) -> np.ndarray:
+        """Weeks x replicates of one recorded column (a count recorded as one number for
+        every replicate is repeated), built once after the last week for every block."""
+        built = self._stacked.get(name)
+        if built is None or len(built) != len(self.weeks):
+            reps = len(self.replicates)
+            built = np.stack([np.broadcast_to(w[name], reps) for w in self.weeks])
+            self._stacked[name] = built
+        return built
 
     def departments(self, of: slice = slice(None)) -> pl.DataFrame:
         """One row per replicate, week and department (``of`` as for trajectories)."""
