@@ -135,10 +135,14 @@ def _tie_runs(matrix: sp.csr_matrix) -> TieRuns:
     weight = in_64ths.astype(np.int32)
     n, nnz = matrix.shape[0], matrix.nnz
     rows = np.repeat(np.arange(n), np.diff(matrix.indptr))
-    order = np.lexsort((weight, rows))  # by row, then by weight
-    rows, weight, indices = rows[order], weight[order], matrix.indices[order]
-    changes = np.ones(nnz, dtype=bool)
-    changes[1:] = (rows[1:] != rows[:-1]) | (weight[1:] != weight[:-1])
+    new_row = np.ones(nnz, dtype=bool)
+    new_row[1:] = rows[1:] != rows[:-1]
+    indices = matrix.indices
+    if not (new_row[1:] | (weight[1:] >= weight[:-1])).all():  # else sorted already
+        order = np.lexsort((weight, rows))  # by row, then by weight
+        weight, indices = weight[order], indices[order]
+    changes = new_row.copy()
+    changes[1:] |= weight[1:] != weight[:-1]
     first = np.flatnonzero(changes)
     place = np.arange(nnz) - first[np.cumsum(changes) - 1]  # a tie's place in its run
     run_start = np.append(np.flatnonzero(changes | (place % MAX_RUN == 0)), nnz)
