@@ -250,6 +250,7 @@ def decide(
     champions = np.zeros(reps, dtype=np.int32)
     active_ties = np.zeros(reps, dtype=np.int8)  # one run's count (at most MAX_RUN ties)
     case = np.zeros(reps, dtype=np.int32)
+    uniform = np.empty(reps)  # employee i's uniform in each replicate this week
     changed_at = np.empty(reps, dtype=np.int64)
     unused = np.zeros(reps)  # stands in for theta_i / k_i under the rules that ignore them
     ones = np.ones(reps)  # readiness without heterogeneity
@@ -287,6 +288,8 @@ def decide(
         ws = workspace_of[i]
         d = degree[i]
         hashed = randomness.counter_hash(week_bits, np.uint64(i))
+        for c in range(reps):  # the row's uniforms first: a tight loop of integer lanes
+            uniform[c] = randomness.uniform_from_hash(transition_keys[c], hashed)
         st_row, lic_row, pushed_row = state[i], licensed[i], pushed[i]
         covered_row, reluctant_row = covered[ws], reluctant[i]
         fits_row = fits[i] if fits.shape[0] == n else all_fit
@@ -304,7 +307,7 @@ def decide(
             p_i, q_i = p[g, i], q[g, i]
             for c in _columns(bounds, g):  # branch-free
                 lic = lic_row[c]
-                u = randomness.uniform_from_hash(transition_keys[c], hashed)
+                u = uniform[c]
                 s_users = rules.weighted_users(
                     engaged[c] / 64.0, nominal[c] / 64.0, nu, champions[c] / 64.0, extra
                 )
