@@ -260,15 +260,17 @@ def decide(
     all_fit = np.ones(reps, dtype=np.bool_)
     no_incumbent = np.zeros(reps, dtype=np.bool_)
     never_trained = np.full(reps, -1, dtype=trained_until.dtype)
+    counted = count_nominal or count_champions
     for i in range(n):
         engaged[:] = 0
-        nominal[:] = 0
-        champions[:] = 0
+        if counted:
+            nominal[:] = 0
+            champions[:] = 0
         # tie by tie in runs of equal weight (population.TieRuns): each run's engaged ties
         # are counted in int8 lanes, then its weight multiplies the count once
         for run in range(row_runs[i], row_runs[i + 1]):
             w = run_weight[run]
-            if count_nominal or count_champions:  # the three sums in one read of each row
+            if counted:  # the three sums in one read of each row
                 for nz in range(run_start[run], run_start[run + 1]):
                     j = tie_indices[nz]
                     tie, is_champion = state[j], champion[j]
@@ -308,9 +310,10 @@ def decide(
             for c in _columns(bounds, g):  # branch-free
                 lic = lic_row[c]
                 u = uniform[c]
-                s_users = rules.weighted_users(
-                    engaged[c] / 64.0, nominal[c] / 64.0, nu, champions[c] / 64.0, extra
-                )
+                # the sums not counted this week are 0 exactly, and not read
+                nominal_c = nominal[c] / 64.0 if counted else 0.0
+                champions_c = champions[c] / 64.0 if counted else 0.0
+                s_users = rules.weighted_users(engaged[c] / 64.0, nominal_c, nu, champions_c, extra)
                 share = rules.active_share(s_users, d)
                 # each skipped formula below gives exactly 1 (or 0, False) for such a run
                 multiplier = rules.value_multiplier(r, lic, covered_row[c]) if seats else 1.0
