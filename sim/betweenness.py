@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+import sim.jit  # noqa: F401  (cached passes: numba's cache saved under a lock)
+
 # edge visits one estimate may spend: every node is a source while n * edges stays below
 # this, otherwise as many sampled sources as fit (at least MIN_SOURCES)
 EDGE_VISIT_BUDGET = 200_000_000

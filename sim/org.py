@@ -31,6 +31,7 @@ import networkx as nx
 import numpy as np
 from numba import njit
 
+import sim.jit  # noqa: F401  (cached passes: numba's cache saved under a lock)
 from sim.errors import AdoptsimError
 
 if TYPE_CHECKING:
