@@ -224,7 +224,15 @@ def test_scenarios_exercise_every_mechanism():
         traj, _ = simulate_batched(item.config, item.org, [0, 1, 2])
         seen[name] = {
             c: traj[c].max()
-            for c in ("blocked", "lapsed", "nominal", "paid_workspaces", "licensed", "free_users")
+            for c in (
+                "active",
+                "blocked",
+                "lapsed",
+                "nominal",
+                "paid_workspaces",
+                "licensed",
+                "free_users",
+            )
         }
         seen[name]["deal"] = traj["deal"].any()
     assert seen["linear-freemium-random"]["blocked"] > 0
@@ -244,6 +252,7 @@ def test_scenarios_exercise_every_mechanism():
     without_lapsing = {"small-world-mechanisms-off", "lean-bass-features"}
     without_lapsing |= {"trial-ends-without-lapsing", "complete-graph-long-runs"}
     assert seen["complete-graph-long-runs"]["lapsed"] == 0  # abandonment off
+    assert seen["complete-graph-long-runs"]["active"] > 127  # a run's count passes int8's 127
     assert all(s["lapsed"] > 0 for n, s in seen.items() if n not in without_lapsing)
 
 
@@ -426,6 +435,49 @@ def test_sweep_points_as_column_groups_give_each_points_own_rows(threads, rounds
         assert departments.equals(alone[1]), item.plan.name
     costs = [t["cum_cost"].max() for t, _ in together[: len(prepared)]]
     assert len(set(costs)) == len(costs)  # the points really differ
+
+
+NO_SEATS_GROUPED = [  # freemium and the review off: the decision pass commits (NO_SEATS)
+    {"name": "n-plain", "freemium": {"enabled": False}},
+    {
+        "name": "n-mandate-fading-champions",
+        "freemium": {"enabled": False},
+        "mandate": {"enabled": True, "week": 4, "compliance": 0.4, "resistance": 1.5},
+        "reluctance": {"half_life_weeks": 2.0},
+        "seeding": {"strategy": "brokers", "count": 6, "champion_weight": 2.0},
+    },
+    {
+        "name": "n-old-tool-sunset-training",
+        "freemium": {"enabled": False},
+        "incumbent": {"enabled": True, "strength": 1.0},
+        "training": {"boost": 0.8, "weeks": 3},
+        "actions": [
+            {"kind": "training", "departments": ["D2"], "week": 3},
+            {"kind": "sunset", "week": 12},
+        ],
+    },
+]
+
+
+def test_column_groups_without_seats_give_the_reference_engines_rows():
+    """Points whose every seat is granted, as column groups of one model (the decision
+    pass commits, the state arrays are swapped): each point's rows are the reference
+    engine's, with mandates, fading reluctance, champions, an old tool and its sunset."""
+    from sim.engines import kernels
+    from sim.engines.batched import BatchedModel, ColumnGroup, simulate_groups
+
+    prepared = make_plans({**BASE, "weeks": 30}, NO_SEATS_GROUPED)
+    org = prepared[0].org
+    groups = [ColumnGroup(item.config, (0, 1, 2)) for item in prepared]
+    model = BatchedModel(prepared[0].config, org, [], groups=groups)
+    assert model.features & kernels.NO_SEATS
+    together = simulate_groups(groups, org, threads=1)
+    for item, (trajectories, departments) in zip(prepared, together, strict=True):
+        reference = simulate_reference(item.config, org, [0, 1, 2])
+        assert trajectories.equals(reference[0]), item.plan.name
+        assert departments.equals(reference[1]), item.plan.name
+    assert together[1][0]["nominal"].max() > 0  # the mandate pushed some into nominal use
+    assert together[2][0]["incumbent_users"].min() == 0  # the sunset took the old tool away
 
 
 def test_column_groups_must_share_their_org():

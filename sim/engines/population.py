@@ -476,8 +476,9 @@ def settled_states(params, config: Config) -> list[list[bool]]:
     """``settled[licensed][state]``: whether the week cannot change an employee in that
     state (``rules.fixed_outcomes``: one answer whatever its facts, its own state, and no
     seat to ask for, or only one to keep when every seat is granted).  Such an employee
-    need not gather its facts: both engines skip it and get the same answer.  Reluctance
-    can still fade (eq. 13): the engines handle that apart."""
+    need not gather its facts: the reference engine leaves it out of the week (the
+    batched engine computes every row in SIMD lanes, where skipping one employee saves
+    nothing).  Reluctance can still fade (eq. 13): the engine handles that apart."""
     fixed = rules.fixed_outcomes(params, can_push(config))
     stays = {int(Intent.NONE)}
     if rules.every_seat_granted(params):  # a keeper keeps its seat for sure
