@@ -12,7 +12,9 @@ computes with numpy).  What is here is only the walking:
 * the innermost loops run over one contiguous row (the weighted-users sum of eq. S reads
   each tie's row once, like a CSR sparse product), branch-free where the rules allow, so
   LLVM runs them in SIMD lanes;
-* tie weights are summed as integers in units of 1/64, exact in any order;
+* tie weights are summed as integers in units of 1/64, exact in any order: a row's ties
+  come in runs of one weight (``population.TieRuns``), whose engaged ties are counted in
+  int8 lanes and multiplied by the weight once;
 * the columns come in groups (``bounds``: group g is columns ``bounds[g]:bounds[g+1]``),
   each with its own parameter block ``params[g]`` (a tuple of ``Params``) and its own
   department values (``p``, ``q``, ``free_seats``, ``value``: one row per group), so that
