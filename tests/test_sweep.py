@@ -515,10 +515,15 @@ def test_sweep_point_that_does_not_fit_the_org_is_refused_before_writing(tmp_pat
 
 def test_unreachable_scheduler_is_refused_before_anything_is_written(tmp_path, monkeypatch):
     scenario = write(tmp_path, weeks=5, replicates=2, n=60)
-    address = f"tcp://127.0.0.1:{free_port()}"  # nothing listens there
+    # a port held bound but never listening: connections to it are refused, and no other
+    # test (pytest runs several at once) can start a server on it meanwhile
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    address = f"tcp://127.0.0.1:{held.getsockname()[1]}"
     started = time.time()
     monkeypatch.setenv("ADOPTSIM_SCHEDULER_TIMEOUT", "2")  # sweep_cli passes it on
-    proc = sweep_cli(str(scenario), "--scheduler", address, "--results", str(tmp_path / "r"))
+    with held:
+        proc = sweep_cli(str(scenario), "--scheduler", address, "--results", str(tmp_path / "r"))
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     message = " ".join(proc.stderr.split())
