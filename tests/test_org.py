@@ -492,3 +492,33 @@ def test_complete_graph_as_arrays_is_networkxs(n):
     assert list(org.graph.edges()) == list(expected.edges())
     assert all(list(org.graph.adj[i]) == list(expected.adj[i]) for i in range(n))
     assert org.n == n and np.array_equal(org.degree(), np.full(n, n - 1))
+
+
+def test_what_threads_derive_from_one_org_is_built_once():
+    """Threads of an in-process sweep share an org: a table derived from it (adjacency,
+    tie runs, workspaces) is built by the first thread that asks, and the others wait for
+    it instead of building their own copy."""
+    import threading
+    import time
+
+    from sim.engines.population import derived
+
+    org = orgs.hierarchy(60, departments=2, seed=1)
+    builds = []
+
+    def build():
+        builds.append(1)
+        time.sleep(0.2)  # long enough for every thread to ask meanwhile
+        return object()
+
+    got = []
+    askers = [
+        threading.Thread(target=lambda: got.append(derived(org, "a table", build)))
+        for _ in range(4)
+    ]
+    for asker in askers:
+        asker.start()
+    for asker in askers:
+        asker.join()
+    assert len(builds) == 1
+    assert len(got) == 4 and all(table is got[0] for table in got)

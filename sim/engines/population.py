@@ -7,7 +7,10 @@ here is a pure function of the org, the configuration and the seed.
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -69,6 +72,21 @@ def draw_traits(
     )
 
 
+# one build at a time: threads of an in-process sweep share an org and would otherwise
+# each build the same table (re-entrant: the tie runs are built from the adjacency)
+_BUILDING = threading.RLock()
+
+
+def derived(org: Org, key: str, build: Callable[[], Any]) -> Any:
+    """``org.derived[key]``, built by ``build()`` the first time it is asked for: what
+    the engines derive from an org (adjacency, tie runs, workspaces) is made once and
+    shared by models, threads, plans and sweep points."""
+    with _BUILDING:
+        if key not in org.derived:
+            org.derived[key] = build()
+        return org.derived[key]
+
+
 def edge_weight(kind: str, weights: TieWeights, strength: float = 1.0) -> float:
     """w_ij: the weight of the tie's kind times its strength (an org chart's ties.csv
     weight mapped to 0.25..1.75, see ``sim.org_chart``; 1 otherwise), rounded to 1/64 so
@@ -80,9 +98,7 @@ def adjacency(org: Org, weights: TieWeights) -> sp.csr_matrix:
     """Symmetric N x N CSR matrix of tie weights w_ij (by edge kind), built once per org
     and weight table (plans, threads and sweep points share it; nobody writes to it)."""
     key = "adjacency " + json.dumps(weights.model_dump(), sort_keys=True)
-    if key not in org.derived:
-        org.derived[key] = _build_adjacency(org, weights)
-    return org.derived[key]
+    return derived(org, key, lambda: _build_adjacency(org, weights))
 
 
 def _build_adjacency(org: Org, weights: TieWeights) -> sp.csr_matrix:
@@ -123,9 +139,7 @@ class TieRuns:
 def tie_runs(org: Org, weights: TieWeights) -> TieRuns:
     """:class:`TieRuns` of :func:`adjacency`, built once per org and weight table."""
     key = "tie runs " + json.dumps(weights.model_dump(), sort_keys=True)
-    if key not in org.derived:
-        org.derived[key] = _tie_runs(adjacency(org, weights))
-    return org.derived[key]
+    return derived(org, key, lambda: _tie_runs(adjacency(org, weights)))
 
 
 def _tie_runs(matrix: sp.csr_matrix) -> TieRuns:
@@ -173,9 +187,7 @@ def workspaces(org: Org, scope: str) -> Workspaces:
     member; org: one workspace held by the top of the hierarchy.
     """
     key = f"workspaces {scope}"
-    if key not in org.derived:
-        org.derived[key] = _workspaces(org, scope)
-    return org.derived[key]
+    return derived(org, key, lambda: _workspaces(org, scope))
 
 
 def _workspaces(org: Org, scope: str) -> Workspaces:
