@@ -17,12 +17,13 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from plotly.subplots import make_subplots
 from scipy import stats
 from typer.testing import CliRunner
 
 from sim import cli
 from sim.palette import DIVERGING
-from sim.results import report
+from sim.results import grid, report
 from sim.results.compare import (
     Results,
     curves_figure,
@@ -252,6 +253,45 @@ def test_every_sweep_point_gets_a_chart(sweep_folder):
     assert len(axes) == 9
     page = html_report(sweep_folder, "bottom-up", "top-down")
     assert "all 9 sweep point(s)" in page
+
+
+@pytest.mark.parametrize(("rows", "cols"), [(1, 1), (1, 3), (2, 3), (3, 2), (7, 3)])
+@pytest.mark.parametrize(("shared_x", "shared_y"), [(False, False), (True, True), (False, True)])
+@pytest.mark.parametrize("titled_cells", [None, "all", "some"])
+@pytest.mark.parametrize("spacing", [None, (0.04, 0.08)])
+def test_a_grid_of_charts_is_laid_out_as_plotly_lays_it_out(
+    rows, cols, shared_x, shared_y, titled_cells, spacing
+):
+    """The sweep report's grids are built as dicts (sim.results.grid), not by plotly's
+    make_subplots: the figure must be the same, axis for axis and title for title."""
+    titles = {
+        None: None,
+        "all": [f"cell {k}" for k in range(rows * cols)],
+        "some": ["first", "", "third"],
+    }[titled_cells]
+    hs, vs = spacing or (None, None)
+    made = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=titles,
+        shared_xaxes=shared_x,
+        shared_yaxes=shared_y,
+        horizontal_spacing=hs,
+        vertical_spacing=vs,
+    )
+    layout = grid.subplot_grid(
+        rows,
+        cols,
+        titles,
+        shared_xaxes=shared_x,
+        shared_yaxes=shared_y,
+        horizontal_spacing=hs,
+        vertical_spacing=vs,
+    )
+    assert grid.figure([], layout).to_plotly_json() == made.to_plotly_json()
+    made.add_trace({"type": "scatter", "x": [1], "y": [2]}, row=rows, col=cols)
+    placed = {"type": "scatter", "x": [1], "y": [2], **grid.cell(rows, cols, cols)}
+    assert grid.figure([placed], layout).to_plotly_json() == made.to_plotly_json()
 
 
 def heatmap(results: Results, outcome: str):

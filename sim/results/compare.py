@@ -23,7 +23,7 @@ from polars.exceptions import PolarsError
 
 from sim.errors import AdoptsimError
 from sim.palette import DIVERGING, GRID, MUTED
-from sim.results import store
+from sim.results import grid, store
 from sim.results.outcomes import (
     BETTER,
     OUTCOMES,
@@ -37,7 +37,7 @@ from sim.results.outcomes import (
     summarise,
     titled,
 )
-from sim.results.report import SHARE_AXIS, add_band, band, plan_style
+from sim.results.report import SHARE_AXIS, band, band_traces, plan_style
 from sim.results.settings import setting_label, short_name
 from sim.results.stats import difference_range, mean_ci, outcome_range, welch_ci
 from sim.results.verdict import excludes_zero, rank, verdict
@@ -592,10 +592,10 @@ def curves_figure(results: Results, plans: list[str] | None = None) -> go.Figure
     points = results.points["point"].to_list()
     rows, cols = _grid(len(points))
     titles = [results.point_label(p) if results.parameters else "" for p in points]
-    fig = make_subplots(
-        rows=rows,
-        cols=cols,
-        subplot_titles=titles,
+    layout = grid.subplot_grid(
+        rows,
+        cols,
+        titles,
         shared_xaxes=True,
         shared_yaxes=True,
         horizontal_spacing=0.04,
@@ -607,31 +607,35 @@ def curves_figure(results: Results, plans: list[str] | None = None) -> go.Figure
         .select("point", "plan", "replicate", "week", *STATE_COLUMNS)
         .collect()
     )
+    data = []
     for k, point in enumerate(points):
         stats_frame = band(frame.filter(pl.col("point") == point), "active", True)
+        where = grid.cell(k // cols + 1, k % cols + 1, cols)
         for i, plan in enumerate(results.plans):
             if plan not in plans:
                 continue
             part = stats_frame.filter(pl.col("plan") == plan)
-            add_band(fig, part, plan, i, k == 0, row=k // cols + 1, col=k % cols + 1)
-    fig.update_yaxes(**SHARE_AXIS, gridcolor=GRID)
-    fig.update_xaxes(gridcolor=GRID)
+            data += [{**trace, **where} for trace in band_traces(part, plan, i, k == 0)]
+    grid.update_axes(layout, "y", **SHARE_AXIS, gridcolor=GRID)
+    grid.update_axes(layout, "x", gridcolor=GRID)
     for r in range(1, rows + 1):
-        fig.update_yaxes(title_text="engaged share", row=r, col=1)
+        grid.set_title(grid.axis(layout, "y", r, 1, cols), "engaged share")
     for c in range(1, cols + 1):
-        fig.update_xaxes(title_text="week", row=rows, col=c)
-    fig.update_annotations(font_size=12)
-    fig.update_layout(
-        title=f"Engaged users, share of employees (mean, 95% CI band): all {len(points)} "
-        "sweep point(s)"
+        grid.set_title(grid.axis(layout, "x", rows, c, cols), "week")
+    grid.annotation_font(layout, 12)
+    grid.set_title(
+        layout,
+        f"Engaged users, share of employees (mean, 95% CI band): all {len(points)} sweep point(s)"
         if results.parameters
         else "Engaged users, share of employees",
+    )
+    layout.update(
         height=140 + 260 * rows,
         plot_bgcolor="white",
-        legend={"title": "plan"},
+        legend={"title": {"text": "plan"}},
         margin={"t": 110},
     )
-    return fig
+    return grid.figure(data, layout)
 
 
 STATE_COLUMNS = ("unaware", "aware", "active", "nominal", "lapsed", "blocked")
@@ -665,15 +669,16 @@ def outcome_vs_parameter(
     where = results.money
     groups = _groups(results, parameter)
     rows, cols = _grid(len(groups))
-    fig = make_subplots(
-        rows=rows,
-        cols=cols,
-        subplot_titles=[title for title, _ in groups],
+    layout = grid.subplot_grid(
+        rows,
+        cols,
+        [title for title, _ in groups],
         shared_yaxes=True,
         horizontal_spacing=0.05,
         vertical_spacing=min(0.5 / rows, 0.12),
     )
     summary = results.summary
+    data = []
     for k, (_, members) in enumerate(groups):
         for i, plan in enumerate(results.plans):
             if plan not in plans:
@@ -687,41 +692,46 @@ def outcome_vs_parameter(
                 ups.append(high - mean if mean == mean else None)
                 downs.append(mean - low if mean == mean else None)
             color, dash = plan_style(i)
-            fig.add_trace(
-                go.Scatter(
-                    x=xs,
-                    y=means,
-                    name=plan,
-                    legendgroup=plan,
-                    showlegend=k == 0,
-                    mode="lines+markers",
-                    line={"color": color, "dash": dash},
-                    marker={"symbol": SYMBOLS[i % len(SYMBOLS)], "size": 9},
-                    error_y={
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": xs,
+                    "y": means,
+                    "name": plan,
+                    "legendgroup": plan,
+                    "showlegend": k == 0,
+                    "mode": "lines+markers",
+                    "line": {"color": color, "dash": dash},
+                    "marker": {"symbol": SYMBOLS[i % len(SYMBOLS)], "size": 9},
+                    "error_y": {
                         "type": "data",
                         "symmetric": False,
                         "array": ups,
                         "arrayminus": downs,
-                    },  # fmt: skip
-                ),
-                row=k // cols + 1,
-                col=k % cols + 1,
+                    },
+                    **grid.cell(k // cols + 1, k % cols + 1, cols),
+                }
             )
     axis = setting_label(parameter, where.currency)
-    fig.update_xaxes(title_text=axis, gridcolor=GRID)
-    fig.update_yaxes(gridcolor=GRID, **(SHARE_AXIS if outcome.endswith("_share") else {}))
+    grid.update_axes(layout, "x", title={"text": axis}, gridcolor=GRID)
+    grid.update_axes(
+        layout, "y", gridcolor=GRID, **(SHARE_AXIS if outcome.endswith("_share") else {})
+    )
     for r in range(1, rows + 1):
-        fig.update_yaxes(title_text=titled(outcome, where), row=r, col=1)
-    fig.update_annotations(font_size=12)
-    fig.update_layout(
-        title=f"{titled(outcome, where)} vs {axis}<br><sub>one point per sweep point: mean "
+        grid.set_title(grid.axis(layout, "y", r, 1, cols), titled(outcome, where))
+    grid.annotation_font(layout, 12)
+    grid.set_title(
+        layout,
+        f"{titled(outcome, where)} vs {axis}<br><sub>one point per sweep point: mean "
         f"and 95% CI over its replicates ({parameter})</sub>",
+    )
+    layout.update(
         height=170 + 300 * rows,
         plot_bgcolor="white",
-        legend={"title": "plan"},
+        legend={"title": {"text": "plan"}},
         margin={"t": 120},
     )
-    return fig
+    return grid.figure(data, layout)
 
 
 def advantage(outcome: str, difference: float) -> float:

@@ -130,36 +130,42 @@ def _rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
+def band_traces(part: pl.DataFrame, plan: str, index: int, showlegend: bool) -> list[dict]:
+    """One plan's shaded 95% band and, over it, its mean curve (its palette colour and
+    dash), as plotly trace dicts (``part``: week, mean, low, high)."""
+    color, dash = plan_style(index)
+    weeks = part["week"].to_list()
+    return [
+        {
+            "type": "scatter",
+            "x": weeks + weeks[::-1],
+            "y": part["high"].to_list() + part["low"].to_list()[::-1],
+            "fill": "toself",
+            "fillcolor": _rgba(color, 0.18),
+            "line": {"width": 0},
+            "hoverinfo": "skip",
+            "showlegend": False,
+            "legendgroup": plan,
+        },
+        {
+            "type": "scatter",
+            "x": weeks,
+            "y": part["mean"].to_list(),
+            "name": plan,
+            "legendgroup": plan,
+            "line": {"color": color, "dash": dash, "width": 2.5},
+            "showlegend": showlegend,
+        },
+    ]
+
+
 def add_band(
     fig: go.Figure, part: pl.DataFrame, plan: str, index: int, showlegend: bool, **where
 ) -> None:
-    """One plan's mean curve (its palette colour and dash) over its shaded 95% band."""
-    color, dash = plan_style(index)
-    weeks = part["week"].to_list()
-    fig.add_trace(
-        go.Scatter(
-            x=weeks + weeks[::-1],
-            y=part["high"].to_list() + part["low"].to_list()[::-1],
-            fill="toself",
-            fillcolor=_rgba(color, 0.18),
-            line={"width": 0},
-            hoverinfo="skip",
-            showlegend=False,
-            legendgroup=plan,
-        ),
-        **where,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=weeks,
-            y=part["mean"].to_list(),
-            name=plan,
-            legendgroup=plan,
-            line={"color": color, "dash": dash, "width": 2.5},
-            showlegend=showlegend,
-        ),
-        **where,
-    )
+    """One plan's mean curve over its shaded 95% band (:func:`band_traces`), added to
+    ``fig`` (``where``: row and col of a subplot grid)."""
+    for trace in band_traces(part, plan, index, showlegend):
+        fig.add_trace(trace, **where)
 
 
 def adoption_figure(
