@@ -239,7 +239,6 @@ def decide(
     plain_people = (features & PLAIN_PEOPLE) != 0
     n, reps = state.shape
     groups = len(bounds) - 1
-    rule_ = params[0].adoption_rule  # the same in every group (batched.column_key)
     next_state, next_intent = transition_table()
     not_wanted, wanted = wants_only_table()  # the table's rows when only wants can be true
     transition_keys = keys[Draw.TRANSITION]
@@ -254,15 +253,20 @@ def decide(
     case = np.zeros(reps, dtype=np.int32)
     uniform = np.empty(reps)  # employee i's uniform in each replicate this week
     changed_at = np.empty(reps, dtype=np.int64)
-    unused = np.zeros(reps)  # stands in for theta_i / k_i under the rules that ignore them
-    ones = np.ones(reps)  # readiness without heterogeneity
-    # rows read only by a mechanism in use: the others stand in with a constant row, so a
-    # plan without training, an old tool or unfit employees does not pay for their arrays
-    # (an empty array is the engine's way of saying "not in use")
-    all_fit = np.ones(reps, dtype=np.bool_)
-    no_incumbent = np.zeros(reps, dtype=np.bool_)
-    never_trained = np.full(reps, -1, dtype=trained_until.dtype)
+    # rows read only by a mechanism in use: the others stand in with one constant row, so
+    # a plan without training, an old tool, unfit employees or heterogeneity does not pay
+    # for their arrays (an empty array is the engine's way of saying "not in use"); theta_i
+    # and k_i are read only by their own rule
+    fits_ = _or_row(fits, n, np.ones((1, reps), dtype=np.bool_))
+    incumbent_ = _or_row(incumbent, n, np.zeros((1, reps), dtype=np.bool_))
+    trained_ = _or_row(trained_until, n, np.full((1, reps), -1, dtype=trained_until.dtype))
+    threshold_ = _or_row(threshold, n, np.zeros((1, reps)))
+    k_needed_ = _or_row(k_needed, n, np.zeros((1, reps)))
+    readiness_ = _or_row(readiness, n, np.ones((1, reps)))
     counted = count_nominal or count_champions
+    # Rows are read as array[i, c], never as a view array[i]: numba counts references to
+    # each view with a call and an atomic add, about 18 of them an employee here (80 ns,
+    # more than the work of 20 replicates), and LLVM does not remove them.
     for i in range(n):
         engaged[:] = 0
         if counted:
@@ -275,34 +279,26 @@ def decide(
             if counted:  # the three sums in one read of each row
                 for nz in range(run_start[run], run_start[run + 1]):
                     j = tie_indices[nz]
-                    tie, is_champion = state[j], champion[j]
-                    for c in range(reps):  # unused sums cost a lane op: weighted 0 in S
-                        active = tie[c] == _ACTIVE
+                    for c in _lanes(reps):  # unused sums cost a lane op: weighted 0 in S
+                        active = state[j, c] == _ACTIVE
                         engaged[c] += w * np.int32(active)
-                        nominal[c] += w * np.int32(tie[c] == _NOMINAL)
-                        champions[c] += w * np.int32(active & is_champion[c])
+                        nominal[c] += w * np.int32(state[j, c] == _NOMINAL)
+                        champions[c] += w * np.int32(active & champion[j, c])
             else:
                 active_ties[:] = 0
                 for nz in range(run_start[run], run_start[run + 1]):
-                    tie = state[tie_indices[nz]]
-                    for c in range(reps):  # a plain loop over one row: vectorized
-                        active_ties[c] += np.int8(tie[c] == _ACTIVE)
-                for c in range(reps):
+                    j = tie_indices[nz]
+                    for c in _lanes(reps):  # a plain loop over one row: vectorized
+                        active_ties[c] += np.int8(state[j, c] == _ACTIVE)
+                for c in _lanes(reps):
                     engaged[c] += w * np.int32(active_ties[c])
         ws = workspace_of[i]
         d = degree[i]
         hashed = randomness.counter_hash(week_bits, np.uint64(i))
-        for c in range(reps):  # the row's uniforms first: a tight loop of integer lanes
+        for c in _lanes(reps):  # the row's uniforms first: a tight loop of integer lanes
             uniform[c] = randomness.uniform_from_hash(transition_keys[c], hashed)
-        st_row, lic_row, pushed_row = state[i], licensed[i], pushed[i]
-        covered_row, reluctant_row = covered[ws], reluctant[i]
-        fits_row = fits[i] if fits.shape[0] == n else all_fit
-        incumbent_row = incumbent[i] if incumbent.shape[0] == n else no_incumbent
-        trained_row = trained_until[i] if trained_until.shape[0] == n else never_trained
-        # only the rule that uses theta_i or k_i reads it (two N x R float64 arrays)
-        theta_row = threshold[i] if rule_ == rules.THRESHOLD else unused
-        k_row = k_needed[i] if rule_ == rules.COUNT else unused
-        ready_row = readiness[i] if readiness.shape[0] == n else ones
+        fit_i, incumbent_i, trained_i = _row(fits_, i), _row(incumbent_, i), _row(trained_, i)
+        theta_i, k_i, ready_i = _row(threshold_, i), _row(k_needed_, i), _row(readiness_, i)
         for g in range(groups):
             r = params[g]
             nu, extra = r.mandate_nominal_weight, r.seeding_champion_weight - 1.0
@@ -310,7 +306,7 @@ def decide(
             strength, incumbent_on = r.incumbent_strength, r.incumbent_enabled
             p_i, q_i = p[g, i], q[g, i]
             for c in _columns(bounds, g):  # branch-free
-                lic = lic_row[c]
+                lic = licensed[i, c]
                 u = uniform[c]
                 # the sums not counted this week are 0 exactly, and not read
                 nominal_c = nominal[c] / 64.0 if counted else 0.0
@@ -318,13 +314,14 @@ def decide(
                 s_users = rules.weighted_users(engaged[c] / 64.0, nominal_c, nu, champions_c, extra)
                 share = rules.active_share(s_users, d)
                 # each skipped formula below gives exactly 1 (or 0, False) for such a run
-                multiplier = rules.value_multiplier(r, lic, covered_row[c]) if seats else 1.0
+                multiplier = rules.value_multiplier(r, lic, covered[ws, c]) if seats else 1.0
                 if plain_appeal:
                     a = multiplier
                 else:
-                    held = rules.incumbent_factor(strength, share, incumbent_on & incumbent_row[c])
-                    trained_boost = boost if rules.trained(week, trained_row[c]) else 0.0
-                    reluctance = 1.0 if reluctant_row[c] else 0.0
+                    present = incumbent_on & incumbent_[incumbent_i, c]
+                    held = rules.incumbent_factor(strength, share, present)
+                    trained_boost = boost if rules.trained(week, trained_[trained_i, c]) else 0.0
+                    reluctance = 1.0 if reluctant[i, c] else 0.0
                     a = rules.appeal(multiplier, resistance, reluctance, trained_boost, held)
                 discovers, wants, complies_, gives_up, lapses, returns = rules.week_facts(
                     r,
@@ -332,21 +329,20 @@ def decide(
                     share,
                     s_users,
                     a,
-                    theta_row[c],
-                    k_row[c],
+                    threshold_[theta_i, c],
+                    k_needed_[k_i, c],
                     p_i,
                     q_i,
-                    pushed_row[c],
-                    1.0 if plain_people else ready_row[c],
-                    True if plain_people else fits_row[c],
+                    pushed[i, c],
+                    1.0 if plain_people else readiness_[ready_i, c],
+                    True if plain_people else fits_[fit_i, c],
                     only_wants,
                 )
+                st = state[i, c]
                 if only_wants:  # the table's row, by shifts (SIMD lanes)
-                    case[c] = np.int32(_wants_only_row(not_wanted, wanted, st_row[c], lic, wants))
+                    case[c] = np.int32(_wants_only_row(not_wanted, wanted, st, lic, wants))
                 else:
-                    case[c] = _case(
-                        st_row[c], lic, discovers, wants, complies_, gives_up, lapses, returns
-                    )
+                    case[c] = _case(st, lic, discovers, wants, complies_, gives_up, lapses, returns)
         for g in range(groups):
             r = params[g]
             cap, fade = free_seats[g, ws], p_fade[g]
@@ -356,11 +352,11 @@ def decide(
                 else:
                     nx, intent = next_state[case[c]], next_intent[case[c]]
                 if seats:  # the paywall's demand, and the keepers' seats (always kept otherwise)
-                    blocked, free = rules.paywall_demand(st_row[c], lic_row[c])
+                    blocked, free = rules.paywall_demand(state[i, c], licensed[i, c])
                     blocked_unlicensed[ws, c] += blocked
                     active_unlicensed[ws, c] += free
                     if intent == Intent.KEEP:  # keepers first, lowest id first (eq. 9)
-                        unlimited = rules.seats_unlimited(r, covered_row[c], cap, banned[c])
+                        unlimited = rules.seats_unlimited(r, covered[ws, c], cap, banned[c])
                         granted = rules.gets_seat(unlimited, kept[ws, c], cap, banned[c])
                         kept[ws, c] += granted
                         nx = rules.seat_outcome(granted)
@@ -369,22 +365,42 @@ def decide(
                     nx = rules.seat_outcome(True)  # requesters get one now (eq. 9)
                 nxt[i, c] = nx
                 # rare: a plain branch (eq. 13); only a mandate makes anyone reluctant
-                if not plain_appeal and reluctant_row[c] and fade > 0.0:
+                if not plain_appeal and reluctant[i, c] and fade > 0.0:
                     v = randomness.uniform_from_hash(fade_keys[c], hashed)
-                    if rules.loses_reluctance(True, st_row[c], v, fade):
-                        reluctant_row[c] = False
+                    if rules.loses_reluctance(True, state[i, c], v, fade):
+                        reluctant[i, c] = False
         if not seats:  # the commit of such a run: only the tally to keep up to date
             _move_changed(
                 counts,
                 department_active,
                 changed_at,
-                st_row,
-                nxt[i],
-                lic_row,
-                paid[ws],
+                state,
+                nxt,
+                i,
+                licensed,
+                paid,
+                ws,
                 department[i],
                 per_seat,
             )
+
+
+@njit(inline="always")
+def _or_row(rows, n, stand_in):
+    """``rows`` (one row per employee) where in use, else ``stand_in`` (one row)."""
+    return rows if rows.shape[0] == n else stand_in
+
+
+@njit(inline="always")
+def _row(rows, i):
+    """Employee i's row of an array from :func:`_or_row`: its own, or the one stand-in."""
+    return i if rows.shape[0] > 1 else 0
+
+
+@njit(inline="always")
+def _lanes(reps):
+    """A row's columns as unsigned indices (see :func:`_columns`)."""
+    return range(np.uint64(0), np.uint64(reps))
 
 
 @njit(inline="always")
@@ -392,34 +408,36 @@ def _move_changed(
     counts,
     department_active,
     changed_at,
-    old_row,
-    new_row,
-    lic_row,
-    paid_row,
+    old,
+    new,
+    i,
+    licensed,
+    paid,
+    ws,
     department,
     per_seat,
 ):
-    """Moves the replicates in which employee i's state changes from ``old_row`` to
-    ``new_row`` in the week's tally (:func:`sim.observe.recount_cell`)."""
-    reps = len(new_row)
+    """Moves the replicates in which employee i's state changes from ``old[i]`` to
+    ``new[i]`` in the week's tally (:func:`sim.observe.recount_cell`); ``ws``: i's
+    workspace."""
     changes = 0
-    for c in range(reps):  # vectorized: does anyone in this row change state?
-        changes += new_row[c] != old_row[c]
+    for c in _lanes(new.shape[1]):  # vectorized: does anyone in this row change state?
+        changes += new[i, c] != old[i, c]
     if changes > 0:
         changes = 0
-        for c in range(reps):  # which replicates, listed without a branch
+        for c in _lanes(new.shape[1]):  # which replicates, listed without a branch
             changed_at[changes] = c
-            changes += new_row[c] != old_row[c]
+            changes += new[i, c] != old[i, c]
     for k in range(changes):
         c = changed_at[k]
         recount_cell(
             counts,
             department_active,
             c,
-            old_row[c],
-            new_row[c],
-            lic_row[c],
-            paid_row[c],
+            old[i, c],
+            new[i, c],
+            licensed[i, c],
+            paid[ws, c],
             department,
             per_seat,
         )
@@ -502,47 +520,48 @@ def grant_and_commit(
     changed_at = np.empty(reps, dtype=np.int64)
     for i in range(n):
         ws = workspace_of[i]
-        row, request_row = nxt[i], request[i]
         requests = 0
-        for c in range(reps):  # vectorized: does anyone in this row ask for a seat?
-            requests += request_row[c]
+        for c in _lanes(reps):  # vectorized: does anyone in this row ask for a seat?
+            requests += request[i, c]
         for c in range(reps if requests > 0 else 0):
-            if request_row[c]:  # rare: a plain branch
+            if request[i, c]:  # rare: a plain branch
                 g = group_of[c]
                 cap = free_seats[g, ws]
                 unlimited = rules.seats_unlimited(params[g], covered[ws, c], cap, banned[c])
                 taken = kept[ws, c] + granted[ws, c]
                 seat = rules.gets_seat(unlimited, taken, cap, banned[c])
                 granted[ws, c] += seat
-                row[c] = rules.seat_outcome(seat)
-        lic_row, old_row, paid_row = licensed[i], state[i], paid[ws]
-        if recount:
+                nxt[i, c] = rules.seat_outcome(seat)
+        if recount:  # rare (a week with a payment): row views are fine here
             count_row(
                 counts,
                 department_active,
-                row,
-                lic_row,
+                nxt[i],
+                licensed[i],
                 incumbent[i],
-                paid_row,
+                paid[ws],
                 department[i],
                 per_seat,
             )
-        else:
+        else:  # element by element, as in decide: a view costs reference counting
             _move_changed(
                 counts,
                 department_active,
                 changed_at,
-                old_row,
-                row,
-                lic_row,
-                paid_row,
+                state,
+                nxt,
+                i,
+                licensed,
+                paid,
+                ws,
                 department[i],
                 per_seat,
             )
-        state[i] = row
+        for c in _lanes(reps):
+            state[i, c] = nxt[i, c]
         if trial_pending[ws]:
-            for c in range(reps):
-                has_free_user[ws, c] |= rules.free_user(row[c], lic_row[c])
+            for c in _lanes(reps):
+                has_free_user[ws, c] |= rules.free_user(nxt[i, c], licensed[i, c])
 
 
 @_compile
