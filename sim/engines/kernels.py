@@ -351,6 +351,10 @@ def decide(
                         case[c] = _case(
                             st, lic, discovers, wants, complies_, gives_up, lapses, returns
                         )
+        for c in _lanes(reps if seats else 0):  # the paywall's demand (eq. 8), in SIMD lanes
+            blocked, free = rules.paywall_demand(state[i, c], licensed[i, c])
+            blocked_unlicensed[ws, c] += blocked
+            active_unlicensed[ws, c] += free
         for g in range(groups):
             r = params[g]
             cap, fade = free_seats[g, ws], p_fade[g]
@@ -359,10 +363,7 @@ def decide(
                     nx, intent = np.int8(case[c] & 7), np.int8(case[c] >> 3)
                 else:
                     nx, intent = next_state[case[c]], next_intent[case[c]]
-                if seats:  # the paywall's demand, and the keepers' seats (always kept otherwise)
-                    blocked, free = rules.paywall_demand(state[i, c], licensed[i, c])
-                    blocked_unlicensed[ws, c] += blocked
-                    active_unlicensed[ws, c] += free
+                if seats:  # the keepers' seats (always kept otherwise)
                     if intent == Intent.KEEP:  # keepers first, lowest id first (eq. 9)
                         unlimited = rules.seats_unlimited(r, covered[ws, c], cap, banned[c])
                         granted = rules.gets_seat(unlimited, kept[ws, c], cap, banned[c])
