@@ -194,6 +194,40 @@ def recount_cell(
 
 
 @njit(cache=True, nogil=True)
+def repaid(
+    counts: np.ndarray,
+    pays: np.ndarray,
+    members_start: np.ndarray,
+    members: np.ndarray,
+    state: np.ndarray,
+    licensed: np.ndarray,
+    per_seat: bool,
+) -> None:
+    """Moves the members of the workspaces that pay (``pays``, W x R: workspace w starts
+    paying in replicate c) from unpaid to paid in the week's tally, at their states in
+    ``state``: the paid seats, free users and shelfware :func:`count_row` would count
+    after the payment, kept up to date instead of recounting everyone (some workspace
+    pays in some replicate nearly every week).  ``members_start``, ``members``: the
+    workspaces' members (``Workspaces.members``)."""
+    n_ws, reps = pays.shape
+    for w in range(n_ws):
+        for c in range(reps):
+            if not pays[w, c]:
+                continue
+            for k in range(members_start[w], members_start[w + 1]):
+                i = members[k]
+                shelf_was, seat_was, free_was, _ = paid_for(
+                    state[i, c], licensed[i, c], False, per_seat
+                )
+                shelf_now, seat_now, free_now, _ = paid_for(
+                    state[i, c], licensed[i, c], True, per_seat
+                )
+                counts[SHELFWARE_ROW, c] += np.int64(shelf_now) - np.int64(shelf_was)
+                counts[PAID_SEATS_ROW, c] += np.int64(seat_now) - np.int64(seat_was)
+                counts[FREE_USERS_ROW, c] += np.int64(free_now) - np.int64(free_was)
+
+
+@njit(cache=True, nogil=True)
 def tally(
     state: np.ndarray,
     licensed: np.ndarray,

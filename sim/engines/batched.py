@@ -50,6 +50,7 @@ from sim.observe import (
     UNLICENSED_ACTIVE_ROW,
     Prices,
     Recorder,
+    repaid,
     rollout_cost,
     tally,
     weekly_counts,
@@ -320,9 +321,13 @@ class BatchedModel:
             self.keys,
             week,
         )
+        if pays.any():  # a paid workspace changes its members' seat counts (last week's)
+            start, members = self.scope.members
+            repaid(
+                self._tallied, pays, start, members, self.state, self.licensed, self.prices.per_seat
+            )
         self.paid |= pays
-        recount = bool(pays.any())  # a paid workspace changes its members' seat counts
-        self._grant_and_commit(self._next, self._request, kept, covered, week, recount)
+        self._grant_and_commit(self._next, self._request, kept, covered, week, recount=False)
 
     def _grant_and_commit(
         self,

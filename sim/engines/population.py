@@ -10,6 +10,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -178,6 +179,15 @@ class Workspaces:
     @property
     def count(self) -> int:
         return len(self.holder)
+
+    @cached_property
+    def members(self) -> tuple[np.ndarray, np.ndarray]:
+        """(start, ids): workspace w's members are ``ids[start[w]:start[w + 1]]``, in id
+        order (a CSR of the workspaces, made once)."""
+        ids = np.argsort(self.of_agent, kind="stable").astype(np.int64)
+        start = np.zeros(self.count + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.of_agent, minlength=self.count), out=start[1:])
+        return start, ids
 
 
 def workspaces(org: Org, scope: str) -> Workspaces:
