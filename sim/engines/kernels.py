@@ -240,6 +240,8 @@ def decide(
     n, reps = state.shape
     groups = len(bounds) - 1
     next_state, next_intent = transition_table()
+    # each row of the table as next state | intent << 3, as the shifts below give it
+    packed = next_state.astype(np.int8) | (next_intent.astype(np.int8) << np.int8(3))
     not_wanted, wanted = wants_only_table()  # the table's rows when only wants can be true
     transition_keys = keys[Draw.TRANSITION]
     fade_keys = keys[Draw.RELUCTANCE_FADES]
@@ -361,8 +363,9 @@ def decide(
             for c in _columns(bounds, g):
                 if only_wants:  # case holds the row itself: next state | intent << 3
                     nx, intent = np.int8(case[c] & 7), np.int8(case[c] >> 3)
-                else:
-                    nx, intent = next_state[case[c]], next_intent[case[c]]
+                else:  # one lookup, its index known not negative (no wraparound check)
+                    row = packed[np.uint32(case[c])]
+                    nx, intent = np.int8(row & 7), np.int8(row >> 3)
                 if seats:  # the keepers' seats (always kept otherwise)
                     if intent == Intent.KEEP:  # keepers first, lowest id first (eq. 9)
                         unlimited = rules.seats_unlimited(r, covered[ws, c], cap, banned[c])
