@@ -405,6 +405,8 @@ def set_slider(page, name: str, presses: int) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("size", WINDOWS, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_page_fits_the_window_and_a_click_inspects(page_server, browser, size, tmp_path):
+    from playwright.sync_api import expect
+
     url, spec = page_server
     external: list[str] = []
     context, page = open_page(browser, url, size, external)
@@ -434,7 +436,8 @@ def test_page_fits_the_window_and_a_click_inspects(page_server, browser, size, t
             page.locator(".inspector-title").filter(has_text=f"Employee {employee}").wait_for(
                 timeout=30_000
             )
-            assert page.locator(".employee-id input").input_value() == str(employee)
+            # the id box follows in the same render, possibly a tick later: wait for it
+            expect(page.locator(".employee-id input")).to_have_value(str(employee))
         page.screenshot(path=str(tmp_path / f"viz-{size[0]}.png"))
         page.locator(".plots").scroll_into_view_if_needed()
         problems = page.evaluate(LAYOUT_PROBLEMS)
