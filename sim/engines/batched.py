@@ -340,8 +340,9 @@ class BatchedModel:
     ) -> None:
         """Requesters' seats (eq. 9), commit as ``week``, trials started by first free users,
         then the end-of-week events and the record.  The week's tally is last week's with
-        the employees who changed moved, unless ``recount`` (or an event changed the org's
-        licences, old tools or states: then everyone is counted again)."""
+        the employees who changed moved (and the members of workspaces that started paying,
+        moved before: ``observe.repaid``), unless ``recount`` (week 0; an event that changed
+        the org's licences, old tools or states has everyone counted again after it)."""
         has_free_user = np.zeros(self.paid.shape, dtype=bool)
         if recount:
             self._tallied[:] = 0

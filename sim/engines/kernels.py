@@ -539,8 +539,9 @@ def grant_and_commit(
     brings the tally of the state (``counts``, ``department_active``, as
     :func:`sim.observe.tally` counts it) up to date: with ``recount`` they come in zeroed
     and every employee is counted; otherwise they hold the tally of the state before this
-    commit, and only the employees whose state changes are moved (licences, the old tool
-    and paid workspaces must not have changed since that tally).  ``has_free_user`` comes
+    commit, and only the employees whose state changes are moved (licences and the old
+    tool must not have changed since that tally, and workspaces that started paying must
+    already be moved: :func:`sim.observe.repaid`).  ``has_free_user`` comes
     in zeroed.  Column c's seats follow ``params[group_of[c]]`` and ``free_seats[group_of[c]]``.
     """
     n, reps = nxt.shape
@@ -560,7 +561,7 @@ def grant_and_commit(
                 seat = rules.gets_seat(unlimited, taken, cap, banned[c])
                 granted[ws, c] += seat
                 nxt[i, c] = rules.seat_outcome(seat)
-        if recount:  # rare (a week with a payment): row views are fine here
+        if recount:  # once, at week 0: row views are fine here
             count_row(
                 counts,
                 department_active,
