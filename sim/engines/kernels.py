@@ -288,9 +288,18 @@ def decide(
                         champions[c] += w * np.int32(active & champion[j, c])
             else:
                 active_ties[:] = 0
-                for nz in range(run_start[run], run_start[run + 1]):
-                    j = tie_indices[nz]
+                first, last = run_start[run], run_start[run + 1]
+                fours = first + (last - first) // 4 * 4
+                for nz in range(first, fours, 4):  # four ties a pass over the row
+                    a, b = tie_indices[nz], tie_indices[nz + 1]
+                    d2, d3 = tie_indices[nz + 2], tie_indices[nz + 3]
                     for c in _lanes(reps):  # a plain loop over one row: vectorized
+                        active_ties[c] += (
+                            np.int8(state[a, c] == _ACTIVE) + np.int8(state[b, c] == _ACTIVE)
+                        ) + (np.int8(state[d2, c] == _ACTIVE) + np.int8(state[d3, c] == _ACTIVE))
+                for nz in range(fours, last):
+                    j = tie_indices[nz]
+                    for c in _lanes(reps):
                         active_ties[c] += np.int8(state[j, c] == _ACTIVE)
                 for c in _lanes(reps):
                     engaged[c] += w * np.int32(active_ties[c])
