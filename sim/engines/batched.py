@@ -208,6 +208,8 @@ class BatchedModel:
             *(np.zeros((w, r), dtype=np.int64) for _ in range(3)),
         )
         self._request = np.empty((n, r), dtype=bool)
+        # who is engaged, as 0/1 bytes in rows padded to a multiple of 64 (kernels.decide)
+        self._is_active = np.zeros((n, -(-r // 64) * 64), dtype=np.int8)
         self.recorder = Recorder(self.replicates, org.department, org.department_names)
         # the week's tally (see sim.observe.tally), kept up to date by the commit
         self._tallied = np.zeros((TALLY_ROWS, r), dtype=np.int64)
@@ -291,6 +293,7 @@ class BatchedModel:
             self.q,
             count_nominal,
             count_champions,
+            self._is_active,
             self.p_fade,
             self._next,
             self._request,

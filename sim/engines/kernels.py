@@ -30,6 +30,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 from sim import randomness, rules
 from sim.jit import invalidate_if_rules_changed
@@ -203,6 +204,7 @@ def decide(
     q: np.ndarray,
     count_nominal: bool,
     count_champions: bool,
+    is_active: np.ndarray,
     p_fade: np.ndarray,
     nxt: np.ndarray,
     request: np.ndarray,
@@ -251,10 +253,15 @@ def decide(
     engaged = np.zeros(reps, dtype=np.int32)
     nominal = np.zeros(reps, dtype=np.int32)
     champions = np.zeros(reps, dtype=np.int32)
-    active_ties = np.zeros(reps, dtype=np.int8)  # one run's count (at most MAX_RUN ties)
+    # Without the nominal and champion sums, the engaged ties are counted from 0/1 bytes
+    # (``is_active``: N x width, width a multiple of 64, the columns past R zero) in
+    # blocks of 64 lanes: LLVM runs a block as one SIMD add, where a loop over R = 100
+    # int8 lanes runs in 16-lane pieces and a scalar tail (Bass: 0.3 ns an employee-week)
+    width = is_active.shape[1]
+    blocks = width // 64
+    active_ties = np.zeros(width, dtype=np.int8)  # one run's count (at most MAX_RUN ties)
     case = np.zeros(reps, dtype=np.int32)
     uniform = np.empty(reps)  # employee i's uniform in each replicate this week
-    changed_at = np.empty(reps, dtype=np.int64)
     # rows read only by a mechanism in use: the others stand in with one constant row, so
     # a plan without training, an old tool, unfit employees or heterogeneity does not pay
     # for their arrays (an empty array is the engine's way of saying "not in use"); theta_i
@@ -266,6 +273,15 @@ def decide(
     k_needed_ = _or_row(k_needed, n, np.zeros((1, reps)))
     readiness_ = _or_row(readiness, n, np.ones((1, reps)))
     counted = count_nominal or count_champions
+    # With wants the only fact, every seat granted and nobody reluctant, an employee's
+    # move is its table row alone: the decision loop writes it, and the loop that looks
+    # moves up, hands out seats and fades reluctance has nothing to do
+    fused = only_wants and not seats and plain_appeal
+    if not counted:  # idempotent: 64-lane windows, the last overlapping the one before
+        for i in range(n):
+            for part in range(2):
+                for c in _byte_window(reps, part):
+                    is_active[i, c] = state[i, c] == _ACTIVE
     # Rows are read as array[i, c], never as a view array[i]: numba counts references to
     # each view with a call and an atomic add, about 18 of them an employee here (80 ns,
     # more than the work of 20 replicates), and LLVM does not remove them.
@@ -286,21 +302,23 @@ def decide(
                         engaged[c] += w * np.int32(active)
                         nominal[c] += w * np.int32(state[j, c] == _NOMINAL)
                         champions[c] += w * np.int32(active & champion[j, c])
-            else:
+            else:  # engaged ties from the 0/1 bytes, in blocks of 64 lanes (see below)
                 active_ties[:] = 0
                 first, last = run_start[run], run_start[run + 1]
                 fours = first + (last - first) // 4 * 4
                 for nz in range(first, fours, 4):  # four ties a pass over the row
                     a, b = tie_indices[nz], tie_indices[nz + 1]
                     d2, d3 = tie_indices[nz + 2], tie_indices[nz + 3]
-                    for c in _lanes(reps):  # a plain loop over one row: vectorized
-                        active_ties[c] += (
-                            np.int8(state[a, c] == _ACTIVE) + np.int8(state[b, c] == _ACTIVE)
-                        ) + (np.int8(state[d2, c] == _ACTIVE) + np.int8(state[d3, c] == _ACTIVE))
+                    for block in range(blocks):
+                        for k in _block(block):  # one 64-lane SIMD add
+                            active_ties[k] += (
+                                is_active[a, k] + is_active[b, k]
+                            ) + (is_active[d2, k] + is_active[d3, k])
                 for nz in range(fours, last):
                     j = tie_indices[nz]
-                    for c in _lanes(reps):
-                        active_ties[c] += np.int8(state[j, c] == _ACTIVE)
+                    for block in range(blocks):
+                        for k in _block(block):
+                            active_ties[k] += is_active[j, k]
                 for c in _lanes(reps):
                     engaged[c] += w * np.int32(active_ties[c])
         ws = workspace_of[i]
@@ -356,7 +374,11 @@ def decide(
                         only_wants,
                     )
                     st = state[i, c]
-                    if only_wants:  # the table's row, by shifts (SIMD lanes)
+                    if fused:  # the row's move itself (see ``fused``)
+                        row = _wants_only_row(not_wanted, wanted, st, lic, wants)
+                        nx, intent = np.int8(row & np.uint64(7)), np.int8(row >> np.uint64(3))
+                        nxt[i, c] = rules.seat_outcome(True) if intent != Intent.NONE else nx
+                    elif only_wants:  # the table's row, by shifts (SIMD lanes)
                         case[c] = np.int32(_wants_only_row(not_wanted, wanted, st, lic, wants))
                     else:
                         case[c] = _case(
@@ -366,7 +388,7 @@ def decide(
             blocked, free = rules.paywall_demand(state[i, c], licensed[i, c])
             blocked_unlicensed[ws, c] += blocked
             active_unlicensed[ws, c] += free
-        for g in range(groups):
+        for g in range(0 if fused else groups):
             r = params[g]
             cap, fade = free_seats[g, ws], p_fade[g]
             for c in _columns(bounds, g):
@@ -394,7 +416,6 @@ def decide(
             _move_changed(
                 counts,
                 department_active,
-                changed_at,
                 state,
                 nxt,
                 i,
@@ -435,6 +456,26 @@ def _window_of(lo, hi, part):
 
 
 @njit(inline="always")
+def _byte_window(reps, part):
+    """Columns ``0:reps`` in two parts for an idempotent loop over int8 lanes, as
+    :func:`_window_of` does for 8: whole blocks of 64, then the last 64, overlapping."""
+    hi = np.uint64(reps)
+    main = hi // np.uint64(64) * np.uint64(64)
+    if part == 0:
+        return range(np.uint64(0), main)
+    if main == hi:
+        return range(hi, hi)
+    return range(hi - np.uint64(64) if hi >= np.uint64(64) else np.uint64(0), hi)
+
+
+@njit(inline="always")
+def _block(block):
+    """Lanes ``64 block : 64 (block + 1)``, unsigned (see :func:`_columns`)."""
+    base = np.uint64(block) * np.uint64(64)
+    return range(base, base + np.uint64(64))
+
+
+@njit(inline="always")
 def _lanes(reps):
     """A row's columns as unsigned indices (see :func:`_columns`)."""
     return range(np.uint64(0), np.uint64(reps))
@@ -444,7 +485,6 @@ def _lanes(reps):
 def _move_changed(
     counts,
     department_active,
-    changed_at,
     old,
     new,
     i,
@@ -457,27 +497,26 @@ def _move_changed(
     """Moves the replicates in which employee i's state changes from ``old[i]`` to
     ``new[i]`` in the week's tally (:func:`sim.observe.recount_cell`); ``ws``: i's
     workspace."""
-    changes = 0
-    for c in _lanes(new.shape[1]):  # vectorized: does anyone in this row change state?
-        changes += new[i, c] != old[i, c]
-    if changes > 0:
-        changes = 0
-        for c in _lanes(new.shape[1]):  # which replicates, listed without a branch
-            changed_at[changes] = c
-            changes += new[i, c] != old[i, c]
-    for k in range(changes):
-        c = changed_at[k]
-        recount_cell(
-            counts,
-            department_active,
-            c,
-            old[i, c],
-            new[i, c],
-            licensed[i, c],
-            paid[ws, c],
-            department,
-            per_seat,
-        )
+    reps = new.shape[1]
+    for lo in range(0, reps, 64):  # 64 replicates at a time: a bit for each that changes
+        base = np.uint64(lo)
+        bits = np.uint64(0)
+        for k in range(np.uint64(min(64, reps - lo))):  # vectorized: compares in SIMD lanes
+            bits |= np.uint64(new[i, base + k] != old[i, base + k]) << k
+        while bits != np.uint64(0):  # the few that change (a listing of all 64 cost more)
+            c = lo + trailing_zeros(bits)
+            bits &= bits - np.uint64(1)
+            recount_cell(
+                counts,
+                department_active,
+                c,
+                old[i, c],
+                new[i, c],
+                licensed[i, c],
+                paid[ws, c],
+                department,
+                per_seat,
+            )
 
 
 @_compile
@@ -555,7 +594,6 @@ def grant_and_commit(
     """
     n, reps = nxt.shape
     granted = np.zeros(kept.shape, dtype=np.int64)
-    changed_at = np.empty(reps, dtype=np.int64)
     for i in range(n):
         ws = workspace_of[i]
         requests = 0
@@ -585,7 +623,6 @@ def grant_and_commit(
             _move_changed(
                 counts,
                 department_active,
-                changed_at,
                 state,
                 nxt,
                 i,
