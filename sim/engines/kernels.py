@@ -311,9 +311,9 @@ def decide(
                     d2, d3 = tie_indices[nz + 2], tie_indices[nz + 3]
                     for block in range(blocks):
                         for k in _block(block):  # one 64-lane SIMD add
-                            active_ties[k] += (
-                                is_active[a, k] + is_active[b, k]
-                            ) + (is_active[d2, k] + is_active[d3, k])
+                            active_ties[k] += (is_active[a, k] + is_active[b, k]) + (
+                                is_active[d2, k] + is_active[d3, k]
+                            )
                 for nz in range(fours, last):
                     j = tie_indices[nz]
                     for block in range(blocks):
