@@ -235,6 +235,7 @@ def week_facts(
     readiness_,
     fits,
     only_wants=False,
+    rule_=-1,
 ):
     """The six facts the transition table reads, from one uniform ``u`` (eqs. 2-5, 4b):
 
@@ -246,11 +247,14 @@ def week_facts(
     the tool does not ``fits`` never wants it (market potential).
     ``only_wants``: the caller knows no other fact can be true in this run
     (:func:`only_wants_possible`), so they are not computed; the answer is the same.
+    ``rule_``: ``r.adoption_rule``, passed by a caller that knows it when it compiles (the
+    batched pass), so that the other rules' formulas are left out; -1: read it from ``r``.
     Branch-free, so the batched pass runs it for a row of replicates in SIMD lanes.
     """
-    p_want = want_probability(r.adoption_rule, appeal_, p, q, share, readiness_, r.tool_onboarding)
+    adoption_rule = rule_ if rule_ >= 0 else r.adoption_rule
+    p_want = want_probability(adoption_rule, appeal_, p, q, share, readiness_, r.tool_onboarding)
     wants = fits & wants_to_adopt(
-        r.adoption_rule, u, p_want, appeal_, share, weighted_active, threshold, k_needed
+        adoption_rule, u, p_want, appeal_, share, weighted_active, threshold, k_needed
     )
     if only_wants:
         return False, wants, False, False, False, False

@@ -62,6 +62,7 @@ from sim.rules import (
     every_seat_granted,
     fade_probability,
     only_wants_possible,
+    rule_code,
 )
 from sim.scenario import Config
 
@@ -487,7 +488,7 @@ class BatchedModel:
 def run_features(config: Config, params, uses_readiness: bool, some_unfit: bool) -> int:
     """The ``kernels`` feature bits of a run: which mechanisms its weekly pass can leave
     out, because they cannot change anything in this run (see ``kernels.decide``)."""
-    features = 0
+    features = rule_code(config.adoption.rule) << kernels.RULE_SHIFT
     if only_wants_possible(params, can_push(config)):
         features |= kernels.ONLY_WANTS
     if plain_appeal(config):

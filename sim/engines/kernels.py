@@ -44,11 +44,13 @@ N_STATES = len(State)
 # ``sim.engines.batched.run_features``).  The weekly pass is compiled once per combination
 # (numba's literal dispatch, cached on disk), so the formulas of a mechanism a run does not
 # use are not in its machine code at all; each bit is set only when skipping the work
-# gives the very numbers the full formulas give.
+# gives the very numbers the full formulas give.  Bits RULE_SHIFT and up hold the adoption
+# rule (rules.LINEAR, THRESHOLD or COUNT: the same for every column of a model).
 ONLY_WANTS = 1  # no discovery, abandonment, win-back or compliance (rules.only_wants_possible)
 PLAIN_APPEAL = 2  # no old tool, no training, no mandate (reluctance): appeal = value multiplier
 NO_SEATS = 4  # freemium and the security review off: full value, every seat free
 PLAIN_PEOPLE = 8  # readiness 1 and everyone fits the tool
+RULE_SHIFT = 4
 FACT_BITS = 7  # licensed + the six facts of rules.week_facts
 # int8 like the state arrays: comparing an int8 row with an int64 enum member would widen
 # the SIMD lanes of the weighted-users sums eightfold
@@ -239,6 +241,7 @@ def decide(
     plain_appeal = (features & PLAIN_APPEAL) != 0
     seats = (features & NO_SEATS) == 0
     plain_people = (features & PLAIN_PEOPLE) != 0
+    adoption_rule = (features >> RULE_SHIFT) & 3  # a constant: one rule's formulas only
     n, reps = state.shape
     groups = len(bounds) - 1
     next_state, next_intent = transition_table()
@@ -340,11 +343,12 @@ def decide(
                     lic = licensed[i, c]
                     u = uniform[c]
                     # the sums not counted this week are 0 exactly, and not read
-                    nominal_c = nominal[c] / 64.0 if counted else 0.0
-                    champions_c = champions[c] / 64.0 if counted else 0.0
-                    s_users = rules.weighted_users(
-                        engaged[c] / 64.0, nominal_c, nu, champions_c, extra
-                    )
+                    if counted:
+                        s_users = rules.weighted_users(
+                            engaged[c] / 64.0, nominal[c] / 64.0, nu, champions[c] / 64.0, extra
+                        )
+                    else:  # both other sums 0: nu * 0 + extra * 0 adds +0.0 exactly
+                        s_users = engaged[c] / 64.0
                     share = rules.active_share(s_users, d)
                     # each skipped formula below gives exactly 1 (or 0, False) for such a run
                     multiplier = rules.value_multiplier(r, lic, covered[ws, c]) if seats else 1.0
@@ -372,6 +376,7 @@ def decide(
                         1.0 if plain_people else readiness_[ready_i, c],
                         True if plain_people else fits_[fit_i, c],
                         only_wants,
+                        adoption_rule,
                     )
                     st = state[i, c]
                     if fused:  # the row's move itself (see ``fused``)
