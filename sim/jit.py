@@ -66,7 +66,9 @@ def _save_under_lock(self: caching.IndexDataCacheFile, key, data) -> None:
 
 caching.IndexDataCacheFile.save = _save_under_lock
 
-RULE_LAYER = ("rules.py", "randomness.py", "observe.py")
+# the sources numba compiles into the cached passes besides their own (lanes.py: the
+# loop ranges inlined into them)
+RULE_LAYER = ("rules.py", "randomness.py", "observe.py", "lanes.py")
 
 
 def rule_layer_digest() -> str:

@@ -44,6 +44,7 @@ from sim.engines.population import (
     workspaces,
 )
 from sim.errors import AdoptsimError
+from sim.lanes import padded
 from sim.observe import (
     INCUMBENT_ROW,
     TALLY_ROWS,
@@ -210,7 +211,7 @@ class BatchedModel:
         )
         self._request = np.empty((n, r), dtype=bool)
         # who is engaged, as 0/1 bytes in rows padded to a multiple of 64 (kernels.decide)
-        self._is_active = np.zeros((n, -(-r // 64) * 64), dtype=np.int8)
+        self._is_active = np.zeros((n, padded(r)), dtype=np.int8)
         self.recorder = Recorder(self.replicates, org.department, org.department_names)
         # the week's tally (see sim.observe.tally), kept up to date by the commit
         self._tallied = np.zeros((TALLY_ROWS, r), dtype=np.int64)

@@ -34,6 +34,7 @@ from numba.cpython.unsafe.numbers import trailing_zeros
 
 from sim import randomness, rules
 from sim.jit import invalidate_if_rules_changed
+from sim.lanes import block, byte_window, columns, lanes, window_of
 from sim.observe import count_row, recount_cell
 from sim.rules import Draw, Intent, State
 
@@ -93,13 +94,6 @@ def call_specialised(dispatcher, literal_at: int, *args) -> None:
         )
         compiled = _SPECIALISED[key] = dispatcher.compile(types)
     compiled(*args)
-
-
-@njit(inline="always")
-def _columns(bounds: np.ndarray, g: int):
-    """Group g's columns, as unsigned indices: an index numba knows is not negative needs
-    no wraparound check, which keeps the loops over a row in SIMD lanes."""
-    return range(np.uint64(bounds[g]), np.uint64(bounds[g + 1]))
 
 
 @_compile
@@ -170,7 +164,7 @@ def cover(params, bounds, paid: np.ndarray, trial_start: np.ndarray, week: int) 
     for g in range(len(bounds) - 1):
         trial_weeks = params[g].freemium_trial_weeks
         for w in range(n_ws):
-            for c in _columns(bounds, g):
+            for c in columns(bounds, g):
                 out[w, c] = rules.covered(paid[w, c], trial_weeks, trial_start[w, c], week)
     return out
 
@@ -283,7 +277,7 @@ def decide(
     if not counted:  # idempotent: 64-lane windows, the last overlapping the one before
         for i in range(n):
             for part in range(2):
-                for c in _byte_window(reps, part):
+                for c in byte_window(reps, part):
                     is_active[i, c] = state[i, c] == _ACTIVE
     # Rows are read as array[i, c], never as a view array[i]: numba counts references to
     # each view with a call and an atomic add, about 18 of them an employee here (80 ns,
@@ -300,7 +294,7 @@ def decide(
             if counted:  # the three sums in one read of each row
                 for nz in range(run_start[run], run_start[run + 1]):
                     j = tie_indices[nz]
-                    for c in _lanes(reps):  # unused sums cost a lane op: weighted 0 in S
+                    for c in lanes(reps):  # unused sums cost a lane op: weighted 0 in S
                         active = state[j, c] == _ACTIVE
                         engaged[c] += w * np.int32(active)
                         nominal[c] += w * np.int32(state[j, c] == _NOMINAL)
@@ -312,23 +306,23 @@ def decide(
                 for nz in range(first, fours, 4):  # four ties a pass over the row
                     a, b = tie_indices[nz], tie_indices[nz + 1]
                     d2, d3 = tie_indices[nz + 2], tie_indices[nz + 3]
-                    for block in range(blocks):
-                        for k in _block(block):  # one 64-lane SIMD add
+                    for blk in range(blocks):
+                        for k in block(blk):  # one 64-lane SIMD add
                             active_ties[k] += (is_active[a, k] + is_active[b, k]) + (
                                 is_active[d2, k] + is_active[d3, k]
                             )
                 for nz in range(fours, last):
                     j = tie_indices[nz]
-                    for block in range(blocks):
-                        for k in _block(block):
+                    for blk in range(blocks):
+                        for k in block(blk):
                             active_ties[k] += is_active[j, k]
-                for c in _lanes(reps):
+                for c in lanes(reps):
                     engaged[c] += w * np.int32(active_ties[c])
         ws = workspace_of[i]
         d = degree[i]
         hashed = randomness.counter_hash(week_bits, np.uint64(i))
         for part in range(2):  # the row's uniforms first: a tight loop of integer lanes
-            for c in _window_of(0, reps, part):
+            for c in window_of(0, reps, part):
                 uniform[c] = randomness.uniform_from_hash(transition_keys[c], hashed)
         fit_i, incumbent_i, trained_i = _row(fits_, i), _row(incumbent_, i), _row(trained_, i)
         theta_i, k_i, ready_i = _row(threshold_, i), _row(k_needed_, i), _row(readiness_, i)
@@ -339,7 +333,7 @@ def decide(
             strength, incumbent_on = r.incumbent_strength, r.incumbent_enabled
             p_i, q_i = p[g, i], q[g, i]
             for part in range(2):
-                for c in _window_of(bounds[g], bounds[g + 1], part):  # branch-free
+                for c in window_of(bounds[g], bounds[g + 1], part):  # branch-free
                     lic = licensed[i, c]
                     u = uniform[c]
                     # the sums not counted this week are 0 exactly, and not read
@@ -389,14 +383,14 @@ def decide(
                         case[c] = _case(
                             st, lic, discovers, wants, complies_, gives_up, lapses, returns
                         )
-        for c in _lanes(reps if seats else 0):  # the paywall's demand (eq. 8), in SIMD lanes
+        for c in lanes(reps if seats else 0):  # the paywall's demand (eq. 8), in SIMD lanes
             blocked, free = rules.paywall_demand(state[i, c], licensed[i, c])
             blocked_unlicensed[ws, c] += blocked
             active_unlicensed[ws, c] += free
         for g in range(0 if fused else groups):
             r = params[g]
             cap, fade = free_seats[g, ws], p_fade[g]
-            for c in _columns(bounds, g):
+            for c in columns(bounds, g):
                 if only_wants:  # case holds the row itself: next state | intent << 3
                     nx, intent = np.int8(case[c] & 7), np.int8(case[c] >> 3)
                 else:  # one lookup, its index known not negative (no wraparound check)
@@ -442,48 +436,6 @@ def _or_row(rows, n, stand_in):
 def _row(rows, i):
     """Employee i's row of an array from :func:`_or_row`: its own, or the one stand-in."""
     return i if rows.shape[0] > 1 else 0
-
-
-@njit(inline="always")
-def _window_of(lo, hi, part):
-    """Columns ``lo:hi`` in two parts, for a loop whose lanes may be computed twice (each
-    lane's writes depend on that lane alone): the most that fill whole vectors of 8,
-    then the last 8, overlapping the first part.  LLVM leaves the lanes past the last
-    whole vector to a scalar tail, where each costs about six times a lane in a vector:
-    with R = 100, four such lanes cost what 28 more in vectors do."""
-    lo, hi = np.uint64(lo), np.uint64(hi)
-    main = lo + (hi - lo) // np.uint64(8) * np.uint64(8)
-    if part == 0:
-        return range(lo, main)
-    if main == hi:  # no tail
-        return range(hi, hi)
-    return range(hi - np.uint64(8) if hi - lo >= np.uint64(8) else lo, hi)
-
-
-@njit(inline="always")
-def _byte_window(reps, part):
-    """Columns ``0:reps`` in two parts for an idempotent loop over int8 lanes, as
-    :func:`_window_of` does for 8: whole blocks of 64, then the last 64, overlapping."""
-    hi = np.uint64(reps)
-    main = hi // np.uint64(64) * np.uint64(64)
-    if part == 0:
-        return range(np.uint64(0), main)
-    if main == hi:
-        return range(hi, hi)
-    return range(hi - np.uint64(64) if hi >= np.uint64(64) else np.uint64(0), hi)
-
-
-@njit(inline="always")
-def _block(block):
-    """Lanes ``64 block : 64 (block + 1)``, unsigned (see :func:`_columns`)."""
-    base = np.uint64(block) * np.uint64(64)
-    return range(base, base + np.uint64(64))
-
-
-@njit(inline="always")
-def _lanes(reps):
-    """A row's columns as unsigned indices (see :func:`_columns`)."""
-    return range(np.uint64(0), np.uint64(reps))
 
 
 @njit(inline="always")
@@ -550,7 +502,7 @@ def decide_payment(
         hashed = randomness.counter_hash(week_bits, np.uint64(w))
         for g in range(len(bounds) - 1):
             r = params[g]
-            for c in _columns(bounds, g):
+            for c in columns(bounds, g):
                 blocked = blocked_unlicensed[w, c]
                 if rules.at_paywall(r, paid[w, c], deal[c], blocked, banned[c]):
                     v = randomness.uniform_from_hash(payment_keys[c], hashed)
@@ -602,7 +554,7 @@ def grant_and_commit(
     for i in range(n):
         ws = workspace_of[i]
         requests = 0
-        for c in _lanes(reps):  # vectorized: does anyone in this row ask for a seat?
+        for c in lanes(reps):  # vectorized: does anyone in this row ask for a seat?
             requests += request[i, c]
         for c in range(reps if requests > 0 else 0):
             if request[i, c]:  # rare: a plain branch
@@ -637,10 +589,10 @@ def grant_and_commit(
                 department[i],
                 per_seat,
             )
-        for c in _lanes(reps):
+        for c in lanes(reps):
             state[i, c] = nxt[i, c]
         if trial_pending[ws]:
-            for c in _lanes(reps):
+            for c in lanes(reps):
                 has_free_user[ws, c] |= rules.free_user(nxt[i, c], licensed[i, c])
 
 
@@ -659,7 +611,7 @@ def sign_deals(params, bounds, deal: np.ndarray, engaged: np.ndarray, n: int) ->
     """Eq. 7 per replicate: which replicates sign the enterprise deal this week."""
     signs = np.zeros(len(deal), dtype=np.bool_)
     for g in range(len(bounds) - 1):
-        for c in _columns(bounds, g):
+        for c in columns(bounds, g):
             signs[c] = rules.deal_signed(params[g], deal[c], engaged[c], n)
     return signs
 
