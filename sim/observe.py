@@ -165,32 +165,47 @@ def count_row(
         dept[c] += states[c] == State.ACTIVE
 
 
+# a move: (state before, state after, licensed, workspace paid), one of MOVES codes
+MOVES = N_STATES * N_STATES * 4
+
+
 @njit(cache=True, nogil=True, inline="always")
-def recount_cell(
-    counts: np.ndarray,
-    department_active: np.ndarray,
-    c: int,
-    was: int,
-    now: int,
-    licensed: bool,
-    paid: bool,
-    department: int,
-    per_seat: bool,
-) -> None:
-    """Move one employee of replicate ``c`` from state ``was`` to ``now`` in the week's
-    tally (licence, old tool and workspace unchanged): the counts :func:`count_row` would
-    give, kept up to date instead of recounted (the commit changes few employees a week)."""
-    counts[was, c] -= 1
-    counts[now, c] += 1
-    shelf_was, seat_was, free_was, user_was = paid_for(was, licensed, paid, per_seat)
-    shelf_now, seat_now, free_now, user_now = paid_for(now, licensed, paid, per_seat)
-    counts[SHELFWARE_ROW, c] += np.int64(shelf_now) - np.int64(shelf_was)
-    counts[PAID_SEATS_ROW, c] += np.int64(seat_now) - np.int64(seat_was)
-    counts[FREE_USERS_ROW, c] += np.int64(free_now) - np.int64(free_was)
-    counts[UNLICENSED_ACTIVE_ROW, c] += np.int64(user_now) - np.int64(user_was)
-    department_active[department, c] += np.int64(now == State.ACTIVE) - np.int64(
-        was == State.ACTIVE
-    )
+def move_of(was: int, now: int, licensed: bool, paid: bool) -> int:
+    """The code of one employee's move from ``was`` to ``now`` (licence and workspace
+    unchanged), for :func:`apply_moves`."""
+    return ((was * N_STATES + now) * 2 + np.int64(licensed)) * 2 + np.int64(paid)
+
+
+@njit(cache=True, nogil=True)
+def apply_moves(counts: np.ndarray, moves: np.ndarray, per_seat: bool) -> None:
+    """Moves the employees of ``moves`` (MOVES x R: how many of each :func:`move_of` in
+    each replicate) in the week's tally, and zeroes ``moves``: the counts :func:`count_row`
+    would give after the moves, kept up to date instead of recounted (a week changes few
+    employees).  Each code's flags are worked out once, whatever the number of moves."""
+    reps = moves.shape[1]
+    for code in range(MOVES):
+        moved = 0
+        for c in range(reps):
+            moved += moves[code, c] != 0
+        if moved == 0:
+            continue
+        was, now = code // 4 // N_STATES, code // 4 % N_STATES
+        licensed, paid = (code // 2) % 2 == 1, code % 2 == 1
+        shelf_was, seat_was, free_was, user_was = paid_for(was, licensed, paid, per_seat)
+        shelf_now, seat_now, free_now, user_now = paid_for(now, licensed, paid, per_seat)
+        shelf = np.int64(shelf_now) - np.int64(shelf_was)
+        seat = np.int64(seat_now) - np.int64(seat_was)
+        free = np.int64(free_now) - np.int64(free_was)
+        user = np.int64(user_now) - np.int64(user_was)
+        for c in range(reps):
+            k = moves[code, c]
+            counts[was, c] -= k
+            counts[now, c] += k
+            counts[SHELFWARE_ROW, c] += shelf * k
+            counts[PAID_SEATS_ROW, c] += seat * k
+            counts[FREE_USERS_ROW, c] += free * k
+            counts[UNLICENSED_ACTIVE_ROW, c] += user * k
+            moves[code, c] = 0
 
 
 @njit(cache=True, nogil=True)

@@ -35,7 +35,7 @@ from numba.cpython.unsafe.numbers import trailing_zeros
 from sim import randomness, rules
 from sim.jit import invalidate_if_rules_changed
 from sim.lanes import block, byte_window, columns, lanes, window_of
-from sim.observe import count_row, recount_cell
+from sim.observe import MOVES, apply_moves, count_row, move_of
 from sim.rules import Draw, Intent, State
 
 invalidate_if_rules_changed(__file__)  # numba's cache must not outlive a rules edit
@@ -258,6 +258,7 @@ def decide(
     blocks = width // 64
     active_ties = np.zeros(width, dtype=np.int8)  # one run's count (at most MAX_RUN ties)
     case = np.zeros(reps, dtype=np.int32)
+    moves = np.zeros((MOVES, reps), dtype=np.int64)  # the week's moves (tally, NO_SEATS)
     uniform = np.empty(reps)  # employee i's uniform in each replicate this week
     # rows read only by a mechanism in use: the others stand in with one constant row, so
     # a plan without training, an old tool, unfit employees or heterogeneity does not pay
@@ -413,17 +414,10 @@ def decide(
                         reluctant[i, c] = False
         if not seats:  # the commit of such a run: only the tally to keep up to date
             _move_changed(
-                counts,
-                department_active,
-                state,
-                nxt,
-                i,
-                licensed,
-                paid,
-                ws,
-                department[i],
-                per_seat,
+                moves, department_active, state, nxt, i, licensed, paid, ws, department[i]
             )
+    if not seats:
+        apply_moves(counts, moves, per_seat)
 
 
 @njit(inline="always")
@@ -439,21 +433,10 @@ def _row(rows, i):
 
 
 @njit(inline="always")
-def _move_changed(
-    counts,
-    department_active,
-    old,
-    new,
-    i,
-    licensed,
-    paid,
-    ws,
-    department,
-    per_seat,
-):
-    """Moves the replicates in which employee i's state changes from ``old[i]`` to
-    ``new[i]`` in the week's tally (:func:`sim.observe.recount_cell`); ``ws``: i's
-    workspace."""
+def _move_changed(moves, department_active, old, new, i, licensed, paid, ws, department):
+    """Counts the moves of employee i (``ws``: its workspace) in the replicates in which
+    its state changes from ``old[i]`` to ``new[i]`` (``moves``, for
+    :func:`sim.observe.apply_moves`), and moves it in ``department_active``."""
     reps = new.shape[1]
     for lo in range(0, reps, 64):  # 64 replicates at a time: a bit for each that changes
         base = np.uint64(lo)
@@ -463,17 +446,9 @@ def _move_changed(
         while bits != np.uint64(0):  # the few that change (a listing of all 64 cost more)
             c = lo + trailing_zeros(bits)
             bits &= bits - np.uint64(1)
-            recount_cell(
-                counts,
-                department_active,
-                c,
-                old[i, c],
-                new[i, c],
-                licensed[i, c],
-                paid[ws, c],
-                department,
-                per_seat,
-            )
+            was, now = old[i, c], new[i, c]
+            moves[move_of(was, now, licensed[i, c], paid[ws, c]), c] += 1
+            department_active[department, c] += np.int64(now == _ACTIVE) - np.int64(was == _ACTIVE)
 
 
 @_compile
@@ -551,6 +526,7 @@ def grant_and_commit(
     """
     n, reps = nxt.shape
     granted = np.zeros(kept.shape, dtype=np.int64)
+    moves = np.zeros((MOVES, reps), dtype=np.int64)  # the moves of the tally
     for i in range(n):
         ws = workspace_of[i]
         requests = 0
@@ -578,22 +554,14 @@ def grant_and_commit(
             )
         else:  # element by element, as in decide: a view costs reference counting
             _move_changed(
-                counts,
-                department_active,
-                state,
-                nxt,
-                i,
-                licensed,
-                paid,
-                ws,
-                department[i],
-                per_seat,
+                moves, department_active, state, nxt, i, licensed, paid, ws, department[i]
             )
         for c in lanes(reps):
             state[i, c] = nxt[i, c]
         if trial_pending[ws]:
             for c in lanes(reps):
                 has_free_user[ws, c] |= rules.free_user(nxt[i, c], licensed[i, c])
+    apply_moves(counts, moves, per_seat)  # none at a recount
 
 
 @_compile
