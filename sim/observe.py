@@ -299,26 +299,27 @@ def observe_week(
     tallied, department_active = tally(
         state, licensed, incumbent, paid, workspace_of, department, n_departments, prices.per_seat
     )
-    return weekly_counts(tallied, paid, deal, banned, prices, rollout), department_active
+    paid_workspaces = paid.sum(axis=0, dtype=np.int64)
+    return weekly_counts(tallied, paid_workspaces, deal, banned, prices, rollout), department_active
 
 
 def weekly_counts(
     tallied: np.ndarray,
-    paid: np.ndarray,
+    paid_workspaces: np.ndarray,
     deal: np.ndarray,
     banned: np.ndarray,
     prices: Prices,
     rollout: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """The recorded columns (``COUNT_COLUMNS``, costs and value) from a :func:`tally` and
-    the week's :func:`rollout_cost`."""
+    """The recorded columns (``COUNT_COLUMNS``, costs and value) from a :func:`tally`, the
+    workspaces that have paid (one count per replicate) and the week's :func:`rollout_cost`."""
     counts = {name: tallied[s] for name, s in zip(STATE_NAMES, State, strict=True)}
     counts["licensed"] = tallied[LICENSED_ROW]
     counts["paid_seats"] = np.where(banned, 0, tallied[PAID_SEATS_ROW])  # a ban ends team plans
     counts["seats"] = counts["licensed"] + counts["paid_seats"]
     counts["shelfware"] = tallied[SHELFWARE_ROW]
     counts["free_users"] = tallied[FREE_USERS_ROW]
-    counts["paid_workspaces"] = paid.sum(axis=0, dtype=np.int64)
+    counts["paid_workspaces"] = paid_workspaces
     counts["unlicensed_active"] = tallied[UNLICENSED_ACTIVE_ROW]
     counts["incumbent_users"] = tallied[INCUMBENT_ROW]
     # licences per seat; once the enterprise deal is signed, per seat or per engaged user

@@ -199,6 +199,7 @@ class BatchedModel:
         self._unused_weeks = np.zeros((0, r), dtype=np.int32)
         self.reviews = SecurityReviews.start(r)
         self.paid = np.zeros((w, r), dtype=bool)
+        self._paid_workspaces = np.zeros(r, dtype=np.int64)  # paid.sum(axis=0), kept up
         self.trial_start = np.full((w, r), -1, dtype=np.int64)
         self.deal = np.zeros(r, dtype=bool)
         self.week = 0
@@ -331,6 +332,7 @@ class BatchedModel:
             repaid(
                 self._tallied, pays, start, members, self.state, self.licensed, self.prices.per_seat
             )
+            self._paid_workspaces += pays.sum(axis=0)  # pays: workspaces not paid before
         self.paid |= pays
         self._grant_and_commit(self._next, self._request, kept, covered, week, recount=False)
 
@@ -385,7 +387,12 @@ class BatchedModel:
         if changed:
             self._retally()
         counts = weekly_counts(  # its counts are views: of a copy, as the tally moves on
-            self._tallied.copy(), self.paid, self.deal, self.reviews.banned, self.prices, rollout
+            self._tallied.copy(),
+            self._paid_workspaces.copy(),
+            self.deal,
+            self.reviews.banned,
+            self.prices,
+            rollout,
         )
         self.recorder.record(counts, self.deal, self._department_active.copy())
 
