@@ -1,6 +1,6 @@
 """Loops over a row of replicates that LLVM runs in whole SIMD vectors.
 
-The compiled passes (``sim.engines.kernels``, ``sim.observe``) walk N x R arrays row by
+The batched engine's compiled passes (``sim.engines.kernels``) walk N x R arrays row by
 row, each row's R replicates in an inner loop.  LLVM runs such a loop as whole vectors
 and leaves the lanes past the last whole vector to a scalar tail, where a lane costs about
 six times a lane in a vector; for int8 lanes it uses whole 64-lane vectors only from 256
@@ -22,12 +22,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-BLOCK = 64  # int8 lanes in one 512-bit vector
-
 
 def padded(reps: int) -> int:
-    """Row length for :func:`block` loops: ``reps`` rounded up to a multiple of 64."""
-    return -(-reps // BLOCK) * BLOCK
+    """Row length for :func:`block` loops: ``reps`` rounded up to a multiple of 64 (the
+    int8 lanes of one 512-bit vector)."""
+    return -(-reps // 64) * 64
 
 
 @njit(inline="always")

@@ -179,7 +179,7 @@ def move_of(was: int, now: int, licensed: bool, paid: bool) -> int:
 @njit(cache=True, nogil=True)
 def apply_moves(counts: np.ndarray, moves: np.ndarray, per_seat: bool) -> None:
     """Moves the employees of ``moves`` (MOVES x R: how many of each :func:`move_of` in
-    each replicate) in the week's tally, and zeroes ``moves``: the counts :func:`count_row`
+    each replicate) in the week's tally: the counts :func:`count_row`
     would give after the moves, kept up to date instead of recounted (a week changes few
     employees).  Each code's flags are worked out once, whatever the number of moves."""
     reps = moves.shape[1]
@@ -205,7 +205,6 @@ def apply_moves(counts: np.ndarray, moves: np.ndarray, per_seat: bool) -> None:
             counts[PAID_SEATS_ROW, c] += seat * k
             counts[FREE_USERS_ROW, c] += free * k
             counts[UNLICENSED_ACTIVE_ROW, c] += user * k
-            moves[code, c] = 0
 
 
 @njit(cache=True, nogil=True)

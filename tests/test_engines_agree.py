@@ -216,6 +216,30 @@ def test_identical_trajectories(plan):
     assert ref_dept.equals(bat_dept)
 
 
+BASS_IN_BLOCKS = {  # wants the only fact, every seat granted, nobody reluctant (fused)
+    "name": "bass-in-blocks",
+    "discovery": {"enabled": False},
+    "abandonment": {"enabled": False},
+    "freemium": {"enabled": False},
+    "enterprise": {"enabled": False},
+    "adoption": {"heterogeneity": "none", "market_potential": 1.0},
+}
+
+
+@pytest.mark.parametrize("plan", ["bass-in-blocks", "linear-freemium-random"])
+def test_replicates_past_the_first_64_lanes_match_the_reference(plan):
+    """With 130 replicates the weekly pass sums ties in blocks of 64 lanes (two full and a
+    padded third) and finds changed replicates 64 at a time: replicates in every block,
+    at both edges of the second, agree with the reference engine."""
+    plans = make_plans(BASE, [*PLANS, BASS_IN_BLOCKS])
+    (prepared,) = [p for p in plans if p.plan.name == plan]
+    picked = [0, 63, 64, 127, 129]
+    many, _ = simulate_batched(prepared.config, prepared.org, list(range(130)), threads=1)
+    ref, _ = simulate_reference(prepared.config, prepared.org, picked)
+    mine = many.filter(many["replicate"].is_in(picked)).sort(["replicate", "week"])
+    assert mine.equals(ref.sort(["replicate", "week"]))
+
+
 def test_scenarios_exercise_every_mechanism():
     """Guard against the agreement test passing vacuously: each mechanism leaves a trace."""
     prepared = {p.plan.name: p for p in make_plans(BASE, PLANS)}

@@ -100,6 +100,10 @@ def column_key(config: Config) -> str:
 # padded; the passes loop over the real ones).  A model holds at most MAX_GROUPS groups:
 # the pass for 4 compiles in about 2 s more than the pass for one, for 16 in 20 s more.
 MAX_GROUPS = 4
+# fewer replicates than this: the weekly pass sums ties from the state itself, not from
+# 0/1 bytes padded to 64 lanes (kernels.decide); with so few, padding buys nothing, and a
+# large org split into many small sub-batches would hold 64 bytes an employee in each
+MIN_BLOCK_REPLICATES = 16
 
 
 def _padded(count: int) -> int:
@@ -212,7 +216,7 @@ class BatchedModel:
         )
         self._request = np.empty((n, r), dtype=bool)
         # who is engaged, as 0/1 bytes in rows padded to a multiple of 64 (kernels.decide)
-        self._is_active = np.zeros((n, padded(r)), dtype=np.int8)
+        self._is_active = np.zeros((n, padded(r) if r >= MIN_BLOCK_REPLICATES else 0), np.int8)
         self.recorder = Recorder(self.replicates, org.department, org.department_names)
         # the week's tally (see sim.observe.tally), kept up to date by the commit
         self._tallied = np.zeros((TALLY_ROWS, r), dtype=np.int64)

@@ -228,7 +228,9 @@ def decide(
     ``keys[Draw.TRANSITION, c]`` (``keys``: purposes x R, from ``randomness.stream_keys``).
     ``features``: the bits above, a compile-time constant (one machine code per value).
     Group g's columns read ``params[g]``, ``p[g]``, ``q[g]``, ``free_seats[g]`` and
-    ``p_fade[g]``.
+    ``p_fade[g]``.  ``is_active``: scratch, N x a multiple of 64 with the columns past R
+    zero, rewritten from ``state`` when neither nominal nor champion ties are counted (the
+    engaged ties are then summed from it in 64-lane blocks); N x 0: sum from ``state``.
     """
     numba.literally(features)
     only_wants = (features & ONLY_WANTS) != 0
@@ -253,9 +255,10 @@ def decide(
     # Without the nominal and champion sums, the engaged ties are counted from 0/1 bytes
     # (``is_active``: N x width, width a multiple of 64, the columns past R zero) in
     # blocks of 64 lanes: LLVM runs a block as one SIMD add, where a loop over R = 100
-    # int8 lanes runs in 16-lane pieces and a scalar tail (Bass: 0.3 ns an employee-week)
-    width = is_active.shape[1]
-    blocks = width // 64
+    # int8 lanes runs in 16-lane pieces and a scalar tail (Bass: 0.3 ns an employee-week).
+    # Width 0: too few replicates for blocks to pay, counted from ``state`` directly.
+    width = max(is_active.shape[1], reps)
+    blocks = is_active.shape[1] // 64
     active_ties = np.zeros(width, dtype=np.int8)  # one run's count (at most MAX_RUN ties)
     case = np.zeros(reps, dtype=np.int32)
     moves = np.zeros((MOVES, reps), dtype=np.int64)  # the week's moves (tally, NO_SEATS)
@@ -275,7 +278,8 @@ def decide(
     # move is its table row alone: the decision loop writes it, and the loop that looks
     # moves up, hands out seats and fades reluctance has nothing to do
     fused = only_wants and not seats and plain_appeal
-    if not counted:  # idempotent: 64-lane windows, the last overlapping the one before
+    in_blocks = not counted and blocks > 0
+    if in_blocks:  # idempotent: 64-lane windows, the last overlapping the one before
         for i in range(n):
             for part in range(2):
                 for c in byte_window(reps, part):
@@ -300,23 +304,35 @@ def decide(
                         engaged[c] += w * np.int32(active)
                         nominal[c] += w * np.int32(state[j, c] == _NOMINAL)
                         champions[c] += w * np.int32(active & champion[j, c])
-            else:  # engaged ties from the 0/1 bytes, in blocks of 64 lanes (see below)
+            else:  # a run's engaged ties, four to a pass over the rows
                 active_ties[:] = 0
                 first, last = run_start[run], run_start[run + 1]
                 fours = first + (last - first) // 4 * 4
-                for nz in range(first, fours, 4):  # four ties a pass over the row
+                for nz in range(first, fours, 4):
                     a, b = tie_indices[nz], tie_indices[nz + 1]
                     d2, d3 = tie_indices[nz + 2], tie_indices[nz + 3]
-                    for blk in range(blocks):
-                        for k in block(blk):  # one 64-lane SIMD add
-                            active_ties[k] += (is_active[a, k] + is_active[b, k]) + (
-                                is_active[d2, k] + is_active[d3, k]
+                    if in_blocks:  # from the 0/1 bytes (see above)
+                        for blk in range(blocks):
+                            for k in block(blk):  # one 64-lane SIMD add
+                                active_ties[k] += (is_active[a, k] + is_active[b, k]) + (
+                                    is_active[d2, k] + is_active[d3, k]
+                                )
+                    else:
+                        for c in lanes(reps):
+                            active_ties[c] += (
+                                np.int8(state[a, c] == _ACTIVE) + np.int8(state[b, c] == _ACTIVE)
+                            ) + (
+                                np.int8(state[d2, c] == _ACTIVE) + np.int8(state[d3, c] == _ACTIVE)
                             )
                 for nz in range(fours, last):
                     j = tie_indices[nz]
-                    for blk in range(blocks):
-                        for k in block(blk):
-                            active_ties[k] += is_active[j, k]
+                    if in_blocks:
+                        for blk in range(blocks):
+                            for k in block(blk):
+                                active_ties[k] += is_active[j, k]
+                    else:
+                        for c in lanes(reps):
+                            active_ties[c] += np.int8(state[j, c] == _ACTIVE)
                 for c in lanes(reps):
                     engaged[c] += w * np.int32(active_ties[c])
         ws = workspace_of[i]
