@@ -216,13 +216,12 @@ def test_identical_trajectories(plan):
     assert ref_dept.equals(bat_dept)
 
 
-BASS_IN_BLOCKS = {  # wants the only fact, every seat granted, nobody reluctant (fused)
+# lean-bass-features without champions' extra weight: no sum but the engaged one, so the
+# pass sums in 64-lane blocks; wants the only fact, every seat granted, nobody reluctant
+BASS_IN_BLOCKS = {
+    **next(p for p in PLANS if p["name"] == "lean-bass-features"),
     "name": "bass-in-blocks",
-    "discovery": {"enabled": False},
-    "abandonment": {"enabled": False},
-    "freemium": {"enabled": False},
-    "enterprise": {"enabled": False},
-    "adoption": {"heterogeneity": "none", "market_potential": 1.0},
+    "seeding": {"strategy": "brokers", "count": 8},
 }
 
 
