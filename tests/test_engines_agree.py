@@ -9,9 +9,11 @@ unequal tie weights.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from sim.engines.batched import simulate_batched, split_replicates
+from sim.engines import kernels
+from sim.engines.batched import BatchedModel, simulate_batched, split_replicates
 from sim.engines.reference import simulate_reference
 from tests.conftest import make_plans
 
@@ -225,13 +227,29 @@ BASS_IN_BLOCKS = {
 }
 
 
-@pytest.mark.parametrize("plan", ["bass-in-blocks", "linear-freemium-random"])
+# the same with licences bought for one department in week 8: its aware employees adopt
+# licensed (a move the fused pass does not count by the engaged users gained), and the
+# licences change the tally mid-run
+BASS_IN_BLOCKS_LICENSED = {
+    **BASS_IN_BLOCKS,
+    "name": "bass-in-blocks-licence",
+    "actions": [{"kind": "licence", "week": 8, "departments": ["D2"]}],
+}
+FUSED = kernels.ONLY_WANTS | kernels.NO_SEATS | kernels.PLAIN_APPEAL
+
+
+@pytest.mark.parametrize(
+    "plan", ["bass-in-blocks", "bass-in-blocks-licence", "linear-freemium-random"]
+)
 def test_replicates_past_the_first_64_lanes_match_the_reference(plan):
     """With 130 replicates the weekly pass sums ties in blocks of 64 lanes (two full and a
     padded third) and finds changed replicates 64 at a time: replicates in every block,
-    at both edges of the second, agree with the reference engine."""
-    plans = make_plans(BASE, [*PLANS, BASS_IN_BLOCKS])
+    at both edges of the second, agree with the reference engine.  The Bass plans run
+    fused (``kernels.decide``: the tally recounted from the engaged bytes)."""
+    plans = make_plans(BASE, [*PLANS, BASS_IN_BLOCKS, BASS_IN_BLOCKS_LICENSED])
     (prepared,) = [p for p in plans if p.plan.name == plan]
+    model = BatchedModel(prepared.config, prepared.org, [0])
+    assert (model.features & FUSED == FUSED) == plan.startswith("bass")
     picked = [0, 63, 64, 127, 129]
     many, _ = simulate_batched(prepared.config, prepared.org, list(range(130)), threads=1)
     ref, _ = simulate_reference(prepared.config, prepared.org, picked)
@@ -511,3 +529,19 @@ def test_column_groups_must_share_their_org():
         BatchedModel(
             a.config, a.org, [], groups=[ColumnGroup(a.config, (0,)), ColumnGroup(b.config, (0,))]
         )
+
+
+def test_engaged_users_per_department_counted_past_what_int16_lanes_hold():
+    """The fused pass counts engaged users per department in int16 lanes, added up every
+    32,767 employees: a department of 70,000 engaged employees is counted in full."""
+    rng = np.random.default_rng(3)
+    n, reps = 70_000, 20
+    engaged = np.zeros((n, 64), dtype=np.int8)
+    engaged[:, :reps] = rng.random((n, reps)) < 0.9
+    engaged[:, 5] = 1  # replicate 5: everyone engaged, past int16 in department 0
+    department = np.where(np.arange(n) < 66_000, 0, rng.integers(1, 3, n))
+    counted = np.full((3, reps), -1, dtype=np.int64)  # overwritten, not added to
+    kernels._count_departments(counted, engaged, department, reps)
+    expected = [engaged[department == d, :reps].sum(axis=0, dtype=np.int64) for d in range(3)]
+    assert (counted == np.array(expected)).all()
+    assert counted[0, 5] == 66_000

@@ -217,6 +217,7 @@ class BatchedModel:
         self._request = np.empty((n, r), dtype=bool)
         # who is engaged, as 0/1 bytes in rows padded to a multiple of 64 (kernels.decide)
         self._is_active = np.zeros((n, padded(r) if r >= MIN_BLOCK_REPLICATES else 0), np.int8)
+        self._active_current = False  # whether it holds ``state`` (left so by kernels.decide)
         self.recorder = Recorder(self.replicates, org.department, org.department_names)
         # the week's tally (see sim.observe.tally), kept up to date by the commit
         self._tallied = np.zeros((TALLY_ROWS, r), dtype=np.int64)
@@ -268,7 +269,7 @@ class BatchedModel:
         anyone_has_it = self._tallied[INCUMBENT_ROW].any()  # the tally is this week's
         incumbent = self.incumbent if anyone_has_it else self._unused_bool
         trained = self.trained_until if self.trains else self._unused_weeks
-        kernels.call_specialised(  # kernels.decide, compiled for this run's features
+        self._active_current = kernels.call_specialised(  # kernels.decide, for these features
             kernels.decide,
             2,
             self.block,
@@ -301,6 +302,7 @@ class BatchedModel:
             count_nominal,
             count_champions,
             self._is_active,
+            self._active_current,
             self.p_fade,
             self._next,
             self._request,
@@ -390,6 +392,7 @@ class BatchedModel:
         changed, rollout = self._end_of_week_events(self._tallied, self._department_active)
         if changed:
             self._retally()
+            self._active_current = False  # the events changed who is engaged
         counts = weekly_counts(  # its counts are views: of a copy, as the tally moves on
             self._tallied.copy(),
             self._paid_workspaces.copy(),
