@@ -183,28 +183,34 @@ def apply_moves(counts: np.ndarray, moves: np.ndarray, per_seat: bool) -> None:
     would give after the moves, kept up to date instead of recounted (a week changes few
     employees).  Each code's flags are worked out once, whatever the number of moves."""
     reps = moves.shape[1]
-    for code in range(MOVES):
+    for code in range(moves.shape[0]):
         moved = 0
         for c in range(reps):
             moved += moves[code, c] != 0
-        if moved == 0:
-            continue
-        was, now = code // 4 // N_STATES, code // 4 % N_STATES
-        licensed, paid = (code // 2) % 2 == 1, code % 2 == 1
-        shelf_was, seat_was, free_was, user_was = paid_for(was, licensed, paid, per_seat)
-        shelf_now, seat_now, free_now, user_now = paid_for(now, licensed, paid, per_seat)
-        shelf = np.int64(shelf_now) - np.int64(shelf_was)
-        seat = np.int64(seat_now) - np.int64(seat_was)
-        free = np.int64(free_now) - np.int64(free_was)
-        user = np.int64(user_now) - np.int64(user_was)
-        for c in range(reps):
-            k = moves[code, c]
-            counts[was, c] -= k
-            counts[now, c] += k
-            counts[SHELFWARE_ROW, c] += shelf * k
-            counts[PAID_SEATS_ROW, c] += seat * k
-            counts[FREE_USERS_ROW, c] += free * k
-            counts[UNLICENSED_ACTIVE_ROW, c] += user * k
+        if moved != 0:
+            apply_move(counts, code, moves[code], per_seat)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def apply_move(counts: np.ndarray, code: int, moved: np.ndarray, per_seat: bool) -> None:
+    """Moves ``moved[c]`` employees by the move ``code`` (:func:`move_of`) in replicate c
+    of the week's tally, for every c."""
+    was, now = code // 4 // N_STATES, code // 4 % N_STATES
+    licensed, paid = (code // 2) % 2 == 1, code % 2 == 1
+    shelf_was, seat_was, free_was, user_was = paid_for(was, licensed, paid, per_seat)
+    shelf_now, seat_now, free_now, user_now = paid_for(now, licensed, paid, per_seat)
+    shelf = np.int64(shelf_now) - np.int64(shelf_was)
+    seat = np.int64(seat_now) - np.int64(seat_was)
+    free = np.int64(free_now) - np.int64(free_was)
+    user = np.int64(user_now) - np.int64(user_was)
+    for c in range(len(moved)):
+        k = moved[c]
+        counts[was, c] -= k
+        counts[now, c] += k
+        counts[SHELFWARE_ROW, c] += shelf * k
+        counts[PAID_SEATS_ROW, c] += seat * k
+        counts[FREE_USERS_ROW, c] += free * k
+        counts[UNLICENSED_ACTIVE_ROW, c] += user * k
 
 
 @njit(cache=True, nogil=True)

@@ -229,6 +229,12 @@ class BatchedModel:
             champions[chosen, col] = True
         self.champion = champions.copy()  # champions keep evangelising (seeding.champion_weight)
         self.champion_count = champions.sum(axis=0)
+        # what the end-of-week events can skip in every week of this run
+        self._reviewing = any(r.security_review_enabled for r in group_params)
+        self._signing = any(c.enterprise.enabled for c in configs)
+        self._no_rollout_cost = self.actions.count == 0 and not (
+            self.champion_count.any() and np.any(np.asarray(self.prices.champion_week) != 0)
+        )
         # Week 0: champions ask for seats like any adopter, then the end-of-week events.
         no_seats_kept = np.zeros((w, r), dtype=np.int64)
         covered = kernels.cover(self.block, self.bounds, self.paid, self.trial_start, -1)
@@ -438,7 +444,7 @@ class BatchedModel:
             self.department_size,
             self.action_columns,
         )
-        for a in np.flatnonzero(due.any(axis=1)):
+        for a in np.flatnonzero(due.any(axis=1)) if self.actions.count else ():
             kind, scope = self.actions.kind[a], self.actions.scope[a]
             if kind in (MANDATE, LICENCE):
                 kernels.apply_action(
@@ -458,31 +464,34 @@ class BatchedModel:
             elif kind == SUNSET:
                 kernels.apply_sunset(self.incumbent, scope, due[a])
             changed = True
-        verdicts = np.concatenate(
-            [
-                self.reviews.of_columns(columns).verdicts(
-                    self.block[k],
-                    self.week,
-                    tallied[UNLICENSED_ACTIVE_ROW, columns],
-                    self.org.n,
-                    self.seed,
-                    self.replicates[columns],
-                )
-                for k, columns in enumerate(self._group_columns())
-            ]
-        )
-        if (verdicts == Verdict.BAN).any():
-            kernels.apply_ban(self.state, self.licensed, verdicts == Verdict.BAN)
-            changed = True
-        forced = verdicts == Verdict.REQUIRE_ENTERPRISE
-        signs = forced & ~self.deal
-        if any(g.config.enterprise.enabled for g in self.groups):
+        signs = np.zeros(reps, dtype=bool)
+        if self._reviewing:  # off in every group: no verdict (verdicts says so)
+            verdicts = np.concatenate(
+                [
+                    self.reviews.of_columns(columns).verdicts(
+                        self.block[k],
+                        self.week,
+                        tallied[UNLICENSED_ACTIVE_ROW, columns],
+                        self.org.n,
+                        self.seed,
+                        self.replicates[columns],
+                    )
+                    for k, columns in enumerate(self._group_columns())
+                ]
+            )
+            if (verdicts == Verdict.BAN).any():
+                kernels.apply_ban(self.state, self.licensed, verdicts == Verdict.BAN)
+                changed = True
+            signs |= (verdicts == Verdict.REQUIRE_ENTERPRISE) & ~self.deal
+        if self._signing:
             signs |= kernels.sign_deals(self.block, self.bounds, self.deal, engaged, self.org.n)
         if signs.any():
             self.deal |= signs
             self.licensed[:, signs] = True
             self.pushed[:, signs] = True
             changed = True
+        if self._no_rollout_cost:  # no action, no champion's time: nothing to pay
+            return changed, np.zeros(reps)
         cost = rollout_cost(
             self.prices, self.week, self.champion_count, due.sum(axis=0), newly_trained
         )

@@ -35,7 +35,7 @@ from numba.cpython.unsafe.numbers import trailing_zeros
 from sim import randomness, rules
 from sim.jit import invalidate_if_rules_changed
 from sim.lanes import block, byte_window, columns, lanes, window_of
-from sim.observe import MOVES, apply_moves, count_row, move_of
+from sim.observe import MOVES, apply_move, apply_moves, count_row, move_of
 from sim.rules import Draw, Intent, State
 
 invalidate_if_rules_changed(__file__)  # numba's cache must not outlive a rules edit
@@ -72,12 +72,16 @@ _INT16_ROWS = 32767
 _SPECIALISED: dict[tuple, object] = {}
 
 
+# numpy's flags that decide numba's array type: C- and F-contiguous (its layout),
+# aligned, writeable
+_TYPE_FLAGS = 0x1 | 0x2 | 0x100 | 0x400
+
+
 def _shape_of(arg) -> tuple:
-    """What decides numba's type of an argument, cheaply (numba's own typeof is slow)."""
+    """What decides numba's type of an argument, cheaply (numba's own typeof is slow, and
+    reading the flags one by one took half of a week's Python at 10,000 x 100)."""
     if isinstance(arg, np.ndarray):
-        flags = arg.flags
-        layout = "C" if flags.c_contiguous else "F" if flags.f_contiguous else "A"
-        return (arg.dtype.str, arg.ndim, layout, flags.writeable, flags.aligned)
+        return (arg.dtype, arg.ndim, arg.flags.num & _TYPE_FLAGS)
     if isinstance(arg, tuple):  # a tuple of parameter blocks: its type has its length
         return (tuple, len(arg))
     return (type(arg),)
@@ -279,7 +283,6 @@ def decide(
     blocks = is_active.shape[1] // 64
     active_ties = np.zeros(width, dtype=np.int8)  # one run's count (at most MAX_RUN ties)
     case = np.zeros(reps, dtype=np.int32)
-    moves = np.zeros((MOVES, reps), dtype=np.int64)  # the week's moves (tally, NO_SEATS)
     uniform = np.empty(reps)  # employee i's uniform in each replicate this week
     # rows read only by a mechanism in use: the others stand in with one constant row, so
     # a plan without training, an old tool, unfit employees or heterogeneity does not pay
@@ -300,6 +303,8 @@ def decide(
     # are as many as the engaged users gained.  Walking the replicates that change, one by
     # one, cost 0.3 ns an employee-week in Bass; this, 0.02.
     recounts = fused and in_blocks
+    # the week's moves, for the tally when the pass commits and does not recount
+    moves = np.zeros((MOVES if not seats and not recounts else 0, reps), dtype=np.int64)
     others = np.int64(0)
     if in_blocks and not active_current:  # idempotent: 64-lane windows, the last overlapping
         _fill_active(is_active, state)
@@ -460,15 +465,16 @@ def decide(
         engaged_before = department_active.sum(axis=0)
         _fill_active(is_active, nxt)
         _count_departments(department_active, is_active, department, reps)
-        if others == 0:
-            for c in lanes(reps):
-                moves[_ADOPTS_FREE, c] = department_active[:, c].sum() - engaged_before[c]
+        if others == 0:  # every move an aware employee adopting a free tool
+            gained = department_active.sum(axis=0) - engaged_before
+            apply_move(counts, _ADOPTS_FREE, gained, per_seat)
         else:  # a move of another kind: every move, one at a time
+            moves = np.zeros((MOVES, reps), dtype=np.int64)
             for i in range(n):
                 ws = workspace_of[i]
                 _move_changed(moves, department_active[:0], state, nxt, i, licensed, paid, ws, 0)
     if not seats:
-        apply_moves(counts, moves, per_seat)
+        apply_moves(counts, moves, per_seat)  # none if counted above
     return recounts
 
 
