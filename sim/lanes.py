@@ -23,6 +23,16 @@ import numpy as np
 from numba import njit
 
 
+def aligned_zeros(shape: tuple[int, ...], dtype) -> np.ndarray:
+    """``np.zeros(shape, dtype)`` starting at a multiple of 64 bytes, so that each 64-lane
+    :func:`block` of a row padded to :func:`padded` is one cache line (numpy aligns to 16:
+    a block split over two lines made the Bass pass 4% slower)."""
+    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    raw = np.zeros(size + 64, dtype=np.uint8)
+    start = -raw.ctypes.data % 64
+    return raw[start : start + size].view(dtype).reshape(shape)
+
+
 def padded(reps: int) -> int:
     """Row length for :func:`block` loops: ``reps`` rounded up to a multiple of 64 (the
     int8 lanes of one 512-bit vector)."""

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from sim.lanes import block, byte_window, padded, window_of
+from sim.lanes import aligned_zeros, block, byte_window, padded, window_of
 
 
 @njit
@@ -76,3 +76,17 @@ def test_blocks_cover_a_padded_row_once(reps):
     assert width % 64 == 0 and reps <= width < reps + 64
     row = np.arange(1, width + 1, dtype=np.int64)
     assert (_block_sum(row) == row).all()
+
+
+@pytest.mark.parametrize("shape", [(3, 64), (1000, 128), (0, 64), (5, 0)])
+def test_aligned_zeros_start_on_a_cache_line(shape):
+    """Rows padded to 64 lanes start on a 64-byte boundary; the array is zeros of its
+    shape, C-contiguous and writeable, like np.zeros."""
+    array = aligned_zeros(shape, np.int8)
+    assert array.shape == shape and array.dtype == np.int8
+    assert array.flags.c_contiguous and array.flags.writeable
+    assert not array.any()
+    if array.size:
+        assert array.ctypes.data % 64 == 0
+        array[-1, -1] = 1  # the whole array is writable memory of its own
+        assert array.sum() == 1

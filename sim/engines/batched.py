@@ -44,7 +44,7 @@ from sim.engines.population import (
     workspaces,
 )
 from sim.errors import AdoptsimError
-from sim.lanes import padded
+from sim.lanes import aligned_zeros, padded
 from sim.observe import (
     INCUMBENT_ROW,
     TALLY_ROWS,
@@ -216,7 +216,8 @@ class BatchedModel:
         )
         self._request = np.empty((n, r), dtype=bool)
         # who is engaged, as 0/1 bytes in rows padded to a multiple of 64 (kernels.decide)
-        self._is_active = np.zeros((n, padded(r) if r >= MIN_BLOCK_REPLICATES else 0), np.int8)
+        width = padded(r) if r >= MIN_BLOCK_REPLICATES else 0
+        self._is_active = aligned_zeros((n, width), np.int8)
         self._active_current = False  # whether it holds ``state`` (left so by kernels.decide)
         self.recorder = Recorder(self.replicates, org.department, org.department_names)
         # the week's tally (see sim.observe.tally), kept up to date by the commit
