@@ -33,6 +33,16 @@ def aligned_zeros(shape: tuple[int, ...], dtype) -> np.ndarray:
     return raw[start : start + size].view(dtype).reshape(shape)
 
 
+@njit(inline="always")
+def aligned_bytes(width):
+    """``np.zeros(width, np.int8)`` in compiled code, starting at a multiple of 64 bytes
+    (numba's own arrays start 32 bytes past one: each 64-lane block would span two cache
+    lines)."""
+    raw = np.zeros(width + 64, dtype=np.int8)
+    start = -np.int64(raw.ctypes.data % 64) % 64
+    return raw[start : start + width]
+
+
 def padded(reps: int) -> int:
     """Row length for :func:`block` loops: ``reps`` rounded up to a multiple of 64 (the
     int8 lanes of one 512-bit vector)."""

@@ -34,7 +34,7 @@ from numba.cpython.unsafe.numbers import trailing_zeros
 
 from sim import randomness, rules
 from sim.jit import invalidate_if_rules_changed
-from sim.lanes import block, byte_window, columns, lanes, window_of
+from sim.lanes import aligned_bytes, block, byte_window, columns, lanes, window_of
 from sim.observe import MOVES, apply_move, apply_moves, count_row, move_of
 from sim.rules import Draw, Intent, State
 
@@ -281,7 +281,7 @@ def decide(
     # Width 0: too few replicates for blocks to pay, counted from ``state`` directly.
     width = max(is_active.shape[1], reps)
     blocks = is_active.shape[1] // 64
-    active_ties = np.zeros(width, dtype=np.int8)  # one run's count (at most MAX_RUN ties)
+    active_ties = aligned_bytes(width)  # one run's count (at most MAX_RUN ties)
     case = np.zeros(reps, dtype=np.int32)
     uniform = np.empty(reps)  # employee i's uniform in each replicate this week
     # rows read only by a mechanism in use: the others stand in with one constant row, so
