@@ -78,3 +78,47 @@ def test_two_saves_at_once_keep_both_entries_each_with_its_own_data(tmp_path, mo
     assert cache_file().load("features=15") == "code for 15"
     assert cache_file().load("features=0") == "code for 0"
     assert unwritten == []
+
+
+def _array_kinds() -> dict[str, object]:
+    """Arrays of the kinds a pass could be handed: every layout, flag and shape numba
+    types differently, and values that are not arrays."""
+    import numpy as np
+
+    base = np.zeros((4, 6), dtype=np.int8)
+    readonly = base.copy()
+    readonly.flags.writeable = False
+    unaligned = np.frombuffer(b"\0" * 33, dtype=np.int64, count=4, offset=1)
+    return {
+        "c": base,
+        "f": np.asfortranarray(base),
+        "strided": base[:, ::2],
+        "row": base[1],
+        "column": base[:, 1],
+        "empty": np.zeros((0, 6), dtype=np.int8),
+        "bool": base.astype(bool),
+        "int64": base.astype(np.int64),
+        "3d": np.zeros((2, 2, 2), dtype=np.int8),
+        "0d": np.array(3, dtype=np.int8),
+        "readonly": readonly,
+        "unaligned": unaligned,
+        "int": 3,
+        "float": 3.0,
+        "bool scalar": True,
+        "tuple": (1.0, 2.0),
+    }
+
+
+def test_the_type_key_never_gives_two_numba_types_one_compiled_pass():
+    """kernels.call_specialised reuses a compiled pass for arguments of equal
+    ``_shape_of`` keys: equal keys must mean equal numba types (the key may split a type
+    in two, which only costs a lookup)."""
+    import numba
+
+    from sim.engines.kernels import _shape_of
+
+    kinds = _array_kinds()
+    for name, arg in kinds.items():
+        for other_name, other in kinds.items():
+            if _shape_of(arg) == _shape_of(other):
+                assert numba.typeof(arg) == numba.typeof(other), (name, other_name)

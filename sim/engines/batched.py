@@ -233,7 +233,7 @@ class BatchedModel:
         # what the end-of-week events can skip in every week of this run
         self._reviewing = any(r.security_review_enabled for r in group_params)
         self._signing = any(c.enterprise.enabled for c in configs)
-        self._no_rollout_cost = self.actions.count == 0 and not (
+        self._rollout_always_zero = self.actions.count == 0 and not (
             self.champion_count.any() and np.any(np.asarray(self.prices.champion_week) != 0)
         )
         # Week 0: champions ask for seats like any adopter, then the end-of-week events.
@@ -276,6 +276,8 @@ class BatchedModel:
         anyone_has_it = self._tallied[INCUMBENT_ROW].any()  # the tally is this week's
         incumbent = self.incumbent if anyone_has_it else self._unused_bool
         trained = self.trained_until if self.trains else self._unused_weeks
+        # decide returns whether it left ``_is_active`` holding ``_next``: only a pass that
+        # also commits (NO_SEATS) does, and ``_next`` becomes the state just below
         self._active_current = kernels.call_specialised(  # kernels.decide, for these features
             kernels.decide,
             2,
@@ -491,7 +493,7 @@ class BatchedModel:
             self.licensed[:, signs] = True
             self.pushed[:, signs] = True
             changed = True
-        if self._no_rollout_cost:  # no action, no champion's time: nothing to pay
+        if self._rollout_always_zero:  # no action, no champion's time: nothing to pay
             return changed, np.zeros(reps)
         cost = rollout_cost(
             self.prices, self.week, self.champion_count, due.sum(axis=0), newly_trained

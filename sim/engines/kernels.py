@@ -301,7 +301,9 @@ def decide(
     # them: ``active_current``), in SIMD lanes; and if every move this week was an aware
     # employee adopting a free tool (``others`` stays 0: always so in Bass), the moves
     # are as many as the engaged users gained.  Walking the replicates that change, one by
-    # one, cost 0.3 ns an employee-week in Bass; this, 0.02.
+    # one, cost 0.3 ns an employee-week in Bass; the count, 0.05 (the rewrite was done at
+    # the start of the pass before).  ``others`` is an int64 OR, not a bool, so that the
+    # decision loop stays in SIMD lanes.
     recounts = fused and in_blocks
     # the week's moves, for the tally when the pass commits and does not recount
     moves = np.zeros((MOVES if not seats and not recounts else 0, reps), dtype=np.int64)
@@ -419,6 +421,7 @@ def decide(
                         nx, intent = np.int8(row & np.uint64(7)), np.int8(row >> np.uint64(3))
                         nx = rules.seat_outcome(True) if intent != Intent.NONE else nx
                         nxt[i, c] = nx
+                        # (no workspace pays under NO_SEATS; licences come from actions)
                         adopts_free = (
                             (st == _AWARE) & (nx == _ACTIVE) & (not lic) & (not paid[ws, c])
                         )
@@ -459,7 +462,7 @@ def decide(
                         reluctant[i, c] = False
         if not seats and not recounts:  # the commit of such a run: the tally to keep
             _move_changed(
-                moves, department_active, state, nxt, i, licensed, paid, ws, department[i]
+                moves, department_active, True, state, nxt, i, licensed, paid, ws, department[i]
             )
     if recounts:
         engaged_before = department_active.sum(axis=0)
@@ -472,7 +475,7 @@ def decide(
             moves = np.zeros((MOVES, reps), dtype=np.int64)
             for i in range(n):
                 ws = workspace_of[i]
-                _move_changed(moves, department_active[:0], state, nxt, i, licensed, paid, ws, 0)
+                _move_changed(moves, department_active, False, state, nxt, i, licensed, paid, ws, 0)
     if not seats:
         apply_moves(counts, moves, per_seat)  # none if counted above
     return recounts
@@ -532,11 +535,13 @@ def _sum_departments(is_active, department, first, last, departments):
 
 
 @njit(inline="always")
-def _move_changed(moves, department_active, old, new, i, licensed, paid, ws, department):
+def _move_changed(
+    moves, department_active, move_department, old, new, i, licensed, paid, ws, department
+):
     """Counts the moves of employee i (``ws``: its workspace) in the replicates in which
     its state changes from ``old[i]`` to ``new[i]`` (``moves``, for
-    :func:`sim.observe.apply_moves`), and moves it in ``department_active`` (unless that
-    has no rows: counted already)."""
+    :func:`sim.observe.apply_moves`), and, if ``move_department``, moves it in
+    ``department_active`` (row ``department``)."""
     reps = new.shape[1]
     for lo in range(0, reps, 64):  # 64 replicates at a time: a bit for each that changes
         base = np.uint64(lo)
@@ -548,7 +553,7 @@ def _move_changed(moves, department_active, old, new, i, licensed, paid, ws, dep
             bits &= bits - np.uint64(1)
             was, now = old[i, c], new[i, c]
             moves[move_of(was, now, licensed[i, c], paid[ws, c]), c] += 1
-            if department_active.shape[0] > 0:
+            if move_department:
                 change = np.int64(now == _ACTIVE) - np.int64(was == _ACTIVE)
                 department_active[department, c] += change
 
@@ -656,7 +661,7 @@ def grant_and_commit(
             )
         else:  # element by element, as in decide: a view costs reference counting
             _move_changed(
-                moves, department_active, state, nxt, i, licensed, paid, ws, department[i]
+                moves, department_active, True, state, nxt, i, licensed, paid, ws, department[i]
             )
         for c in lanes(reps):
             state[i, c] = nxt[i, c]
