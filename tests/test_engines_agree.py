@@ -235,21 +235,48 @@ BASS_IN_BLOCKS_LICENSED = {
     "name": "bass-in-blocks-licence",
     "actions": [{"kind": "licence", "week": 8, "departments": ["D2"]}],
 }
+# every tie one weight: a row's ties are one run (kernels.ONE_RUN), on the hierarchy and
+# on a sparse random org where some employees have no tie at all
+BASS_ONE_WEIGHT = {
+    **BASS_IN_BLOCKS,
+    "name": "bass-one-weight",
+    "org": {"tie_weights": {"manager": 1.5, "peer": 1.5, "informal": 1.5}},
+}
+BASS_SPARSE = {
+    **BASS_IN_BLOCKS,
+    "name": "bass-sparse-one-weight",
+    "org": {"generator": "erdos_renyi", "mean_degree": 1.5},
+    "seeding": {"strategy": "random", "count": 20},
+    # only peers, counted (the count rule reads S itself, not S / D): a tie-less employee
+    # never adopts
+    "adoption": {"rule": "count", "k": 1, "p": 0.0},
+}
 FUSED = kernels.ONLY_WANTS | kernels.NO_SEATS | kernels.PLAIN_APPEAL
+EXTRA = [BASS_IN_BLOCKS, BASS_IN_BLOCKS_LICENSED, BASS_ONE_WEIGHT, BASS_SPARSE]
 
 
 @pytest.mark.parametrize(
-    "plan", ["bass-in-blocks", "bass-in-blocks-licence", "linear-freemium-random"]
+    "plan",
+    [
+        "bass-in-blocks",
+        "bass-in-blocks-licence",
+        "bass-one-weight",
+        "bass-sparse-one-weight",
+        "linear-freemium-random",
+    ],
 )
 def test_replicates_past_the_first_64_lanes_match_the_reference(plan):
     """With 130 replicates the weekly pass sums ties in blocks of 64 lanes (two full and a
     padded third) and finds changed replicates 64 at a time: replicates in every block,
     at both edges of the second, agree with the reference engine.  The Bass plans run
     fused (``kernels.decide``: the tally recounted from the engaged bytes)."""
-    plans = make_plans(BASE, [*PLANS, BASS_IN_BLOCKS, BASS_IN_BLOCKS_LICENSED])
+    plans = make_plans(BASE, [*PLANS, *EXTRA])
     (prepared,) = [p for p in plans if p.plan.name == plan]
     model = BatchedModel(prepared.config, prepared.org, [0])
     assert (model.features & FUSED == FUSED) == plan.startswith("bass")
+    assert bool(model.features & kernels.ONE_RUN) == ("one-weight" in plan)
+    if "sparse" in plan:  # employees with no tie, whose sum must not be another's
+        assert (model.degree == 0).sum() > 20
     picked = [0, 63, 64, 127, 129]
     many, _ = simulate_batched(prepared.config, prepared.org, list(range(130)), threads=1)
     ref, _ = simulate_reference(prepared.config, prepared.org, picked)

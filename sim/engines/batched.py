@@ -182,6 +182,8 @@ class BatchedModel:
         weights = adjacency(org, config.org.tie_weights)
         self.degree = np.asarray(weights.sum(axis=1)).reshape(-1)
         self.ties = tie_runs(org, config.org.tie_weights)
+        if np.diff(self.ties.row_runs).max(initial=0) <= 1:  # see kernels.ONE_RUN
+            self.features |= kernels.ONE_RUN
         w = self.scope.count
         self._actions_of_groups(org, configs)
         self.fired = np.zeros((self.actions.count, r), dtype=bool)  # actions fired so far

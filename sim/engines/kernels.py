@@ -45,13 +45,16 @@ N_STATES = len(State)
 # ``sim.engines.batched.run_features``).  The weekly pass is compiled once per combination
 # (numba's literal dispatch, cached on disk), so the formulas of a mechanism a run does not
 # use are not in its machine code at all; each bit is set only when skipping the work
-# gives the very numbers the full formulas give.  Bits RULE_SHIFT and up hold the adoption
+# gives the very numbers the full formulas give.  Bits RULE_SHIFT and the next hold the adoption
 # rule (rules.LINEAR, THRESHOLD or COUNT: the same for every column of a model).
 ONLY_WANTS = 1  # no discovery, abandonment, win-back or compliance (rules.only_wants_possible)
 PLAIN_APPEAL = 2  # no old tool, no training, no mandate (reluctance): appeal = value multiplier
 NO_SEATS = 4  # freemium and the security review off: full value, every seat free
 PLAIN_PEOPLE = 8  # readiness 1 and everyone fits the tool
 RULE_SHIFT = 4
+# (bits 4 and 5: the rule) every row's ties in at most one run: one weight in the org, and
+# no row with more than MAX_RUN ties (set by the batched engine from its TieRuns)
+ONE_RUN = 64
 FACT_BITS = 7  # licensed + the six facts of rules.week_facts
 # int8 like the state arrays: comparing an int8 row with an int64 enum member would widen
 # the SIMD lanes of the weighted-users sums eightfold
@@ -259,6 +262,7 @@ def decide(
     seats = (features & NO_SEATS) == 0
     plain_people = (features & PLAIN_PEOPLE) != 0
     adoption_rule = (features >> RULE_SHIFT) & 3  # a constant: one rule's formulas only
+    one_run = (features & ONE_RUN) != 0
     # With wants the only fact, every seat granted and nobody reluctant, an employee's
     # move is its table row alone: the decision loop writes it, and the loop that looks
     # moves up, hands out seats and fades reluctance has nothing to do
@@ -314,7 +318,12 @@ def decide(
     # each view with a call and an atomic add, about 18 of them an employee here (80 ns,
     # more than the work of 20 replicates), and LLVM does not remove them.
     for i in range(n):
-        engaged[:] = 0
+        # with one run a row, the engaged sum is read as weight x count where it is used:
+        # no int32 row to clear and fill (0.1 ns an employee-week in Bass, most of it the
+        # scalar tail of an int32 loop over R = 100)
+        if counted or not one_run:
+            engaged[:] = 0
+        w_i = np.int32(0)  # the weight of row i's one run (0: no ties, and no count read)
         if counted:
             nominal[:] = 0
             champions[:] = 0
@@ -359,8 +368,11 @@ def decide(
                     else:
                         for c in lanes(reps):
                             active_ties[c] += np.int8(state[j, c] == _ACTIVE)
-                for c in lanes(reps):
-                    engaged[c] += w * np.int32(active_ties[c])
+                if one_run:
+                    w_i = w
+                else:
+                    for c in lanes(reps):
+                        engaged[c] += w * np.int32(active_ties[c])
         ws = workspace_of[i]
         d = degree[i]
         hashed = randomness.counter_hash(week_bits, np.uint64(i))
@@ -384,6 +396,8 @@ def decide(
                         s_users = rules.weighted_users(
                             engaged[c] / 64.0, nominal[c] / 64.0, nu, champions[c] / 64.0, extra
                         )
+                    elif one_run:  # the same integer as engaged[c] (w_i x count < 2^31)
+                        s_users = (w_i * np.int32(active_ties[c])) / 64.0
                     else:  # both other sums 0: nu * 0 + extra * 0 adds +0.0 exactly
                         s_users = engaged[c] / 64.0
                     share = rules.active_share(s_users, d)
