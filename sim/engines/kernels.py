@@ -275,7 +275,7 @@ def decide(
     week_bits = np.uint64(week)
     # in units of 1/64, exact; int32 holds any sum: a tie weighs at most 28 x 64 (schema)
     # and an employee has fewer than 10^6 ties, so a sum stays below 2^31
-    engaged = np.zeros(reps, dtype=np.int32)
+    engaged = np.zeros(max(is_active.shape[1], reps), dtype=np.int32)  # width, below
     nominal = np.zeros(reps, dtype=np.int32)
     champions = np.zeros(reps, dtype=np.int32)
     # Without the nominal and champion sums, the engaged ties are counted from 0/1 bytes
@@ -370,8 +370,8 @@ def decide(
                             active_ties[c] += np.int8(state[j, c] == _ACTIVE)
                 if one_run:
                     w_i = w
-                else:
-                    for c in lanes(reps):
+                else:  # all the width: whole vectors, no scalar tail (lanes past R: 0)
+                    for c in lanes(width):
                         engaged[c] += w * np.int32(active_ties[c])
         ws = workspace_of[i]
         d = degree[i]
