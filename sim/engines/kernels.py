@@ -478,11 +478,11 @@ def decide(
                 moves, department_active, True, state, nxt, i, licensed, paid, ws, department[i]
             )
     if recounts:
-        engaged_before = department_active.sum(axis=0)
         _fill_active(is_active, nxt)
         _count_departments(department_active, is_active, department, reps)
         if others == 0:  # every move an aware employee adopting a free tool
-            gained = department_active.sum(axis=0) - engaged_before
+            # the tally still holds last week's engaged users
+            gained = department_active.sum(axis=0) - counts[State.ACTIVE]
             apply_move(counts, _ADOPTS_FREE, gained, per_seat)
         else:  # a move of another kind: every move, one at a time
             moves = np.zeros((MOVES, reps), dtype=np.int64)
