@@ -251,8 +251,18 @@ BASS_SPARSE = {
     # never adopts
     "adoption": {"rule": "count", "k": 1, "p": 0.0},
 }
+# champions at 2.5 and nominal users at 1/4 (a mandate in week 5), summed in blocks: the
+# engaged champions from each row's ties to champions alone (population.champion_ties),
+# who here differ from replicate to replicate (random seeding), every tie one weight
+CHAMPIONS_ONE_WEIGHT = {
+    **next(p for p in PLANS if p["name"] == "winback-fading-champions-fit"),
+    "name": "champions-nominal-one-weight",
+    "org": {"tie_weights": {"manager": 1.0, "peer": 1.0, "informal": 1.0}},
+    "seeding": {"strategy": "random", "count": 10, "champion_weight": 2.5},
+}
 FUSED = kernels.ONLY_WANTS | kernels.NO_SEATS | kernels.PLAIN_APPEAL
 EXTRA = [BASS_IN_BLOCKS, BASS_IN_BLOCKS_LICENSED, BASS_ONE_WEIGHT, BASS_SPARSE]
+EXTRA += [CHAMPIONS_ONE_WEIGHT]
 
 
 @pytest.mark.parametrize(
@@ -263,20 +273,27 @@ EXTRA = [BASS_IN_BLOCKS, BASS_IN_BLOCKS_LICENSED, BASS_ONE_WEIGHT, BASS_SPARSE]
         "bass-one-weight",
         "bass-sparse-one-weight",
         "linear-freemium-random",
+        "winback-fading-champions-fit",
+        "champions-nominal-one-weight",
     ],
 )
 def test_replicates_past_the_first_64_lanes_match_the_reference(plan):
     """With 130 replicates the weekly pass sums ties in blocks of 64 lanes (two full and a
     padded third) and finds changed replicates 64 at a time: replicates in every block,
     at both edges of the second, agree with the reference engine.  The Bass plans run
-    fused (``kernels.decide``: the tally recounted from the engaged bytes)."""
+    fused (``kernels.decide``: the tally recounted from the engaged bytes); the champion
+    plans count engaged champions and nominal users in S as well."""
     plans = make_plans(BASE, [*PLANS, *EXTRA])
     (prepared,) = [p for p in plans if p.plan.name == plan]
-    model = BatchedModel(prepared.config, prepared.org, [0])
+    model = BatchedModel(prepared.config, prepared.org, [0, 1])
     assert (model.features & FUSED == FUSED) == plan.startswith("bass")
     assert bool(model.features & kernels.ONE_RUN) == ("one-weight" in plan)
     if "sparse" in plan:  # employees with no tie, whose sum must not be another's
         assert (model.degree == 0).sum() > 20
+    if "champions" in plan:  # champions weigh extra (and differ between replicates)
+        assert model.block[0].seeding_champion_weight == 2.5
+        differ = model.champion.any(axis=1).sum() > model.champion_count.max()
+        assert differ == (plan == "champions-nominal-one-weight")
     picked = [0, 63, 64, 127, 129]
     many, _ = simulate_batched(prepared.config, prepared.org, list(range(130)), threads=1)
     ref, _ = simulate_reference(prepared.config, prepared.org, picked)

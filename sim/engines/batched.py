@@ -36,6 +36,7 @@ from sim.engines.population import (
     actions_due,
     adjacency,
     can_push,
+    champion_ties,
     champions_of,
     department_values,
     draw_traits,
@@ -220,6 +221,9 @@ class BatchedModel:
         # who is engaged, as 0/1 bytes in rows padded to a multiple of 64 (kernels.decide)
         width = padded(r) if r >= MIN_BLOCK_REPLICATES else 0
         self._is_active = aligned_zeros((n, width), np.int8)
+        # the same for the nominal users, where they can weigh something
+        nominal_weighs = any(p.mandate_nominal_weight > 0 for p in group_params)
+        self._is_nominal = aligned_zeros((n, width if nominal_weighs else 0), np.int8)
         self._active_current = False  # whether it holds ``state`` (left so by kernels.decide)
         self.recorder = Recorder(self.replicates, org.department, org.department_names)
         # the week's tally (see sim.observe.tally), kept up to date by the commit
@@ -231,6 +235,7 @@ class BatchedModel:
             chosen = champions_of(org, groups[self.group_of[col]].config, t)
             champions[chosen, col] = True
         self.champion = champions.copy()  # champions keep evangelising (seeding.champion_weight)
+        self.champion_ties = champion_ties(weights, champions)
         self.champion_count = champions.sum(axis=0)
         # what the end-of-week events can skip in every week of this run
         self._reviewing = any(r.security_review_enabled for r in group_params)
@@ -312,7 +317,11 @@ class BatchedModel:
             self.q,
             count_nominal,
             count_champions,
+            self.champion_ties.start,
+            self.champion_ties.indices,
+            self.champion_ties.weight,
             self._is_active,
+            self._is_nominal,
             self._active_current,
             self.p_fade,
             self._next,

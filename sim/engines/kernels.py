@@ -220,7 +220,11 @@ def decide(
     q: np.ndarray,
     count_nominal: bool,
     count_champions: bool,
+    champion_start: np.ndarray,
+    champion_tie: np.ndarray,
+    champion_weight: np.ndarray,
     is_active: np.ndarray,
+    is_nominal: np.ndarray,
     active_current: bool,
     p_fade: np.ndarray,
     nxt: np.ndarray,
@@ -250,11 +254,14 @@ def decide(
     ``features``: the bits above, a compile-time constant (one machine code per value).
     Group g's columns read ``params[g]``, ``p[g]``, ``q[g]``, ``free_seats[g]`` and
     ``p_fade[g]``.  ``is_active``: scratch, N x a multiple of 64 with the columns past R
-    zero, rewritten from ``state`` when neither nominal nor champion ties are counted (the
-    engaged ties are then summed from it in 64-lane blocks), unless ``active_current``
-    (it holds ``state`` already); N x 0: sum from ``state``.  Returns whether ``is_active``
-    holds ``nxt`` when the pass ends (rewritten from it to recount the tally, see
-    ``recounts``).
+    zero, rewritten from ``state`` (the engaged ties are summed from it in 64-lane
+    blocks), unless ``active_current`` (it holds ``state`` already); N x 0: sum from
+    ``state``.  ``is_nominal``: the same for the nominal ties, rewritten when
+    ``count_nominal``.  The engaged champions among row i's ties are summed over its
+    ties to champions alone (``champion_start[i]:champion_start[i + 1]`` of
+    ``champion_tie`` and ``champion_weight``, from ``population.champion_ties``).
+    Returns whether ``is_active`` holds ``nxt`` when the pass ends (rewritten from it to
+    recount the tally, see ``recounts``).
     """
     numba.literally(features)
     only_wants = (features & ONLY_WANTS) != 0
@@ -276,16 +283,17 @@ def decide(
     # in units of 1/64, exact; int32 holds any sum: a tie weighs at most 28 x 64 (schema)
     # and an employee has fewer than 10^6 ties, so a sum stays below 2^31
     engaged = np.zeros(max(is_active.shape[1], reps), dtype=np.int32)  # width, below
-    nominal = np.zeros(reps, dtype=np.int32)
+    nominal = np.zeros(max(is_active.shape[1], reps), dtype=np.int32)
     champions = np.zeros(reps, dtype=np.int32)
-    # Without the nominal and champion sums, the engaged ties are counted from 0/1 bytes
-    # (``is_active``: N x width, width a multiple of 64, the columns past R zero) in
-    # blocks of 64 lanes: LLVM runs a block as one SIMD add, where a loop over R = 100
-    # int8 lanes runs in 16-lane pieces and a scalar tail (Bass: 0.3 ns an employee-week).
-    # Width 0: too few replicates for blocks to pay, counted from ``state`` directly.
+    # The engaged (and nominal) ties are counted from 0/1 bytes (``is_active``: N x
+    # width, width a multiple of 64, the columns past R zero) in blocks of 64 lanes: LLVM
+    # runs a block as one SIMD add, where a loop over R = 100 int8 lanes runs in 16-lane
+    # pieces and a scalar tail (Bass: 0.3 ns an employee-week).  Width 0: too few
+    # replicates for blocks to pay, counted from ``state`` directly.
     width = max(is_active.shape[1], reps)
     blocks = is_active.shape[1] // 64
     active_ties = aligned_bytes(width)  # one run's count (at most MAX_RUN ties)
+    nominal_ties = aligned_bytes(width)  # zero unless count_nominal
     case = np.zeros(reps, dtype=np.int32)
     uniform = np.empty(reps)  # employee i's uniform in each replicate this week
     # rows read only by a mechanism in use: the others stand in with one constant row, so
@@ -299,7 +307,9 @@ def decide(
     k_needed_ = _or_row(k_needed, n, np.zeros((1, reps)))
     readiness_ = _or_row(readiness, n, np.ones((1, reps)))
     counted = count_nominal or count_champions
-    in_blocks = not counted and blocks > 0
+    in_blocks = blocks > 0
+    # without blocks, the sums S reads are made in one read of each tie's row of ``state``
+    state_sums = counted and not in_blocks
     # Fused, with the 0/1 bytes: the tally's engaged users per department are counted
     # afresh after the pass, from the bytes rewritten for ``nxt`` (next week's pass reads
     # them: ``active_current``), in SIMD lanes; and if every move this week was an aware
@@ -313,24 +323,27 @@ def decide(
     moves = np.zeros((MOVES if not seats and not recounts else 0, reps), dtype=np.int64)
     others = np.int64(0)
     if in_blocks and not active_current:  # idempotent: 64-lane windows, the last overlapping
-        _fill_active(is_active, state)
+        _fill_active(is_active, state, _ACTIVE)
+    if in_blocks and count_nominal:
+        _fill_active(is_nominal, state, _NOMINAL)
     # Rows are read as array[i, c], never as a view array[i]: numba counts references to
     # each view with a call and an atomic add, about 18 of them an employee here (80 ns,
     # more than the work of 20 replicates), and LLVM does not remove them.
     for i in range(n):
         # with one run a row, the engaged sum is read as weight x count where it is used:
         # no int32 row to clear and fill (0.05 ns an employee-week in Bass)
-        if counted or not one_run:
+        if state_sums or not one_run:
             engaged[:] = 0
         w_i = np.int32(0)  # the weight of row i's one run (0: no ties, and no count read)
-        if counted:
+        if state_sums or (count_nominal and not one_run):
             nominal[:] = 0
+        if state_sums or count_champions:
             champions[:] = 0
         # tie by tie in runs of equal weight (population.TieRuns): each run's engaged ties
         # are counted in int8 lanes, then its weight multiplies the count once
         for run in range(row_runs[i], row_runs[i + 1]):
             w = run_weight[run]
-            if counted:  # the three sums in one read of each row
+            if state_sums:  # the three sums in one read of each row
                 for nz in range(run_start[run], run_start[run + 1]):
                     j = tie_indices[nz]
                     for c in lanes(reps):  # unused sums cost a lane op: weighted 0 in S
@@ -367,11 +380,25 @@ def decide(
                     else:
                         for c in lanes(reps):
                             active_ties[c] += np.int8(state[j, c] == _ACTIVE)
+                if count_nominal:  # (then in blocks: else state_sums)
+                    nominal_ties[:] = 0
+                    for nz in range(first, last):
+                        j = tie_indices[nz]
+                        for blk in range(blocks):
+                            for k in block(blk):
+                                nominal_ties[k] += is_nominal[j, k]
                 if one_run:
                     w_i = w
                 else:  # all the width: whole vectors, no scalar tail (lanes past R: 0)
                     for c in lanes(width):
                         engaged[c] += w * np.int32(active_ties[c])
+                    for c in lanes(width if count_nominal else 0):
+                        nominal[c] += w * np.int32(nominal_ties[c])
+        # the engaged champions among the ties: only the ties to champions are read
+        for t in range(champion_start[i], champion_start[i + 1] if not state_sums else 0):
+            j, w = champion_tie[t], champion_weight[t]
+            for c in lanes(reps):
+                champions[c] += w * np.int32(champion[j, c] & (state[j, c] == _ACTIVE))
         ws = workspace_of[i]
         d = degree[i]
         hashed = randomness.counter_hash(week_bits, np.uint64(i))
@@ -390,15 +417,19 @@ def decide(
                 for c in window_of(bounds[g], bounds[g + 1], part):  # branch-free
                     lic = licensed[i, c]
                     u = uniform[c]
-                    # the sums not counted this week are 0 exactly, and not read
+                    # with one run a row, a sum is w_i x its count (the same integer:
+                    # w_i x count < 2^31); the sums not counted this week are 0 exactly
+                    if one_run and not state_sums:
+                        e_users = w_i * np.int32(active_ties[c])
+                        n_users = w_i * np.int32(nominal_ties[c])
+                    else:
+                        e_users, n_users = engaged[c], nominal[c]
                     if counted:
                         s_users = rules.weighted_users(
-                            engaged[c] / 64.0, nominal[c] / 64.0, nu, champions[c] / 64.0, extra
+                            e_users / 64.0, n_users / 64.0, nu, champions[c] / 64.0, extra
                         )
-                    elif one_run:  # the same integer as engaged[c] (w_i x count < 2^31)
-                        s_users = (w_i * np.int32(active_ties[c])) / 64.0
                     else:  # both other sums 0: nu * 0 + extra * 0 adds +0.0 exactly
-                        s_users = engaged[c] / 64.0
+                        s_users = e_users / 64.0
                     share = rules.active_share(s_users, d)
                     # each skipped formula below gives exactly 1 (or 0, False) for such a run
                     multiplier = rules.value_multiplier(r, lic, covered[ws, c]) if seats else 1.0
@@ -478,7 +509,7 @@ def decide(
                 moves, department_active, True, state, nxt, i, licensed, paid, ws, department[i]
             )
     if recounts:
-        _fill_active(is_active, nxt)
+        _fill_active(is_active, nxt, _ACTIVE)
         _count_departments(department_active, is_active, department, reps)
         if others == 0:  # every move an aware employee adopting a free tool
             # the tally still holds last week's engaged users
@@ -507,14 +538,14 @@ def _row(rows, i):
 
 
 @njit(inline="always")
-def _fill_active(is_active, state):
+def _fill_active(is_active, state, wanted):
     """``is_active`` (N x a multiple of 64, the columns past R zero): 1 where ``state``
-    is engaged.  Idempotent 64-lane windows, the last overlapping the one before."""
+    is ``wanted``.  Idempotent 64-lane windows, the last overlapping the one before."""
     n, reps = state.shape
     for i in range(n):
         for part in range(2):
             for c in byte_window(reps, part):
-                is_active[i, c] = state[i, c] == _ACTIVE
+                is_active[i, c] = state[i, c] == wanted
 
 
 @njit(inline="always")

@@ -170,6 +170,31 @@ def _tie_runs(matrix: sp.csr_matrix) -> TieRuns:
 
 
 @dataclass(frozen=True)
+class ChampionTies:
+    """Each employee's ties to the employees who champion in some replicate, for the
+    batched pass's sum of engaged champions (eq. S): row i's are ``start[i]:start[i + 1]``,
+    to ``indices`` weighing ``weight`` / 64.  Champions are a few among thousands, so most
+    rows are empty, and the pass reads two rows per champion tie instead of every tie's."""
+
+    start: np.ndarray  # int64, N + 1
+    indices: np.ndarray  # int64, employee ids
+    weight: np.ndarray  # int32, units of 1/64
+
+
+def champion_ties(matrix: sp.csr_matrix, champions: np.ndarray) -> ChampionTies:
+    """:class:`ChampionTies` of the weighted adjacency ``matrix`` (:func:`adjacency`) for
+    ``champions`` (N x R: who champions in which replicate)."""
+    ids = np.flatnonzero(champions.any(axis=1))
+    columns = matrix[:, ids].tocsr()
+    columns.sort_indices()
+    return ChampionTies(
+        start=columns.indptr.astype(np.int64),
+        indices=ids[columns.indices].astype(np.int64),
+        weight=np.rint(columns.data * WEIGHT_QUANTUM).astype(np.int32),
+    )
+
+
+@dataclass(frozen=True)
 class Workspaces:
     """The units that share a free plan: each employee's workspace and each one's budget holder."""
 
