@@ -483,6 +483,8 @@ def decide(
         for g in range(0 if fused else groups):
             r = params[g]
             cap, fade = free_seats[g, ws], p_fade[g]
+            # branch-free, so in SIMD lanes (the table lookup is a scalar load per lane):
+            # a lane that keeps no seat adds 0 to the count and keeps its next state
             for c in columns(bounds, g):
                 if only_wants:  # case holds the row itself: next state | intent << 3
                     nx, intent = np.int8(case[c] & 7), np.int8(case[c] >> 3)
@@ -490,17 +492,24 @@ def decide(
                     row = packed[np.uint32(case[c])]
                     nx, intent = np.int8(row & 7), np.int8(row >> 3)
                 if seats:  # the keepers' seats (always kept otherwise)
-                    if intent == Intent.KEEP:  # keepers first, lowest id first (eq. 9)
-                        unlimited = rules.seats_unlimited(r, covered[ws, c], cap, banned[c])
-                        granted = rules.gets_seat(unlimited, kept[ws, c], cap, banned[c])
-                        kept[ws, c] += granted
-                        nx = rules.seat_outcome(granted)
+                    keeps = intent == Intent.KEEP  # keepers first, lowest id first (eq. 9)
+                    unlimited = rules.seats_unlimited(r, covered[ws, c], cap, banned[c])
+                    granted = keeps & rules.gets_seat(unlimited, kept[ws, c], cap, banned[c])
+                    kept[ws, c] += granted
+                    nx = np.int8(rules.seat_outcome(granted)) if keeps else nx
                     request[i, c] = intent == Intent.REQUEST
                 elif intent != Intent.NONE:  # every seat is free: keepers keep theirs,
-                    nx = rules.seat_outcome(True)  # requesters get one now (eq. 9)
+                    nx = np.int8(rules.seat_outcome(True))  # requesters get one now (eq. 9)
                 nxt[i, c] = nx
-                # rare: a plain branch (eq. 13); only a mandate makes anyone reluctant
-                if not plain_appeal and reluctant[i, c] and fade > 0.0:
+            if plain_appeal or fade == 0.0:  # nobody reluctant, or reluctance for good
+                continue
+            reluctant_here = 0  # eq. 13, rare (only a mandate makes anyone reluctant): a
+            for c in columns(bounds, g):  # plain branch where a row has someone reluctant
+                reluctant_here += reluctant[i, c]
+            if reluctant_here == 0:
+                continue
+            for c in columns(bounds, g):
+                if reluctant[i, c]:
                     v = randomness.uniform_from_hash(fade_keys[c], hashed)
                     if rules.loses_reluctance(True, state[i, c], v, fade):
                         reluctant[i, c] = False
