@@ -383,7 +383,7 @@ class BatchedModel:
         trial_pending = (self.trial_start < 0).any(axis=1)
         kernels.grant_and_commit(
             self.block,
-            self.group_of,
+            self.bounds,
             nxt,
             request,
             kept,

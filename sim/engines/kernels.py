@@ -649,7 +649,7 @@ def decide_payment(
 @_compile
 def grant_and_commit(
     params,
-    group_of: np.ndarray,
+    bounds: np.ndarray,
     nxt: np.ndarray,
     request: np.ndarray,
     kept: np.ndarray,
@@ -671,7 +671,9 @@ def grant_and_commit(
 ) -> None:
     """Phase 2: requesters get the seats keepers left (lowest id first), then commit.
 
-    Writes the new state into ``state``; flags, per workspace and replicate, whether it
+    ``kept``: the keepers' seats per workspace and replicate (from :func:`decide`); the
+    requesters' are added to it.  Writes the new state into ``state``; flags, per
+    workspace and replicate, whether it
     has an unlicensed engaged user now (only where ``trial_pending``: a workspace with a
     replicate whose trial has not started; a trial starts with its first free user); and
     brings the tally of the state (``counts``, ``department_active``, as
@@ -680,25 +682,24 @@ def grant_and_commit(
     commit, and only the employees whose state changes are moved (licences and the old
     tool must not have changed since that tally, and workspaces that started paying must
     already be moved: :func:`sim.observe.repaid`).  ``has_free_user`` comes
-    in zeroed.  Column c's seats follow ``params[group_of[c]]`` and ``free_seats[group_of[c]]``.
+    in zeroed.  Group g's columns' seats follow ``params[g]`` and ``free_seats[g]``.
     """
     n, reps = nxt.shape
-    granted = np.zeros(kept.shape, dtype=np.int64)
     moves = np.zeros((MOVES, reps), dtype=np.int64)  # the moves of the tally
     for i in range(n):
         ws = workspace_of[i]
         requests = 0
         for c in lanes(reps):  # vectorized: does anyone in this row ask for a seat?
             requests += request[i, c]
-        for c in range(reps if requests > 0 else 0):
-            if request[i, c]:  # rare: a plain branch
-                g = group_of[c]
-                cap = free_seats[g, ws]
+        for g in range(len(bounds) - 1 if requests > 0 else 0):
+            cap = free_seats[g, ws]
+            # branch-free, so in SIMD lanes: a lane that asks for nothing takes no seat
+            for c in columns(bounds, g):
+                asks = request[i, c]
                 unlimited = rules.seats_unlimited(params[g], covered[ws, c], cap, banned[c])
-                taken = kept[ws, c] + granted[ws, c]
-                seat = rules.gets_seat(unlimited, taken, cap, banned[c])
-                granted[ws, c] += seat
-                nxt[i, c] = rules.seat_outcome(seat)
+                seat = asks & rules.gets_seat(unlimited, kept[ws, c], cap, banned[c])
+                kept[ws, c] += seat  # now the seats taken, keepers' and requesters'
+                nxt[i, c] = np.int8(rules.seat_outcome(seat)) if asks else nxt[i, c]
         if recount:  # once, at week 0: row views are fine here
             count_row(
                 counts,
