@@ -20,6 +20,7 @@ from sim.rules import STATE_NAMES, State
 invalidate_if_rules_changed(__file__)  # numba's cache must not outlive a rules edit
 
 N_STATES = len(State)
+_ACTIVE = np.int8(State.ACTIVE)  # int8 like the states: an int64 compare widens SIMD lanes
 # rows of the weekly tally (after the N_STATES state counts)
 (
     LICENSED_ROW,
@@ -132,39 +133,6 @@ def paid_for(state, licensed, paid, per_seat):
     return shelf, seat, free, unlicensed_user
 
 
-@njit(cache=True, nogil=True)
-def count_row(
-    counts: np.ndarray,
-    department_active: np.ndarray,
-    states: np.ndarray,
-    licensed: np.ndarray,
-    incumbent: np.ndarray,
-    paid: np.ndarray,
-    department: int,
-    per_seat: bool,
-) -> None:
-    """Add one employee (a row: one value per replicate) to the week's tally (see
-    :func:`tally`).  Branch-free, one row of counts at a time, so it runs in SIMD lanes."""
-    reps = len(states)
-    for s in range(N_STATES):
-        out = counts[s]
-        for c in range(reps):
-            out[c] += states[c] == s
-    licences, shelves = counts[LICENSED_ROW], counts[SHELFWARE_ROW]
-    seats, frees = counts[PAID_SEATS_ROW], counts[FREE_USERS_ROW]
-    shadow, old = counts[UNLICENSED_ACTIVE_ROW], counts[INCUMBENT_ROW]
-    dept = department_active[department]
-    for c in range(reps):
-        shelf, seat, free, unlicensed_user = paid_for(states[c], licensed[c], paid[c], per_seat)
-        licences[c] += licensed[c]
-        shelves[c] += shelf
-        seats[c] += seat
-        frees[c] += free
-        shadow[c] += unlicensed_user
-        old[c] += incumbent[c]
-        dept[c] += states[c] == State.ACTIVE
-
-
 # a move: (state before, state after, licensed, workspace paid), one of MOVES codes
 MOVES = N_STATES * N_STATES * 4
 
@@ -179,7 +147,7 @@ def move_of(was: int, now: int, licensed: bool, paid: bool) -> int:
 @njit(cache=True, nogil=True)
 def apply_moves(counts: np.ndarray, moves: np.ndarray, per_seat: bool) -> None:
     """Moves the employees of ``moves`` (MOVES x R: how many of each :func:`move_of` in
-    each replicate) in the week's tally: the counts :func:`count_row`
+    each replicate) in the week's tally: the counts :func:`tally`
     would give after the moves, kept up to date instead of recounted (a week changes few
     employees).  Each code's flags are worked out once, whatever the number of moves."""
     reps = moves.shape[1]
@@ -225,7 +193,7 @@ def repaid(
 ) -> None:
     """Moves the members of the workspaces that pay (``pays``, W x R: workspace w starts
     paying in replicate c) from unpaid to paid in the week's tally, at their states in
-    ``state``: the paid seats, free users and shelfware :func:`count_row` would count
+    ``state``: the paid seats, free users and shelfware :func:`tally` would count
     after the payment, kept up to date instead of recounting everyone (some workspace
     pays in some replicate nearly every week).  ``members_start``, ``members``: the
     workspaces' members (``Workspaces.members``)."""
@@ -247,6 +215,10 @@ def repaid(
                 counts[FREE_USERS_ROW, c] += np.int64(free_now) - np.int64(free_was)
 
 
+# int16 lanes hold the counts of this many employees (then added up in int64)
+_INT16_ROWS = 32767
+
+
 @njit(cache=True, nogil=True)
 def tally(
     state: np.ndarray,
@@ -263,23 +235,49 @@ def tally(
     Rows: employees in each state, licences held, paid seats (unlicensed members of paid
     workspaces: all of them per seat, the engaged per active user), shelfware (licensed,
     not engaged), free users (engaged, unlicensed, in an unpaid workspace), unlicensed
-    engaged users, employees who still have the old tool.
+    engaged users, employees who still have the old tool.  Counted in int16 lanes
+    (:func:`_tally_rows`), added up every ``_INT16_ROWS`` employees.
     """
     n, reps = state.shape
     counts = np.zeros((TALLY_ROWS, reps), dtype=np.int64)
     department_active = np.zeros((n_departments, reps), dtype=np.int64)
-    for i in range(n):
-        count_row(
-            counts,
-            department_active,
-            state[i],
-            licensed[i],
-            incumbent[i],
-            paid[workspace_of[i]],
-            department[i],
-            per_seat,
-        )
+    for first in range(0, n, _INT16_ROWS):
+        rows = (first, min(n, first + _INT16_ROWS))
+        arrays = (state, licensed, incumbent, paid, workspace_of, department)
+        sums, engaged = _tally_rows(*arrays, n_departments, per_seat, rows)
+        counts += sums
+        department_active += engaged
     return counts, department_active
+
+
+@njit(cache=True, nogil=True)
+def _tally_rows(
+    state, licensed, incumbent, paid, workspace_of, department, n_departments, per_seat, rows
+):
+    """:func:`tally` of employees ``rows[0]:rows[1]`` (at most ``_INT16_ROWS``), in int16
+    arithmetic: branch-free rows of 16-bit lanes, four times as many to a SIMD op as
+    numba's own int64 sums (a recount of 10,000 x 100 took 1.8 ms in int64)."""
+    reps = state.shape[1]
+    sums = np.zeros((TALLY_ROWS, reps), dtype=np.int16)
+    engaged = np.zeros((n_departments, reps), dtype=np.int16)
+    for i in range(rows[0], rows[1]):
+        ws, d = workspace_of[i], department[i]
+        for s in range(N_STATES):
+            for c in range(reps):
+                sums[s, c] = np.int16(sums[s, c] + np.int16(state[i, c] == np.int8(s)))
+        for c in range(reps):
+            st, licence = state[i, c], licensed[i, c]
+            shelf, seat, free, unlicensed_user = paid_for(st, licence, paid[ws, c], per_seat)
+            sums[LICENSED_ROW, c] = np.int16(sums[LICENSED_ROW, c] + np.int16(licence))
+            sums[SHELFWARE_ROW, c] = np.int16(sums[SHELFWARE_ROW, c] + np.int16(shelf))
+            sums[PAID_SEATS_ROW, c] = np.int16(sums[PAID_SEATS_ROW, c] + np.int16(seat))
+            sums[FREE_USERS_ROW, c] = np.int16(sums[FREE_USERS_ROW, c] + np.int16(free))
+            user = np.int16(unlicensed_user)
+            sums[UNLICENSED_ACTIVE_ROW, c] = np.int16(sums[UNLICENSED_ACTIVE_ROW, c] + user)
+            old = np.int16(incumbent[i, c])
+            sums[INCUMBENT_ROW, c] = np.int16(sums[INCUMBENT_ROW, c] + old)
+            engaged[d, c] = np.int16(engaged[d, c] + np.int16(st == _ACTIVE))
+    return sums, engaged
 
 
 def observe_week(

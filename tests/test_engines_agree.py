@@ -15,6 +15,16 @@ import pytest
 from sim.engines import kernels
 from sim.engines.batched import BatchedModel, simulate_batched, split_replicates
 from sim.engines.reference import simulate_reference
+from sim.observe import (
+    FREE_USERS_ROW,
+    INCUMBENT_ROW,
+    LICENSED_ROW,
+    PAID_SEATS_ROW,
+    SHELFWARE_ROW,
+    UNLICENSED_ACTIVE_ROW,
+    tally,
+)
+from sim.rules import State
 from tests.conftest import make_plans
 
 BASE = {
@@ -589,3 +599,35 @@ def test_engaged_users_per_department_counted_past_what_int16_lanes_hold():
     expected = [engaged[department == d, :reps].sum(axis=0, dtype=np.int64) for d in range(3)]
     assert (counted == np.array(expected)).all()
     assert counted[0, 5] == 66_000
+
+
+def test_the_tally_counts_past_what_int16_lanes_hold():
+    """``observe.tally`` counts in int16 lanes, added up every 32,767 employees: 70,000
+    employees, most engaged and licensed in replicate 1, are counted in full, row by row
+    as numpy counts them."""
+    rng = np.random.default_rng(5)
+    n, reps, workspaces = 70_000, 3, 50
+    state = rng.integers(0, len(State), (n, reps)).astype(np.int8)
+    state[:, 1] = np.where(rng.random(n) < 0.95, State.ACTIVE, State.BLOCKED)
+    licensed = rng.random((n, reps)) < 0.5
+    licensed[:, 1] = True
+    incumbent = rng.random((n, reps)) < 0.5
+    paid = rng.random((workspaces, reps)) < 0.5
+    workspace_of = rng.integers(0, workspaces, n)
+    department = rng.integers(0, 2, n)
+    counts, engaged = tally(state, licensed, incumbent, paid, workspace_of, department, 2, True)
+    active = state == State.ACTIVE
+    for s in State:
+        assert (counts[s] == (state == s).sum(axis=0)).all(), s.name
+    assert (counts[LICENSED_ROW] == licensed.sum(axis=0)).all()
+    assert counts[LICENSED_ROW, 1] == n and counts[State.ACTIVE, 1] > 65_000
+    assert (counts[INCUMBENT_ROW] == incumbent.sum(axis=0)).all()
+    unlicensed_user = active & ~licensed
+    assert (counts[UNLICENSED_ACTIVE_ROW] == unlicensed_user.sum(axis=0)).all()
+    in_paid = paid[workspace_of]
+    assert (counts[FREE_USERS_ROW] == (unlicensed_user & ~in_paid).sum(axis=0)).all()
+    seats = (unlicensed_user | ~licensed) & in_paid  # per seat: every unlicensed member
+    assert (counts[PAID_SEATS_ROW] == seats.sum(axis=0)).all()
+    assert (counts[SHELFWARE_ROW] == (~active & (licensed | in_paid)).sum(axis=0)).all()
+    for d in range(2):
+        assert (engaged[d] == active[department == d].sum(axis=0)).all()

@@ -377,9 +377,6 @@ class BatchedModel:
         moved before: ``observe.repaid``), unless ``recount`` (week 0; an event that changed
         the org's licences, old tools or states has everyone counted again after it)."""
         has_free_user = np.zeros(self.paid.shape, dtype=bool)
-        if recount:
-            self._tallied[:] = 0
-            self._department_active[:] = 0
         trial_pending = (self.trial_start < 0).any(axis=1)
         kernels.grant_and_commit(
             self.block,
@@ -403,6 +400,8 @@ class BatchedModel:
             self._tallied,
             self._department_active,
         )
+        if recount:
+            self._retally()
         kernels.start_trials(self.trial_start, has_free_user, week)
         self._end_week(week)
 

@@ -35,7 +35,7 @@ from numba.cpython.unsafe.numbers import trailing_zeros
 from sim import randomness, rules
 from sim.jit import invalidate_if_rules_changed
 from sim.lanes import aligned_bytes, block, byte_window, columns, lanes, window_of
-from sim.observe import MOVES, apply_move, apply_moves, count_row, move_of
+from sim.observe import MOVES, apply_move, apply_moves, move_of
 from sim.rules import Draw, Intent, State
 
 invalidate_if_rules_changed(__file__)  # numba's cache must not outlive a rules edit
@@ -677,9 +677,9 @@ def grant_and_commit(
     has an unlicensed engaged user now (only where ``trial_pending``: a workspace with a
     replicate whose trial has not started; a trial starts with its first free user); and
     brings the tally of the state (``counts``, ``department_active``, as
-    :func:`sim.observe.tally` counts it) up to date: with ``recount`` they come in zeroed
-    and every employee is counted; otherwise they hold the tally of the state before this
-    commit, and only the employees whose state changes are moved (licences and the old
+    :func:`sim.observe.tally` counts it) up to date: with ``recount`` they are left
+    alone (the caller counts everyone afresh); otherwise they hold the tally of the state
+    before this commit, and only the employees whose state changes are moved (licences and the old
     tool must not have changed since that tally, and workspaces that started paying must
     already be moved: :func:`sim.observe.repaid`).  ``has_free_user`` comes
     in zeroed.  Group g's columns' seats follow ``params[g]`` and ``free_seats[g]``.
@@ -700,18 +700,7 @@ def grant_and_commit(
                 seat = asks & rules.gets_seat(unlimited, kept[ws, c], cap, banned[c])
                 kept[ws, c] += seat  # now the seats taken, keepers' and requesters'
                 nxt[i, c] = np.int8(rules.seat_outcome(seat)) if asks else nxt[i, c]
-        if recount:  # once, at week 0: row views are fine here
-            count_row(
-                counts,
-                department_active,
-                nxt[i],
-                licensed[i],
-                incumbent[i],
-                paid[ws],
-                department[i],
-                per_seat,
-            )
-        else:  # element by element, as in decide: a view costs reference counting
+        if not recount:  # element by element, as in decide: a view costs reference counting
             _move_changed(
                 moves, department_active, True, state, nxt, i, licensed, paid, ws, department[i]
             )
