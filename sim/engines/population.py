@@ -15,12 +15,16 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 
 from sim import randomness, rules
+from sim.jit import invalidate_if_rules_changed
 from sim.org import Org
 from sim.rules import ROGERS_CUMULATIVE, Intent, State
 from sim.scenario import WEIGHT_QUANTUM, Adoption, Config, TieWeights
 from sim.scenario.schema import TARGET_KINDS, Seeding
+
+invalidate_if_rules_changed(__file__)  # numba's cache must not outlive a rules edit
 
 
 @dataclass(frozen=True)
@@ -376,25 +380,39 @@ def actions_due(
     from the state after the week's commit (``engaged``: R engaged users;
     ``department_engaged``: D x R).  Marks them in ``fired`` (A x R).  ``columns`` (A x R
     bool, default all): the replicates each action belongs to (a column group's own)."""
-    n = max(int(department_size.sum()), 1)
-    due = np.zeros(fired.shape, dtype=bool)
-    for a in range(plan.count):
-        d = plan.trigger_department[a]
-        if d >= 0:
-            share = department_engaged[d] / max(int(department_size[d]), 1)
-        else:
-            share = engaged / n
-        for c in range(fired.shape[1]):
-            if columns is not None and not columns[a, c]:
-                continue
-            due[a, c] = rules.action_fires(
-                bool(fired[a, c]),
-                int(plan.at_week[a]),
-                week,
-                float(plan.trigger_share[a]),
-                float(share[c]),
-            )
+    if columns is None:
+        columns = np.ones(fired.shape, dtype=bool)
+    due = _due(
+        fired,
+        plan.at_week.astype(np.int64),
+        plan.trigger_share.astype(np.float64),
+        plan.trigger_department.astype(np.int64),
+        week,
+        np.asarray(engaged, dtype=np.float64),  # counts: exact in float64, as numpy
+        np.asarray(department_engaged, dtype=np.float64),  # divides them
+        np.asarray(department_size, dtype=np.float64),
+        columns,
+    )
     fired |= due
+    return due
+
+
+@njit(cache=True, nogil=True)
+def _due(fired, at_week, share_needed, measured, week, engaged, by_department, size, in_group):
+    """:func:`actions_due`'s answers, compiled: a Python call of ``rules.action_fires``
+    per action and replicate cost 0.2 ms a week at 100 replicates."""
+    org_size = max(size.sum(), 1.0)
+    due = np.zeros(fired.shape, dtype=np.bool_)
+    for a in range(fired.shape[0]):
+        d = measured[a]  # the department whose share is measured, -1: the org
+        for c in range(fired.shape[1]):
+            if not in_group[a, c]:
+                continue
+            if d >= 0:
+                share = by_department[d, c] / max(size[d], 1.0)
+            else:
+                share = engaged[c] / org_size
+            due[a, c] = rules.action_fires(fired[a, c], at_week[a], week, share_needed[a], share)
     return due
 
 
