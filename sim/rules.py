@@ -136,11 +136,12 @@ def value_multiplier(r, licensed, covered):
 
 
 @rule
-def incumbent_factor(strength, share, present):
-    """Eq. 1b: 1 / (1 + strength * (1 - s)) while the old tool is there (switching costs,
-    weakened as colleagues switch: network lock-in), 1 once it is switched off."""
-    # branch-free (SIMD lanes): without the old tool the pull term is 0 and I = 1 exactly
-    return 1.0 / (1.0 + strength * (1.0 - share) * (1.0 if present else 0.0))
+def switching_cost(strength, share, present):
+    """Eq. 1b: L = 1 + strength * (1 - s) while the old tool is there (switching costs,
+    weakened as colleagues switch: network lock-in), 1 once it is switched off.  The old
+    tool's pull on the appeal is 1 / L (:func:`appeal` divides by it)."""
+    # branch-free (SIMD lanes): without the old tool the pull term is 0 and L = 1 exactly
+    return 1.0 + strength * (1.0 - share) * (1.0 if present else 0.0)
 
 
 @rule
@@ -150,11 +151,12 @@ def trained(week, trained_until):
 
 
 @rule
-def appeal(value_multiplier_, resistance, reluctant, boost, incumbent):
-    """Eq. 1: a = m * (1 + boost) * I / (1 + resistance * reluctant): how attractive the tool
-    is to this employee (``boost``: the training boost while trained, else 0; ``incumbent``:
-    :func:`incumbent_factor`)."""
-    return value_multiplier_ * (1.0 + boost) * incumbent / (1.0 + resistance * reluctant)
+def appeal(value_multiplier_, resistance, reluctant, boost, switching):
+    """Eq. 1: a = m * (1 + boost) / (L * (1 + resistance * reluctant)): how attractive the
+    tool is to this employee (``boost``: the training boost while trained, else 0;
+    ``switching``: L, :func:`switching_cost`).  One division: the batched pass computes
+    it in SIMD lanes for every employee, where a division costs what ten products do."""
+    return value_multiplier_ * (1.0 + boost) / (switching * (1.0 + resistance * reluctant))
 
 
 @rule

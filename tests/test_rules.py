@@ -139,21 +139,22 @@ def test_value_multiplier():
 
 
 def test_appeal():
-    """Eq. 1: a = m (1 + boost) I / (1 + resistance * reluctant)."""
+    """Eq. 1: a = m (1 + boost) / (L (1 + resistance * reluctant))."""
     assert rules.appeal(0.6, 0.5, 1.0, 0.0, 1.0) == pytest.approx(0.6 / 1.5)
     assert rules.appeal(0.6, 0.5, 0.0, 0.0, 1.0) == 0.6
     assert rules.appeal(1.0, 0.0, 1.0, 0.0, 1.0) == 1.0
     assert rules.appeal(0.6, 0.5, 0.0, 0.5, 1.0) == pytest.approx(0.9)  # trained
-    assert rules.appeal(1.0, 0.5, 1.0, 1.0, 0.5) == pytest.approx(2 * 0.5 / 1.5)
+    assert rules.appeal(1.0, 0.5, 1.0, 1.0, 2.0) == pytest.approx(2 * 0.5 / 1.5)
+    assert rules.appeal(0.6, 0.5, 0.0, 0.0, 3.0) == pytest.approx(0.2)  # the old tool's pull
 
 
-def test_incumbent_factor():
-    """Eq. 1b: 1 / (1 + strength (1 - s)) while the old tool is there; lock-in weakens as
+def test_switching_cost():
+    """Eq. 1b: L = 1 + strength (1 - s) while the old tool is there; lock-in weakens as
     colleagues switch (s -> 1); 1 once it is switched off."""
-    assert rules.incumbent_factor(2.0, 0.0, True) == pytest.approx(1 / 3)
-    assert rules.incumbent_factor(2.0, 0.5, True) == pytest.approx(0.5)
-    assert rules.incumbent_factor(2.0, 1.0, True) == 1.0
-    assert rules.incumbent_factor(2.0, 0.0, False) == 1.0
+    assert rules.switching_cost(2.0, 0.0, True) == 3.0
+    assert rules.switching_cost(2.0, 0.5, True) == 2.0
+    assert rules.switching_cost(2.0, 1.0, True) == 1.0
+    assert rules.switching_cost(2.0, 0.0, False) == 1.0
 
 
 def test_trained():

@@ -437,7 +437,7 @@ def decide(
                         a = multiplier
                     else:
                         present = incumbent_on & incumbent_[incumbent_i, c]
-                        held = rules.incumbent_factor(strength, share, present)
+                        held = rules.switching_cost(strength, share, present)
                         trained_boost = (
                             boost if rules.trained(week, trained_[trained_i, c]) else 0.0
                         )

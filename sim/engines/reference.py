@@ -144,7 +144,7 @@ class Employee(FixedAgent):
         multiplier = rules.value_multiplier(r, self.licensed, self.workspace.covered)
         if self.model.plain_appeal:  # no old tool, training or reluctance: a = m exactly
             return multiplier
-        held = rules.incumbent_factor(r.incumbent_strength, share, self.incumbent)
+        held = rules.switching_cost(r.incumbent_strength, share, self.incumbent)
         boost = r.training_boost if rules.trained(self.model.week + 1, self.trained_until) else 0.0
         reluctance = 1.0 if self.reluctant else 0.0
         return rules.appeal(multiplier, r.mandate_resistance, reluctance, boost, held)
