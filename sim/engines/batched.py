@@ -215,7 +215,7 @@ class BatchedModel:
         # (kernels.decide under NO_SEATS), so made once
         self._no_seats = (
             np.zeros((w, r), dtype=bool),
-            *(np.zeros((w, r), dtype=np.int64) for _ in range(3)),
+            *(np.zeros((w, r), dtype=np.int32) for _ in range(3)),
         )
         self._request = np.empty((n, r), dtype=bool)
         # who is engaged, as 0/1 bytes in rows padded to a multiple of 64 (kernels.decide)
@@ -244,7 +244,7 @@ class BatchedModel:
             self.champion_count.any() and np.any(np.asarray(self.prices.champion_week) != 0)
         )
         # Week 0: champions ask for seats like any adopter, then the end-of-week events.
-        no_seats_kept = np.zeros((w, r), dtype=np.int64)
+        no_seats_kept = np.zeros((w, r), dtype=np.int32)
         covered = kernels.cover(self.block, self.bounds, self.paid, self.trial_start, -1)
         self._grant_and_commit(
             self.state.copy(), champions, no_seats_kept, covered, week=0, recount=True
@@ -268,9 +268,10 @@ class BatchedModel:
         if seats:
             covered = kernels.cover(self.block, self.bounds, self.paid, self.trial_start, self.week)
             n_ws, reps = self.paid.shape
-            kept = np.zeros((n_ws, reps), dtype=np.int64)
-            blocked_unlicensed = np.zeros((n_ws, reps), dtype=np.int64)
-            active_unlicensed = np.zeros((n_ws, reps), dtype=np.int64)
+            # int32 (a workspace has fewer than 2^31 members): twice the SIMD lanes of int64
+            kept = np.zeros((n_ws, reps), dtype=np.int32)
+            blocked_unlicensed = np.zeros((n_ws, reps), dtype=np.int32)
+            active_unlicensed = np.zeros((n_ws, reps), dtype=np.int32)
         else:  # freemium off, every seat granted: no cover, seat counts or paywall (eq. 8)
             covered, kept, blocked_unlicensed, active_unlicensed = self._no_seats
         # nominal ties matter only when they weigh something and someone is nominal

@@ -478,11 +478,11 @@ def decide(
                         )
         for c in lanes(reps if seats else 0):  # the paywall's demand (eq. 8), in SIMD lanes
             blocked, free = rules.paywall_demand(state[i, c], licensed[i, c])
-            blocked_unlicensed[ws, c] += blocked
-            active_unlicensed[ws, c] += free
+            blocked_unlicensed[ws, c] += np.int32(blocked)
+            active_unlicensed[ws, c] += np.int32(free)
         for g in range(0 if fused else groups):
             r = params[g]
-            cap, fade = free_seats[g, ws], p_fade[g]
+            cap, fade = np.int32(free_seats[g, ws]), p_fade[g]  # int32 like ``kept``
             # branch-free, so in SIMD lanes (the table lookup is a scalar load per lane):
             # a lane that keeps no seat adds 0 to the count and keeps its next state
             for c in columns(bounds, g):
@@ -495,7 +495,7 @@ def decide(
                     keeps = intent == Intent.KEEP  # keepers first, lowest id first (eq. 9)
                     unlimited = rules.seats_unlimited(r, covered[ws, c], cap, banned[c])
                     granted = keeps & rules.gets_seat(unlimited, kept[ws, c], cap, banned[c])
-                    kept[ws, c] += granted
+                    kept[ws, c] += np.int32(granted)
                     nx = np.int8(rules.seat_outcome(granted)) if keeps else nx
                     request[i, c] = intent == Intent.REQUEST
                 elif intent != Intent.NONE:  # every seat is free: keepers keep theirs,
@@ -692,13 +692,13 @@ def grant_and_commit(
         for c in lanes(reps):  # vectorized: does anyone in this row ask for a seat?
             requests += request[i, c]
         for g in range(len(bounds) - 1 if requests > 0 else 0):
-            cap = free_seats[g, ws]
+            cap = np.int32(free_seats[g, ws])  # int32 like ``kept``
             # branch-free, so in SIMD lanes: a lane that asks for nothing takes no seat
             for c in columns(bounds, g):
                 asks = request[i, c]
                 unlimited = rules.seats_unlimited(params[g], covered[ws, c], cap, banned[c])
                 seat = asks & rules.gets_seat(unlimited, kept[ws, c], cap, banned[c])
-                kept[ws, c] += seat  # now the seats taken, keepers' and requesters'
+                kept[ws, c] += np.int32(seat)  # now the seats taken, keepers' and requesters'
                 nxt[i, c] = np.int8(rules.seat_outcome(seat)) if asks else nxt[i, c]
         if not recount:  # element by element, as in decide: a view costs reference counting
             _move_changed(
