@@ -395,10 +395,11 @@ def decide(
                     for c in lanes(width if count_nominal else 0):
                         nominal[c] += w * np.int32(nominal_ties[c])
         # the engaged champions among the ties: only the ties to champions are read
-        for t in range(champion_start[i], champion_start[i + 1] if not state_sums else 0):
-            j, w = champion_tie[t], champion_weight[t]
-            for c in lanes(reps):
-                champions[c] += w * np.int32(champion[j, c] & (state[j, c] == _ACTIVE))
+        if count_champions and not state_sums:
+            for t in range(champion_start[i], champion_start[i + 1]):
+                j, w = champion_tie[t], champion_weight[t]
+                for c in lanes(reps):
+                    champions[c] += w * np.int32(champion[j, c] & (state[j, c] == _ACTIVE))
         ws = workspace_of[i]
         d = degree[i]
         hashed = randomness.counter_hash(week_bits, np.uint64(i))
@@ -419,17 +420,17 @@ def decide(
                     u = uniform[c]
                     # with one run a row, a sum is w_i x its count (the same integer:
                     # w_i x count < 2^31); the sums not counted this week are 0 exactly
-                    if one_run and not state_sums:
-                        e_users = w_i * np.int32(active_ties[c])
-                        n_users = w_i * np.int32(nominal_ties[c])
-                    else:
-                        e_users, n_users = engaged[c], nominal[c]
+                    by_count = one_run and not state_sums
                     if counted:
+                        e_users = w_i * np.int32(active_ties[c]) if by_count else engaged[c]
+                        n_users = w_i * np.int32(nominal_ties[c]) if by_count else nominal[c]
                         s_users = rules.weighted_users(
                             e_users / 64.0, n_users / 64.0, nu, champions[c] / 64.0, extra
                         )
-                    else:  # both other sums 0: nu * 0 + extra * 0 adds +0.0 exactly
-                        s_users = e_users / 64.0
+                    elif by_count:  # both other sums 0: nu * 0 + extra * 0 adds +0.0 exactly
+                        s_users = (w_i * np.int32(active_ties[c])) / 64.0
+                    else:
+                        s_users = engaged[c] / 64.0
                     share = rules.active_share(s_users, d)
                     # each skipped formula below gives exactly 1 (or 0, False) for such a run
                     multiplier = rules.value_multiplier(r, lic, covered[ws, c]) if seats else 1.0
