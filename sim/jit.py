@@ -1,12 +1,13 @@
 """numba's on-disk cache, kept honest about the rule layer and safe across processes.
 
-The compiled passes (``sim.engines.kernels``, ``sim.observe``) call the rule layer's
-functions (``sim.rules``, ``sim.randomness``), which numba compiles into them.  numba's
-cache (``cache=True``) checks only the source file of the function it caches, so after an
-edit of ``sim/rules.py`` it would go on running the old rules, and the engines would
-disagree.  :func:`invalidate_if_rules_changed` closes that gap: each caching module calls
-it at import, and when a digest of the rule-layer sources differs from the one its cache
-was built with, the module's cache files are deleted so numba compiles afresh.
+The compiled passes (``sim.engines.kernels``, ``sim.observe``,
+``sim.engines.population``) call the rule layer's functions (``sim.rules``,
+``sim.randomness``), which numba compiles into them.  numba's cache (``cache=True``)
+checks only the source file of the function it caches, so after an edit of
+``sim/rules.py`` it would go on running the old rules, and the engines would disagree.
+:func:`invalidate_if_rules_changed` closes that gap: each caching module calls it at
+import, and when a digest of the rule-layer sources differs from the one its cache was
+built with, the module's cache files are deleted so numba compiles afresh.
 
 Several processes share the cache: a sweep's worker processes, ``make test``'s pytest
 workers, two commands run at once.  numba saves an entry by reading the function's index,

@@ -575,6 +575,48 @@ def test_column_groups_without_seats_give_the_reference_engines_rows():
     assert together[2][0]["incumbent_users"].min() == 0  # the sunset took the old tool away
 
 
+BLOCK_GROUPED = [  # seats capped, nominal users and champions weighing differently per group
+    {
+        "name": "b-nominal-fading",
+        "mandate": {
+            "enabled": True,
+            "week": 4,
+            "compliance": 0.4,
+            "resistance": 1.5,
+            "nominal_weight": 0.5,
+        },
+        "reluctance": {"half_life_weeks": 2.0},
+        "seeding": {"strategy": "random", "count": 6},
+    },
+    {
+        "name": "b-champions-one-seat",
+        "seeding": {"strategy": "random", "count": 6, "champion_weight": 3.0},
+        "freemium": {"free_seats": 1},
+        "mandate": {"enabled": True, "week": 8, "compliance": 0.2, "nominal_weight": 0.0},
+    },
+]
+
+
+def test_column_groups_in_64_lane_blocks_give_the_reference_engines_rows():
+    """Two points of 45 columns each, one model: the sums run in 64-lane blocks (width
+    128) with each group's own nominal weight, champion weight and seat cap; replicates
+    at both ends and inside each group's block match the reference engine."""
+    from sim.engines.batched import BatchedModel, ColumnGroup, simulate_groups
+
+    prepared = make_plans({**BASE, "weeks": 25}, BLOCK_GROUPED)
+    org = prepared[0].org
+    groups = [ColumnGroup(item.config, tuple(range(45))) for item in prepared]
+    model = BatchedModel(prepared[0].config, org, [], groups=groups)
+    assert model._is_active.shape[1] == 128 and model._is_nominal.shape[1] == 128
+    together = simulate_groups(groups, org, threads=1)
+    picked = [0, 20, 44]
+    for item, (trajectories, _) in zip(prepared, together, strict=True):
+        reference, _ = simulate_reference(item.config, org, picked)
+        assert trajectories.filter(trajectories["replicate"].is_in(picked)).equals(reference)
+    assert together[0][0]["nominal"].max() > 0  # nominal users, counted at 1/2
+    assert together[1][0]["blocked"].max() > 0  # one free seat a workspace
+
+
 def test_column_groups_must_share_their_org():
     from sim.engines.batched import BatchedModel, ColumnGroup
 

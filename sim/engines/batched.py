@@ -221,9 +221,12 @@ class BatchedModel:
         # who is engaged, as 0/1 bytes in rows padded to a multiple of 64 (kernels.decide)
         width = padded(r) if r >= MIN_BLOCK_REPLICATES else 0
         self._is_active = aligned_zeros((n, width), np.int8)
-        # the same for the nominal users, where they can weigh something
-        nominal_weighs = any(p.mandate_nominal_weight > 0 for p in group_params)
-        self._is_nominal = aligned_zeros((n, width if nominal_weighs else 0), np.int8)
+        # the same for the nominal users, where some can be (only a push makes anyone
+        # nominal: rules.complies) and they weigh something; the pass counts them only then
+        self._nominal_counts = any(p.mandate_nominal_weight > 0 for p in group_params) and any(
+            can_push(c) for c in configs
+        )
+        self._is_nominal = aligned_zeros((n, width if self._nominal_counts else 0), np.int8)
         self._active_current = False  # whether it holds ``state`` (left so by kernels.decide)
         self.recorder = Recorder(self.replicates, org.department, org.department_names)
         # the week's tally (see sim.observe.tally), kept up to date by the commit
@@ -244,10 +247,10 @@ class BatchedModel:
             self.champion_count.any() and np.any(np.asarray(self.prices.champion_week) != 0)
         )
         # Week 0: champions ask for seats like any adopter, then the end-of-week events.
-        no_seats_kept = np.zeros((w, r), dtype=np.int32)
+        no_seat_taken_yet = np.zeros((w, r), dtype=np.int32)
         covered = kernels.cover(self.block, self.bounds, self.paid, self.trial_start, -1)
         self._grant_and_commit(
-            self.state.copy(), champions, no_seats_kept, covered, week=0, recount=True
+            self.state.copy(), champions, no_seat_taken_yet, covered, week=0, recount=True
         )
 
     def _actions_of_groups(self, org: Org, configs: list[Config]) -> None:
@@ -276,8 +279,7 @@ class BatchedModel:
             covered, kept, blocked_unlicensed, active_unlicensed = self._no_seats
         # nominal ties matter only when they weigh something and someone is nominal
         nominal_last_week = self.recorder.weeks[-1]["nominal"].any()
-        nominal_weighs = any(r.mandate_nominal_weight > 0 for r in self.block)
-        count_nominal = nominal_weighs and bool(nominal_last_week)
+        count_nominal = self._nominal_counts and bool(nominal_last_week)
         count_champions = any(r.seeding_champion_weight != 1.0 for r in self.block)
         # the arrays of mechanisms not in use are not read (empty: see kernels.decide)
         fits = self.fits if self.some_unfit else self._unused_bool

@@ -283,7 +283,7 @@ def decide(
     # in units of 1/64, exact; int32 holds any sum: a tie weighs at most 28 x 64 (schema)
     # and an employee has fewer than 10^6 ties, so a sum stays below 2^31
     engaged = np.zeros(max(is_active.shape[1], reps), dtype=np.int32)  # width, below
-    nominal = np.zeros(max(is_active.shape[1], reps), dtype=np.int32)
+    nominal = np.zeros(max(is_active.shape[1], reps), dtype=np.int32)  # width, as engaged
     champions = np.zeros(reps, dtype=np.int32)
     # The engaged (and nominal) ties are counted from 0/1 bytes (``is_active``: N x
     # width, width a multiple of 64, the columns past R zero) in blocks of 64 lanes: LLVM
@@ -310,6 +310,8 @@ def decide(
     in_blocks = blocks > 0
     # without blocks, the sums S reads are made in one read of each tie's row of ``state``
     state_sums = counted and not in_blocks
+    # with one run a row, a sum is w_i x its count, read where it is used (see ONE_RUN)
+    by_count = one_run and not state_sums
     # Fused, with the 0/1 bytes: the tally's engaged users per department are counted
     # afresh after the pass, from the bytes rewritten for ``nxt`` (next week's pass reads
     # them: ``active_current``), in SIMD lanes; and if every move this week was an aware
@@ -323,9 +325,9 @@ def decide(
     moves = np.zeros((MOVES if not seats and not recounts else 0, reps), dtype=np.int64)
     others = np.int64(0)
     if in_blocks and not active_current:  # idempotent: 64-lane windows, the last overlapping
-        _fill_active(is_active, state, _ACTIVE)
+        _fill_flags(is_active, state, _ACTIVE)
     if in_blocks and count_nominal:
-        _fill_active(is_nominal, state, _NOMINAL)
+        _fill_flags(is_nominal, state, _NOMINAL)
     # Rows are read as array[i, c], never as a view array[i]: numba counts references to
     # each view with a call and an atomic add, about 18 of them an employee here (80 ns,
     # more than the work of 20 replicates), and LLVM does not remove them.
@@ -380,7 +382,7 @@ def decide(
                     else:
                         for c in lanes(reps):
                             active_ties[c] += np.int8(state[j, c] == _ACTIVE)
-                if count_nominal:  # (then in blocks: else state_sums)
+                if count_nominal:  # here always in blocks (without them: state_sums)
                     nominal_ties[:] = 0
                     for nz in range(first, last):
                         j = tie_indices[nz]
@@ -418,9 +420,8 @@ def decide(
                 for c in window_of(bounds[g], bounds[g + 1], part):  # branch-free
                     lic = licensed[i, c]
                     u = uniform[c]
-                    # with one run a row, a sum is w_i x its count (the same integer:
-                    # w_i x count < 2^31); the sums not counted this week are 0 exactly
-                    by_count = one_run and not state_sums
+                    # by_count: w_i x count is the same integer as the int32 sum (it is
+                    # below 2^31); the sums not counted this week are 0 exactly
                     if counted:
                         e_users = w_i * np.int32(active_ties[c]) if by_count else engaged[c]
                         n_users = w_i * np.int32(nominal_ties[c]) if by_count else nominal[c]
@@ -504,8 +505,10 @@ def decide(
                 nxt[i, c] = nx
             if plain_appeal or fade == 0.0:  # nobody reluctant, or reluctance for good
                 continue
-            reluctant_here = 0  # eq. 13, rare (only a mandate makes anyone reluctant): a
-            for c in columns(bounds, g):  # plain branch where a row has someone reluctant
+            # eq. 13, rare (only a mandate makes anyone reluctant): a plain branch, in
+            # the rows where someone is reluctant
+            reluctant_here = 0
+            for c in columns(bounds, g):
                 reluctant_here += reluctant[i, c]
             if reluctant_here == 0:
                 continue
@@ -519,7 +522,7 @@ def decide(
                 moves, department_active, True, state, nxt, i, licensed, paid, ws, department[i]
             )
     if recounts:
-        _fill_active(is_active, nxt, _ACTIVE)
+        _fill_flags(is_active, nxt, _ACTIVE)
         _count_departments(department_active, is_active, department, reps)
         if others == 0:  # every move an aware employee adopting a free tool
             # the tally still holds last week's engaged users
@@ -548,14 +551,15 @@ def _row(rows, i):
 
 
 @njit(inline="always")
-def _fill_active(is_active, state, wanted):
-    """``is_active`` (N x a multiple of 64, the columns past R zero): 1 where ``state``
-    is ``wanted``.  Idempotent 64-lane windows, the last overlapping the one before."""
+def _fill_flags(flags, state, code):
+    """``flags`` (N x a multiple of 64, the columns past R zero): 1 where ``state`` is
+    ``code`` (the engaged bytes, the nominal bytes).  Idempotent 64-lane windows, the last
+    overlapping the one before."""
     n, reps = state.shape
     for i in range(n):
         for part in range(2):
             for c in byte_window(reps, part):
-                is_active[i, c] = state[i, c] == wanted
+                flags[i, c] = state[i, c] == code
 
 
 @njit(inline="always")
@@ -653,7 +657,7 @@ def grant_and_commit(
     bounds: np.ndarray,
     nxt: np.ndarray,
     request: np.ndarray,
-    kept: np.ndarray,
+    taken: np.ndarray,
     covered: np.ndarray,
     banned: np.ndarray,
     workspace_of: np.ndarray,
@@ -672,18 +676,18 @@ def grant_and_commit(
 ) -> None:
     """Phase 2: requesters get the seats keepers left (lowest id first), then commit.
 
-    ``kept``: the keepers' seats per workspace and replicate (from :func:`decide`); the
-    requesters' are added to it.  Writes the new state into ``state``; flags, per
-    workspace and replicate, whether it
-    has an unlicensed engaged user now (only where ``trial_pending``: a workspace with a
-    replicate whose trial has not started; a trial starts with its first free user); and
-    brings the tally of the state (``counts``, ``department_active``, as
-    :func:`sim.observe.tally` counts it) up to date: with ``recount`` they are left
-    alone (the caller counts everyone afresh); otherwise they hold the tally of the state
-    before this commit, and only the employees whose state changes are moved (licences and the old
-    tool must not have changed since that tally, and workspaces that started paying must
-    already be moved: :func:`sim.observe.repaid`).  ``has_free_user`` comes
-    in zeroed.  Group g's columns' seats follow ``params[g]`` and ``free_seats[g]``.
+    ``taken``: the seats taken per workspace and replicate, the keepers' (``kept`` of
+    :func:`decide`); the requesters' are added to it.  Writes the new state into ``state``;
+    flags, per workspace and replicate, whether it has an unlicensed engaged user now (only
+    where ``trial_pending``: a workspace with a replicate whose trial has not started; a
+    trial starts with its first free user); and brings the tally of the state (``counts``,
+    ``department_active``, as :func:`sim.observe.tally` counts it) up to date: with
+    ``recount`` they are left alone (the caller counts everyone afresh); otherwise they hold
+    the tally of the state before this commit, and only the employees whose state changes
+    are moved (licences and the old tool must not have changed since that tally, and
+    workspaces that started paying must already be moved: :func:`sim.observe.repaid`).
+    ``has_free_user`` comes in zeroed.  Group g's columns' seats follow ``params[g]`` and
+    ``free_seats[g]``.
     """
     n, reps = nxt.shape
     moves = np.zeros((MOVES, reps), dtype=np.int64)  # the moves of the tally
@@ -693,13 +697,13 @@ def grant_and_commit(
         for c in lanes(reps):  # vectorized: does anyone in this row ask for a seat?
             requests += request[i, c]
         for g in range(len(bounds) - 1 if requests > 0 else 0):
-            cap = np.int32(free_seats[g, ws])  # int32 like ``kept``
+            cap = np.int32(free_seats[g, ws])  # int32 like ``taken``
             # branch-free, so in SIMD lanes: a lane that asks for nothing takes no seat
             for c in columns(bounds, g):
                 asks = request[i, c]
                 unlimited = rules.seats_unlimited(params[g], covered[ws, c], cap, banned[c])
-                seat = asks & rules.gets_seat(unlimited, kept[ws, c], cap, banned[c])
-                kept[ws, c] += np.int32(seat)  # now the seats taken, keepers' and requesters'
+                seat = asks & rules.gets_seat(unlimited, taken[ws, c], cap, banned[c])
+                taken[ws, c] += np.int32(seat)
                 nxt[i, c] = np.int8(rules.seat_outcome(seat)) if asks else nxt[i, c]
         if not recount:  # element by element, as in decide: a view costs reference counting
             _move_changed(
