@@ -20,7 +20,6 @@ from sim.rules import STATE_NAMES, State
 invalidate_if_rules_changed(__file__)  # numba's cache must not outlive a rules edit
 
 N_STATES = len(State)
-_ACTIVE = np.int8(State.ACTIVE)  # int8 like the states: an int64 compare widens SIMD lanes
 # rows of the weekly tally (after the N_STATES state counts)
 (
     LICENSED_ROW,
@@ -215,8 +214,9 @@ def repaid(
                 counts[FREE_USERS_ROW, c] += np.int64(free_now) - np.int64(free_was)
 
 
-# int16 lanes hold the counts of this many employees (then added up in int64)
-_INT16_ROWS = 32767
+# int16 lanes hold the counts of this many employees (then added up in int64); the
+# batched pass's department counts use it too
+INT16_ROWS = 32767
 
 
 @njit(cache=True, nogil=True)
@@ -236,13 +236,13 @@ def tally(
     workspaces: all of them per seat, the engaged per active user), shelfware (licensed,
     not engaged), free users (engaged, unlicensed, in an unpaid workspace), unlicensed
     engaged users, employees who still have the old tool.  Counted in int16 lanes
-    (:func:`_tally_rows`), added up every ``_INT16_ROWS`` employees.
+    (:func:`_tally_rows`), added up every ``INT16_ROWS`` employees.
     """
     n, reps = state.shape
     counts = np.zeros((TALLY_ROWS, reps), dtype=np.int64)
     department_active = np.zeros((n_departments, reps), dtype=np.int64)
-    for first in range(0, n, _INT16_ROWS):
-        rows = (first, min(n, first + _INT16_ROWS))
+    for first in range(0, n, INT16_ROWS):
+        rows = (first, min(n, first + INT16_ROWS))
         arrays = (state, licensed, incumbent, paid, workspace_of, department)
         sums, engaged = _tally_rows(*arrays, n_departments, per_seat, rows)
         counts += sums
@@ -254,7 +254,7 @@ def tally(
 def _tally_rows(
     state, licensed, incumbent, paid, workspace_of, department, n_departments, per_seat, rows
 ):
-    """:func:`tally` of employees ``rows[0]:rows[1]`` (at most ``_INT16_ROWS``), in int16
+    """:func:`tally` of employees ``rows[0]:rows[1]`` (at most ``INT16_ROWS``), in int16
     arithmetic: branch-free rows of 16-bit lanes, four times as many to a SIMD op as
     numba's own int64 sums (a recount of 10,000 x 100 took 1.8 ms in int64)."""
     reps = state.shape[1]
@@ -264,7 +264,7 @@ def _tally_rows(
         ws, d = workspace_of[i], department[i]
         for s in range(N_STATES):
             for c in range(reps):
-                sums[s, c] = np.int16(sums[s, c] + np.int16(state[i, c] == np.int8(s)))
+                sums[s, c] = np.int16(sums[s, c] + np.int16(state[i, c] == s))
         for c in range(reps):
             st, licence = state[i, c], licensed[i, c]
             shelf, seat, free, unlicensed_user = paid_for(st, licence, paid[ws, c], per_seat)
@@ -276,7 +276,7 @@ def _tally_rows(
             sums[UNLICENSED_ACTIVE_ROW, c] = np.int16(sums[UNLICENSED_ACTIVE_ROW, c] + user)
             old = np.int16(incumbent[i, c])
             sums[INCUMBENT_ROW, c] = np.int16(sums[INCUMBENT_ROW, c] + old)
-            engaged[d, c] = np.int16(engaged[d, c] + np.int16(st == _ACTIVE))
+            engaged[d, c] = np.int16(engaged[d, c] + np.int16(st == State.ACTIVE))
     return sums, engaged
 
 

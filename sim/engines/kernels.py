@@ -35,7 +35,7 @@ from numba.cpython.unsafe.numbers import trailing_zeros
 from sim import randomness, rules
 from sim.jit import invalidate_if_rules_changed
 from sim.lanes import aligned_bytes, block, byte_window, columns, lanes, window_of
-from sim.observe import MOVES, apply_move, apply_moves, move_of
+from sim.observe import INT16_ROWS, MOVES, apply_move, apply_moves, move_of
 from sim.rules import Draw, Intent, State
 
 invalidate_if_rules_changed(__file__)  # numba's cache must not outlive a rules edit
@@ -68,8 +68,6 @@ _ACTIVE, _NOMINAL, _AWARE = np.int8(State.ACTIVE), np.int8(State.NOMINAL), np.in
 _compile = njit(cache=True, nogil=True, error_model="numpy")
 # the one move of a Bass week: an aware employee adopts a free tool (see decide)
 _ADOPTS_FREE = move_of.py_func(State.AWARE, State.ACTIVE, False, False)
-# int16 lanes hold the engaged users of this many employees
-_INT16_ROWS = 32767
 
 
 _SPECIALISED: dict[tuple, object] = {}
@@ -565,11 +563,11 @@ def _fill_flags(flags, state, code):
 @njit(inline="always")
 def _count_departments(department_active, is_active, department, reps):
     """``department_active`` (departments x R) counted afresh from ``is_active``: sums in
-    int16 lanes (:func:`_sum_departments`), added up every ``_INT16_ROWS`` employees."""
+    int16 lanes (:func:`_sum_departments`), added up every ``INT16_ROWS`` employees."""
     n = is_active.shape[0]
     department_active[:] = 0
-    for first in range(0, n, _INT16_ROWS):
-        last = min(n, first + _INT16_ROWS)
+    for first in range(0, n, INT16_ROWS):
+        last = min(n, first + INT16_ROWS)
         sums = _sum_departments(is_active, department, first, last, len(department_active))
         for d in range(len(department_active)):
             for c in lanes(reps):
