@@ -255,6 +255,26 @@ def test_every_sweep_point_gets_a_chart(sweep_folder):
     assert "all 9 sweep point(s)" in page
 
 
+def test_each_points_chart_shows_that_points_mean_curve(sweep_folder):
+    """The bands of every point come from one pass grouped by point: each chart must still
+    hold its own point's mean engaged share, computed here by hand."""
+    figure = curves_figure(sweep_folder)
+    frame = sweep_folder.trajectories().collect()
+    shares = frame.with_columns(share=pl.col("active") / pl.sum_horizontal(*STATE_NAMES))
+    axes = sorted({t.xaxis for t in figure.data}, key=lambda a: int(a[1:] or 1))
+    for point, axis in zip(sweep_folder.points["point"].to_list(), axes, strict=True):
+        for plan in PLANS:
+            (line,) = [t for t in figure.data if t.xaxis == axis and t.name == plan]
+            means = (
+                shares.filter((pl.col("point") == point) & (pl.col("plan") == plan))
+                .group_by("week")
+                .agg(pl.col("share").mean())
+                .sort("week")
+            )
+            assert list(line.x) == means["week"].to_list()
+            assert list(line.y) == pytest.approx(means["share"].to_list(), rel=1e-12)
+
+
 @pytest.mark.parametrize(("rows", "cols"), [(1, 1), (1, 3), (2, 3), (3, 2), (7, 3)])
 @pytest.mark.parametrize(("shared_x", "shared_y"), [(False, False), (True, True), (False, True)])
 @pytest.mark.parametrize("titled_cells", [None, "all", "some"])

@@ -40,8 +40,7 @@ from sim.results.outcomes import (
 from sim.results.report import SHARE_AXIS, band, band_traces, plan_style
 from sim.results.settings import setting_label, short_name
 from sim.results.stats import difference_range, mean_ci, outcome_range, welch_ci
-from sim.results.verdict import excludes_zero, rank, verdict
-from sim.results.verdict import paired as paired_row
+from sim.results.verdict import excludes_zero, paired_columns, rank, verdict
 from sim.scenario import ScenarioError
 
 __all__ = [
@@ -234,8 +233,7 @@ def paired_differences(
     columns = outcomes_in(results.summary, columns)
     rows = []
     for (point,), part in results.summary.group_by("point", maintain_order=True):
-        for column in columns:
-            row = paired_row(part, plan_a, plan_b, column)
+        for row in paired_columns(part, plan_a, plan_b, columns):
             if row["replicates"]:
                 rows.append({"point": point, **row})
     return sorted(rows, key=lambda r: r["point"])
@@ -607,9 +605,10 @@ def curves_figure(results: Results, plans: list[str] | None = None) -> go.Figure
         .select("point", "plan", "replicate", "week", *STATE_COLUMNS)
         .collect()
     )
+    bands = band(frame, "active", True, by=("point", "plan"))
     data = []
     for k, point in enumerate(points):
-        stats_frame = band(frame.filter(pl.col("point") == point), "active", True)
+        stats_frame = bands.filter(pl.col("point") == point)
         where = grid.cell(k // cols + 1, k % cols + 1, cols)
         for i, plan in enumerate(results.plans):
             if plan not in plans:

@@ -96,10 +96,12 @@ def band(
     per_employee: bool,
     level: float = 0.95,
     bounds: tuple[float, float] | None = None,
+    by: tuple[str, ...] = ("plan",),
 ) -> pl.DataFrame:
-    """Per plan and week: mean of the column over replicates with a Student-t confidence
-    band (t with each week's own replicates − 1 degrees of freedom, as
-    :func:`sim.results.stats.mean_ci`), clipped to where the value can lie: a share to
+    """Per plan and week (``by`` and week: ("point", "plan") gives every sweep point's
+    bands from one pass over the rows): mean of the column over replicates with a
+    Student-t confidence band (t with each week's own replicates − 1 degrees of freedom,
+    as :func:`sim.results.stats.mean_ci`), clipped to where the value can lie: a share to
     [0, 1], a count or cost to >= 0 (``bounds`` overrides).  With ``per_employee``, as a
     share of each row's own head count (the sum of its state counts), so plans run on orgs
     of different sizes are each divided by their own."""
@@ -107,9 +109,9 @@ def band(
     value = pl.col(column) / pl.sum_horizontal(*STATE_NAMES) if per_employee else pl.col(column)
     frame = (
         trajectories.lazy()
-        .group_by("plan", "week", maintain_order=True)
+        .group_by(*by, "week", maintain_order=True)
         .agg(mean=value.mean(), sd=value.std(), reps=pl.len())
-        .sort("plan", "week", maintain_order=True)
+        .sort(*by, "week", maintain_order=True)
         .collect()
     )
     quantile = 0.5 + level / 2

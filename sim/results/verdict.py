@@ -31,14 +31,26 @@ def paired(part: pl.DataFrame, plan_a: str, plan_b: str, column: str) -> dict[st
 
     Pairs where either plan has no value (e.g. never reached 50%) are left out: ``n`` says
     how many pairs define the difference, ``replicates`` how many pairs there are."""
+    return paired_columns(part, plan_a, plan_b, [column])[0]
+
+
+def paired_columns(
+    part: pl.DataFrame, plan_a: str, plan_b: str, columns: list[str]
+) -> list[dict[str, Any]]:
+    """:func:`paired` for each of ``columns``, in their order, from one join of A's rows
+    with B's (a report's table reads every outcome of a point: one join, not one each)."""
     keys = [k for k in ("point", "replicate") if k in part.columns]
-    a = part.filter(pl.col("plan") == plan_a).select(*keys, column)
-    b = part.filter(pl.col("plan") == plan_b).select(*keys, column)
+    a = part.filter(pl.col("plan") == plan_a).select(*keys, *columns)
+    b = part.filter(pl.col("plan") == plan_b).select(*keys, *columns)
     joined = a.join(b, on=keys, suffix="_b")
-    diff = joined.select(d=pl.col(column) - pl.col(f"{column}_b"))["d"]
-    diff = diff.drop_nulls().drop_nans() if diff.dtype.is_float() else diff.drop_nulls()
-    row = summarise(diff.to_list(), column, bounds=difference_range(column))
-    return {**row, "replicates": joined.height, "a": plan_a, "b": plan_b, "paired": True}
+    diffs = joined.select(pl.col(c) - pl.col(f"{c}_b") for c in columns)
+    rows = []
+    for column in columns:
+        diff = diffs[column]
+        diff = diff.drop_nulls().drop_nans() if diff.dtype.is_float() else diff.drop_nulls()
+        row = summarise(diff.to_list(), column, bounds=difference_range(column))
+        rows.append({**row, "replicates": joined.height, "a": plan_a, "b": plan_b, "paired": True})
+    return rows
 
 
 def excludes_zero(row: dict[str, Any] | None) -> bool:
