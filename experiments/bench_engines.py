@@ -1,4 +1,4 @@
-"""Benchmark: adoptsim's engines against two anchors, as ratios measured in one run.
+"""Benchmark: adoptsim's engines against three anchors, as ratios measured in one run.
 
     make bench                                  # or: .venv/bin/python experiments/bench_engines.py
     .venv/bin/python experiments/bench_engines.py --million     # also the 1,000,000-employee run
@@ -6,7 +6,10 @@
 Every engine runs the same Bass dynamics on the same 10,000-person hierarchy for 26 weeks
 (``anchors.bass_config``): a plain Mesa model as Mesa's examples write one, adoptsim's
 reference (Mesa) engine, a hand-written numba kernel, and adoptsim's batched engine (one
-thread); then the batched engine with every mechanism on.  Each is timed in CPU seconds
+thread); then the batched engine with every mechanism on, beside the third anchor: that
+week's decision written by hand (``full_anchor.full_kernel``, seats always granted, no
+tally: a lower bound), whole, without its sums over ties, and evaluating each cell's own
+state's formulas only.  Each is timed in CPU seconds
 (``time.process_time``; everything runs in one thread, so CPU time is the work done),
 median of 3, and reported as agent-steps per CPU second and as ratios against the anchors,
 so that a shared, noisy machine changes the rates but hardly the ratios.
@@ -32,6 +35,7 @@ import tomllib
 from pathlib import Path
 
 from anchors import PlainBassModel, bass_config, bass_kernel, run_bass_kernel
+from full_anchor import full_inputs, full_kernel, transition_rows
 from rich.console import Console
 from rich.table import Table
 
@@ -89,8 +93,8 @@ def scenario(n: int, extra: dict | None = None, plan: str | None = None):
 
 
 def measure(n: int, weeks: int, replicates: int) -> dict[str, float]:
-    """Agent-steps per CPU second of each engine on the Bass scenario, and of the batched
-    engine with every mechanism on."""
+    """Agent-steps per CPU second of each engine on the Bass scenario, of the batched
+    engine with every mechanism on, and of that week's decision by hand (``HAND_FULL``)."""
     bass = scenario(n, bass_config(P, Q))
     graph = bass.org.graph
     rates: dict[str, float] = {}
@@ -125,7 +129,26 @@ def measure(n: int, weeks: int, replicates: int) -> dict[str, float]:
     rates["numba_anchor"] = n * weeks * replicates / cpu_median(numba_anchor)
     rates["batched"] = n * weeks * replicates / cpu_median(batched, setup=batched_model(bass))
     rates["batched_full"] = n * weeks * replicates / cpu_median(batched, setup=batched_model(full))
+    table = transition_rows()
+    for name, with_ties, by_state in HAND_FULL:
+
+        def hand(arguments, by_state=by_state) -> None:
+            full_kernel(*arguments, weeks, table, by_state)
+
+        def hand_inputs(with_ties=with_ties):
+            return lambda: full_inputs(batched_model(full)(), with_ties)
+
+        hand(hand_inputs()())  # compile (or load) before timing
+        rates[name] = n * weeks * replicates / cpu_median(hand, setup=hand_inputs())
     return rates
+
+
+# the hand-written every-mechanism anchor's three runs: (rate key, with ties, by state)
+HAND_FULL = (
+    ("hand_full", True, False),
+    ("hand_full_formulas", False, False),
+    ("hand_full_by_state", True, True),
+)
 
 
 def sweep_over_simulation(n: int, weeks: int) -> dict[str, float]:
@@ -269,6 +292,9 @@ def main() -> None:
         "numba_anchor": "hand-written numba kernel (anchor)",
         "batched": "adoptsim batched, Bass",
         "batched_full": "adoptsim batched, every mechanism on",
+        "hand_full": "every mechanism's decision by hand (anchor)",
+        "hand_full_formulas": "... its formulas alone, no sums over ties",
+        "hand_full_by_state": "... each cell's own state's formulas only",
     }
     for key, label in names.items():
         table.add_row(
@@ -296,6 +322,9 @@ def main() -> None:
         "batched_over_numba_anchor": rates["batched"] / rates["numba_anchor"],
         "batched_full_over_numba_anchor": rates["batched_full"] / rates["numba_anchor"],
         "reference_over_plain_mesa": rates["reference"] / rates["plain_mesa"],
+        # the every-mechanism week's decision by hand, a lower bound on its cost
+        **{f"{key}_over_numba_anchor": rates[key] / rates["numba_anchor"] for key, *_ in HAND_FULL},
+        "batched_full_over_hand_full": rates["batched_full"] / rates["hand_full"],
         **sweep,
         "million_end_to_end_s": million_s,
         "million_cpu_s": million_cpu,
