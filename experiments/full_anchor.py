@@ -4,19 +4,23 @@ hand, to measure what its arithmetic costs outside the batched engine.
 :func:`full_kernel` is a plain numba kernel in the style of ``anchors.bass_kernel`` (CSR
 adjacency, one column per replicate, the counter-based random numbers made inside it) that
 evaluates, for every employee and replicate, the model's decision with every mechanism on
-(docs/model.md, eqs. S, 1, 1b, 2-5, 4b): the weighted engaged share with champions, the
-value multiplier, the old tool's switching cost, training and reluctance in the appeal,
-and the six facts of ``rules.week_facts`` in float64, then the transition table.  It
-leaves out everything else the engine does in a week: seats are always granted (no seat
-caps, paywall or payments), and there is no tally, no event and no record.  So it is a
+(docs/model.md, eqs. S, 1, 1b, 2-5, 4b, under the ``linear`` rule): the weighted engaged
+share with champions, the value multiplier, the old tool's switching cost, training and
+reluctance in the appeal, and the six facts of ``rules.week_facts`` in float64, then the
+transition table.  It leaves out everything else the engine does in a week: seats are
+always granted (no seat caps, trial cover, paywall or payments), nominal users do not
+count in S, reluctance never fades, and there is no tally, no event (no licence, mandate,
+training or sunset: the arrays keep their week-0 values) and no record.  So it is a
 *lower bound* on the every-mechanism pass, written as a competent hand would write it
 (the uniforms and the table lookup in loops of their own, so that the decision runs in
-SIMD lanes), not a model: its trajectories are not adoptsim's.
+SIMD lanes), not a model: its trajectories are not adoptsim's, and its mix of states (which
+the by-state run's cost depends on) is not the engine's either.
 
 Three ways to run it, for ``experiments/bench_engines.py``:
 
 * ``with_ties``: the whole decision, the weighted sums over ties included;
-* without ties (``indptr`` of zeros): the per-cell formulas alone;
+* without ties (``indptr`` of zeros): the per-cell formulas alone (with the random
+  numbers, the engaged bytes rewritten each week and the table lookup);
 * ``by_state``: unaware cells (most of them in a run's first months) take only their one
   formula, discovery, and the others are listed and evaluated one by one; this is the
   "evaluate only each lane's own state's formulas" idea, measured.
@@ -48,7 +52,9 @@ def transition_rows() -> np.ndarray:
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _row_of(u, share, lic, st, present, boosted, reluctant, ready, fits, pushed, k):
-    """The table row of one cell: eqs. 1, 1b, 2-5 and 4b with the constants ``k`` (a
+    """The table row of one cell: eqs. 1, 1b, 2-5 and 4b under the linear rule with every
+    mechanism on (``rules.week_facts`` with discovery, abandonment, win-back and freemium
+    enabled; ``tests/test_full_anchor.py``), with the constants ``k`` (a
     tuple of 13 floats, unpacked: an array slice in the loop would cost a reference count
     a cell and keep it out of SIMD lanes)."""
     free_value, strength, boost, resistance, onboarding, ext, wom = k[:7]

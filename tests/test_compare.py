@@ -21,6 +21,7 @@ from sim import api, cli
 from sim.metrics import SUMMARY_COLUMNS
 from sim.results.compare import BETTER, ranked_outcomes, ranking
 from sim.results.report import format_interval
+from sim.results.verdict import paired_columns
 
 SMALL = """
 name = "{name}"
@@ -133,6 +134,26 @@ def test_the_pair_difference_is_the_paired_mean_computed_by_hand(stored, monkeyp
     (line,) = [x for x in out.splitlines() if x.startswith("│ hybrid − top-down")]
     assert expected in line
     assert html.escape(expected) in (stored / "compare.html").read_text()
+
+
+def test_paired_differences_of_several_outcomes_are_each_outcomes_own():
+    """One join serves every outcome of a point: each row must still be its own column's
+    A − B, also for an outcome asked for twice and for names that look like the join's
+    (``x`` beside ``x_b``, ``b0``)."""
+    part = pl.DataFrame(
+        {
+            "plan": ["a", "a", "a", "b", "b", "b"],
+            "replicate": [0, 1, 2, 0, 1, 2],
+            "x": [1.0, None, 4.0, 3.0, 2.0, 1.0],
+            "x_b": [1, 2, 3, 4, 4, 4],
+            "b0": [5, 6, 7, 7, 9, 9],
+        }
+    )
+    rows = paired_columns(part, "a", "b", ["x", "x_b", "x", "b0"])
+    assert [r["outcome"] for r in rows] == ["x", "x_b", "x", "b0"]
+    # by hand: x pairs (1-3, 4-1), the null pair left out; x_b -3,-2,-1; b0 -2,-3,-2
+    assert [r["mean"] for r in rows] == pytest.approx([0.5, -2.0, 0.5, -7 / 3])
+    assert [(r["n"], r["replicates"]) for r in rows] == [(2, 3), (3, 3), (2, 3), (3, 3)]
 
 
 def test_compare_without_plans_ranks_every_plan(stored, report_bytes, monkeypatch):

@@ -98,8 +98,8 @@ def band(
     bounds: tuple[float, float] | None = None,
     by: tuple[str, ...] = ("plan",),
 ) -> pl.DataFrame:
-    """Per plan and week (``by`` and week: ("point", "plan") gives every sweep point's
-    bands from one pass over the rows): mean of the column over replicates with a
+    """Per plan and week (or per ``by`` and week: ``("point", "plan")`` gives every sweep
+    point's bands in one pass over the rows): mean of the column over replicates with a
     Student-t confidence band (t with each week's own replicates − 1 degrees of freedom,
     as :func:`sim.results.stats.mean_ci`), clipped to where the value can lie: a share to
     [0, 1], a count or cost to >= 0 (``bounds`` overrides).  With ``per_employee``, as a

@@ -40,10 +40,15 @@ def paired_columns(
     """:func:`paired` for each of ``columns``, in their order, from one join of A's rows
     with B's (a report's table reads every outcome of a point: one join, not one each)."""
     keys = [k for k in ("point", "replicate") if k in part.columns]
-    a = part.filter(pl.col("plan") == plan_a).select(*keys, *columns)
-    b = part.filter(pl.col("plan") == plan_b).select(*keys, *columns)
-    joined = a.join(b, on=keys, suffix="_b")
-    diffs = joined.select(pl.col(c) - pl.col(f"{c}_b") for c in columns)
+    distinct = list(dict.fromkeys(columns))  # an outcome asked for twice is joined once
+    # B's columns renamed by position, longer than any name in ``part`` so that none can
+    # clash (a name with "_b" appended could be another outcome's)
+    prefix = "b" * (1 + max(len(name) for name in part.columns))
+    b_names = {column: f"{prefix}{k}" for k, column in enumerate(distinct)}
+    a = part.filter(pl.col("plan") == plan_a).select(*keys, *distinct)
+    b = part.filter(pl.col("plan") == plan_b).select(*keys, *distinct).rename(b_names)
+    joined = a.join(b, on=keys)
+    diffs = joined.select(pl.col(c) - pl.col(b_names[c]) for c in distinct)
     rows = []
     for column in columns:
         diff = diffs[column]
